@@ -1,0 +1,365 @@
+package platformtest_test
+
+// The platform smoke tests: each shows one component of the platform that
+// scripts/platform starts is real and does what the rest of streamkit relies
+// on. They run with `make test`, which sets STREAMKIT_REQUIRE_PLATFORM=1.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hamba/avro/v2"
+	"github.com/hashicorp/vault/api"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/streamkit/streamkit/platformtest"
+)
+
+func TestIntegrationKafkaRoundTrip(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	topic := platformtest.UniqueName("smoke.kafka")
+	createTopic(ctx, t, p, topic, 3)
+
+	const n = 1000
+	producer := newClient(t, p, kgo.DefaultProduceTopic(topic))
+	records := make([]*kgo.Record, n)
+	for i := range records {
+		records[i] = &kgo.Record{Key: []byte(strconv.Itoa(i % 17)), Value: []byte(strconv.Itoa(i))}
+	}
+	if err := producer.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		t.Fatalf("produce %d records: %v", n, err)
+	}
+
+	consumer := newClient(t, p,
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumerGroup(platformtest.UniqueName("smoke-group")),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	seen := make(map[string]bool, n)
+	partitions := make(map[int32]bool)
+	for len(seen) < n {
+		fs := consumer.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d records: %v", len(seen), n, err)
+		}
+		if errs := fs.Errors(); len(errs) > 0 {
+			t.Fatalf("fetch: %v", errs)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if seen[string(r.Value)] {
+				t.Errorf("record %s consumed twice", r.Value)
+			}
+			seen[string(r.Value)] = true
+			partitions[r.Partition] = true
+		})
+	}
+	for i := 0; i < n; i++ {
+		if !seen[strconv.Itoa(i)] {
+			t.Fatalf("record %d never consumed", i)
+		}
+	}
+	if len(partitions) != 3 {
+		t.Fatalf("records came from %d partitions, want 3", len(partitions))
+	}
+	if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+const (
+	orderV1 = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},
+		{"name":"quantity","type":"int"}]}`
+	// Adds a field with a default: readers of v2 can read v1 data.
+	orderV2Compatible = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},
+		{"name":"quantity","type":"int"},
+		{"name":"currency","type":"string","default":"EUR"}]}`
+	// Adds a field without a default: readers of v3 cannot read v1 data.
+	orderV3Incompatible = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},
+		{"name":"quantity","type":"int"},
+		{"name":"currency","type":"string","default":"EUR"},
+		{"name":"store","type":"string"}]}`
+)
+
+func TestIntegrationSchemaRegistry(t *testing.T) {
+	p := platformtest.Require(t, platformtest.SchemaRegistry)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	cl, err := sr.NewClient(sr.URLs(p.SchemaRegistryURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := platformtest.UniqueName("smoke.orders") + "-value"
+
+	global := cl.Compatibility(ctx)
+	if len(global) != 1 || global[0].Err != nil {
+		t.Fatalf("global compatibility: %+v", global)
+	}
+	if global[0].Level != sr.CompatBackward {
+		t.Fatalf("global compatibility: got %s, want BACKWARD", global[0].Level)
+	}
+
+	v1, err := cl.CreateSchema(ctx, subject, sr.Schema{Schema: orderV1, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatalf("register v1: %v", err)
+	}
+	if v1.Version != 1 {
+		t.Fatalf("v1 version: got %d, want 1", v1.Version)
+	}
+
+	byID, err := cl.SchemaByID(ctx, v1.ID)
+	if err != nil {
+		t.Fatalf("read schema %d: %v", v1.ID, err)
+	}
+	sameSchema(t, byID.Schema, orderV1)
+
+	// The registry's own compatibility check says what registration will do.
+	res, err := cl.CheckCompatibility(ctx, subject, -1, sr.Schema{Schema: orderV3Incompatible, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatalf("check compatibility: %v", err)
+	}
+	if res.Is {
+		t.Fatalf("registry calls a new required field BACKWARD compatible: %+v", res)
+	}
+
+	v2, err := cl.CreateSchema(ctx, subject, sr.Schema{Schema: orderV2Compatible, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatalf("register compatible v2: %v", err)
+	}
+	if v2.Version != 2 || v2.ID == v1.ID {
+		t.Fatalf("v2: got version %d id %d, want version 2 and an id other than %d", v2.Version, v2.ID, v1.ID)
+	}
+
+	_, err = cl.CreateSchema(ctx, subject, sr.Schema{Schema: orderV3Incompatible, Type: sr.TypeAvro})
+	var re *sr.ResponseError
+	if !errors.As(err, &re) {
+		t.Fatalf("register incompatible v3: got %v, want an *sr.ResponseError", err)
+	}
+	if re.StatusCode != http.StatusConflict || re.ErrorCode != 409 {
+		t.Fatalf("register incompatible v3: got status %d code %d (%s), want 409", re.StatusCode, re.ErrorCode, re.Message)
+	}
+	versions, err := cl.SubjectVersions(ctx, subject)
+	if err != nil {
+		t.Fatalf("versions: %v", err)
+	}
+	if len(versions) != 2 {
+		t.Fatalf("after a refused registration: got versions %v, want [1 2]", versions)
+	}
+}
+
+// sameSchema compares two Avro schemas by their canonical form, which is
+// what a registry may return instead of the text it was given.
+func sameSchema(t *testing.T, got, want string) {
+	t.Helper()
+	g, err := avro.Parse(got)
+	if err != nil {
+		t.Fatalf("registry returned an invalid schema %q: %v", got, err)
+	}
+	w := avro.MustParse(want)
+	if g.Fingerprint() != w.Fingerprint() {
+		t.Fatalf("got schema %s, want %s", g, w)
+	}
+}
+
+func TestIntegrationConnectFileSource(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.Connect)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	topic := platformtest.UniqueName("smoke.connect")
+	createTopic(ctx, t, p, topic, 1)
+
+	const n = 50
+	var lines bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&lines, "order-%03d\n", i)
+	}
+	file := filepath.Join(t.TempDir(), "orders.txt")
+	if err := os.WriteFile(file, lines.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	name := platformtest.UniqueName("smoke-file-source")
+	config := map[string]string{
+		"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+		"tasks.max":       "1",
+		"file":            file,
+		"topic":           topic,
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+		"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+	}
+	connectDo(ctx, t, p, http.MethodPut, "/connectors/"+name+"/config", config, http.StatusCreated)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		connectDo(ctx, t, p, http.MethodDelete, "/connectors/"+name, nil, http.StatusNoContent)
+	})
+
+	consumer := newClient(t, p, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var got []string
+	for len(got) < n {
+		fs := consumer.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d lines: %v; connector status: %s", len(got), n, err,
+				connectDo(context.Background(), t, p, http.MethodGet, "/connectors/"+name+"/status", nil, 0))
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	for i, line := range got {
+		if want := fmt.Sprintf("order-%03d", i); line != want {
+			t.Fatalf("record %d: got %q, want %q", i, line, want)
+		}
+	}
+
+	status := connectDo(ctx, t, p, http.MethodGet, "/connectors/"+name+"/status", nil, http.StatusOK)
+	var st struct {
+		Connector struct{ State string } `json:"connector"`
+		Tasks     []struct{ State string }
+	}
+	if err := json.Unmarshal(status, &st); err != nil {
+		t.Fatalf("decode status %s: %v", status, err)
+	}
+	if st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+		t.Fatalf("connector status: %s", status)
+	}
+}
+
+// connectDo sends one request to the Connect worker and checks the status
+// when wantStatus is not 0. The connect package replaces this in its own
+// tests; the smoke test talks HTTP so it depends on nothing but the worker.
+func connectDo(ctx context.Context, t *testing.T, p platformtest.Platform, method, path string, body any, wantStatus int) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.ConnectURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	if wantStatus != 0 && resp.StatusCode != wantStatus {
+		t.Fatalf("%s %s: got status %d (%s), want %d", method, path, resp.StatusCode, strings.TrimSpace(string(out)), wantStatus)
+	}
+	return out
+}
+
+func TestIntegrationVaultKV(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Vault)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	cfg := api.DefaultConfig()
+	cfg.Address = p.VaultAddr
+	cl, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.SetToken(p.VaultToken)
+
+	kv := cl.KVv2("secret")
+	path := platformtest.UniqueName("streamkit-smoke/pricing-db")
+	password := platformtest.UniqueName("pw")
+	written, err := kv.Put(ctx, path, map[string]any{"username": "pricing", "password": password})
+	if err != nil {
+		t.Fatalf("write secret: %v", err)
+	}
+	if written.VersionMetadata == nil || written.VersionMetadata.Version != 1 {
+		t.Fatalf("write secret: got metadata %+v, want version 1", written.VersionMetadata)
+	}
+
+	got, err := kv.Get(ctx, path)
+	if err != nil {
+		t.Fatalf("read secret: %v", err)
+	}
+	if got.Data["password"] != password || got.Data["username"] != "pricing" {
+		t.Fatalf("read secret: got keys %v with other values than written", keys(got.Data))
+	}
+
+	// A second version, and the first is still readable by number.
+	if _, err := kv.Put(ctx, path, map[string]any{"username": "pricing", "password": password + "-2"}); err != nil {
+		t.Fatalf("write version 2: %v", err)
+	}
+	old, err := kv.GetVersion(ctx, path, 1)
+	if err != nil {
+		t.Fatalf("read version 1: %v", err)
+	}
+	if old.Data["password"] != password {
+		t.Fatal("version 1 does not hold the first password")
+	}
+
+	// A missing secret is an error, not an empty success.
+	if _, err := kv.Get(ctx, path+"-absent"); !errors.Is(err, api.ErrSecretNotFound) {
+		t.Fatalf("read absent secret: got %v, want api.ErrSecretNotFound", err)
+	}
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func newClient(t *testing.T, p platformtest.Platform, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.Brokers...)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func createTopic(ctx context.Context, t *testing.T, p platformtest.Platform, topic string, partitions int32) {
+	t.Helper()
+	adm := kadm.NewClient(newClient(t, p))
+	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+			t.Logf("delete topic %s: %v", topic, err)
+		}
+	})
+}
