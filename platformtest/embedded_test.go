@@ -2,6 +2,7 @@ package platformtest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,4 +57,28 @@ func TestEmbedded(t *testing.T) {
 
 	e.Close()
 	e.Close() // idempotent
+}
+
+func ExampleStartEmbedded() {
+	e, err := platformtest.StartEmbedded(1)
+	if err != nil {
+		panic(err)
+	}
+	defer e.Close()
+
+	ctx := context.Background()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeTopics("greetings"))
+	if err != nil {
+		panic(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "greetings"); err != nil {
+		panic(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "greetings", Value: []byte("hello")}).FirstErr(); err != nil {
+		panic(err)
+	}
+	r := cl.PollRecords(ctx, 1).Records()[0]
+	fmt.Printf("%s from %s[%d]\n", r.Value, r.Topic, r.Partition)
+	// Output: hello from greetings[0]
 }
