@@ -1,0 +1,96 @@
+package schema
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+// countingTransport counts the registry requests made through it, by
+// method and path, so tests can show what the hot path does not do.
+type countingTransport struct {
+	next  http.RoundTripper
+	total atomic.Int64
+	mu    sync.Mutex
+	paths map[string]int
+	delay time.Duration
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.total.Add(1)
+	c.mu.Lock()
+	if c.paths == nil {
+		c.paths = map[string]int{}
+	}
+	c.paths[req.Method+" "+req.URL.Path]++
+	c.mu.Unlock()
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
+	return c.next.RoundTrip(req)
+}
+
+func (c *countingTransport) count(prefix string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for p, k := range c.paths {
+		if strings.HasPrefix(p, prefix) {
+			n += k
+		}
+	}
+	return n
+}
+
+// newFakeRegistry returns a Registry on an srfake registry whose requests
+// are counted.
+func newFakeRegistry(t testing.TB) (*Registry, *srfake.Registry, *countingTransport) {
+	t.Helper()
+	fake := srfake.New()
+	t.Cleanup(fake.Close)
+	ct := &countingTransport{next: http.DefaultTransport}
+	reg, err := NewRegistryFromOptions(sr.URLs(fake.URL()), sr.HTTPClient(&http.Client{Transport: ct}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, fake, ct
+}
+
+func mustParse(t testing.TB, text string) *Schema {
+	t.Helper()
+	s, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The test's record in two versions: v2 adds a field with a default.
+type orderV1 struct {
+	ID       string `avro:"id"`
+	Quantity int32  `avro:"quantity"`
+}
+
+type orderV2 struct {
+	ID       string `avro:"id"`
+	Quantity int32  `avro:"quantity"`
+	Currency string `avro:"currency"`
+}
+
+const (
+	orderV1Schema = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},{"name":"quantity","type":"int"}]}`
+	orderV2Schema = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},{"name":"quantity","type":"int"},
+		{"name":"currency","type":"string","default":"EUR"}]}`
+	// v3 adds a field without a default: BACKWARD-incompatible with v2.
+	orderV3Schema = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},{"name":"quantity","type":"int"},
+		{"name":"currency","type":"string","default":"EUR"},{"name":"store","type":"string"}]}`
+)

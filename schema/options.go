@@ -1,0 +1,238 @@
+package schema
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Opt configures a Serde, a Producer or a Consumer. Each constructor
+// validates all its options together and refuses one that does not apply
+// to what it builds.
+type Opt interface {
+	apply(*config)
+	name() string
+}
+
+type config struct {
+	schema       *Schema
+	strategy     SubjectStrategy
+	registration Registration
+	part         Part
+
+	client     *kgo.Client
+	clientOpts []kgo.Opt
+	onInvalid  InvalidPolicy
+	logger     *slog.Logger
+
+	given map[string]bool
+}
+
+func defaultConfig() config {
+	return config{
+		strategy:     TopicName,
+		registration: AutoRegister(),
+		part:         Value,
+		onInvalid:    StopOnInvalid(),
+		logger:       slog.New(slog.DiscardHandler),
+		given:        map[string]bool{},
+	}
+}
+
+// newConfig applies opts and refuses any whose name is not in allowed.
+func newConfig(what string, allowed []string, opts []Opt) (config, error) {
+	cfg := defaultConfig()
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	var bad []string
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if !ok[o.name()] {
+			bad = append(bad, o.name())
+			continue
+		}
+		cfg.given[o.name()] = true
+		o.apply(&cfg)
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return cfg, fmt.Errorf("new %s: option %s does not apply", what, strings.Join(bad, ", "))
+	}
+	if cfg.strategy == nil {
+		return cfg, fmt.Errorf("new %s: nil subject strategy", what)
+	}
+	if err := cfg.registration.validate(); err != nil {
+		return cfg, fmt.Errorf("new %s: %w", what, err)
+	}
+	if err := cfg.onInvalid.validate(); err != nil {
+		return cfg, fmt.Errorf("new %s: %w", what, err)
+	}
+	if cfg.given[optClient] && cfg.client == nil {
+		return cfg, fmt.Errorf("new %s: nil client", what)
+	}
+	if cfg.logger == nil {
+		return cfg, fmt.Errorf("new %s: nil logger", what)
+	}
+	return cfg, nil
+}
+
+type opt struct {
+	n string
+	f func(*config)
+}
+
+func (o opt) apply(c *config) { o.f(c) }
+func (o opt) name() string    { return o.n }
+
+const (
+	optSchema       = "WithSchema"
+	optStrategy     = "WithSubjectStrategy"
+	optRegistration = "WithRegistration"
+	optKeys         = "ForKeys"
+	optClient       = "WithClient"
+	optClientOpts   = "WithClientOpts"
+	optOnInvalid    = "OnInvalid"
+	optLogger       = "WithLogger"
+)
+
+var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys}
+
+// WithSchema sets the schema values are written with (and, for a
+// consumer, read into). The default is the schema Derive gives for T; a T
+// that is not a struct, such as map[string]any, needs WithSchema unless the
+// registration is UseLatest or PinnedID.
+func WithSchema(s *Schema) Opt { return opt{optSchema, func(c *config) { c.schema = s }} }
+
+// WithSubjectStrategy sets how subjects are named, overriding the default
+// TopicName.
+func WithSubjectStrategy(s SubjectStrategy) Opt {
+	return opt{optStrategy, func(c *config) { c.strategy = s }}
+}
+
+// WithRegistration sets how a schema gets its ID, overriding the default
+// AutoRegister.
+func WithRegistration(r Registration) Opt {
+	return opt{optRegistration, func(c *config) { c.registration = r }}
+}
+
+// ForKeys makes a Serde encode record keys: its subjects are the key
+// subjects ("<topic>-key" under TopicName). Values are the default.
+func ForKeys() Opt { return opt{optKeys, func(c *config) { c.part = Key }} }
+
+// WithClient makes a Producer or Consumer use an existing client instead of
+// building one. The caller keeps ownership: Close does not close it, and
+// its options (acks, group, topics) are the caller's. A Consumer's client
+// must consume the group with kgo.AutoCommitMarks.
+func WithClient(cl *kgo.Client) Opt { return opt{optClient, func(c *config) { c.client = cl }} }
+
+// WithClientOpts adds options for the client a Producer or Consumer builds,
+// e.g. kgo.SeedBrokers (required) and SASL or TLS settings. They come after
+// streamkit's defaults and so override them.
+func WithClientOpts(opts ...kgo.Opt) Opt {
+	return opt{optClientOpts, func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }}
+}
+
+// OnInvalid sets what a Consumer does with a record it cannot decode,
+// overriding the default StopOnInvalid.
+func OnInvalid(p InvalidPolicy) Opt { return opt{optOnInvalid, func(c *config) { c.onInvalid = p }} }
+
+// WithLogger sets the logger, overriding the default that discards. It
+// must be safe for concurrent use.
+func WithLogger(l *slog.Logger) Opt { return opt{optLogger, func(c *config) { c.logger = l }} }
+
+type registrationMode int
+
+const (
+	autoRegister registrationMode = iota
+	lookupOnly
+	useLatest
+	pinnedID
+)
+
+// Registration says how a Serde finds the ID of the schema it writes with.
+type Registration struct {
+	mode registrationMode
+	id   int
+}
+
+// AutoRegister registers the schema under its subject on first use (the
+// registry returns the existing ID when it is already there). For
+// development; the registry still refuses an incompatible schema.
+func AutoRegister() Registration { return Registration{mode: autoRegister} }
+
+// LookupOnly requires the schema to be registered already, e.g. by the
+// team's CI; a Producer built with it fails in NewProducer, before any
+// record is sent, when it is not. For production.
+func LookupOnly() Registration { return Registration{mode: lookupOnly} }
+
+// UseLatest writes with the latest version registered under the subject,
+// read once per topic.
+func UseLatest() Registration { return Registration{mode: useLatest} }
+
+// PinnedID writes with the schema that has this ID.
+func PinnedID(id int) Registration { return Registration{mode: pinnedID, id: id} }
+
+func (r Registration) validate() error {
+	if r.mode == pinnedID && r.id <= 0 {
+		return fmt.Errorf("pinned schema id %d: must be positive", r.id)
+	}
+	return nil
+}
+
+func (r Registration) String() string {
+	switch r.mode {
+	case lookupOnly:
+		return "lookup-only"
+	case useLatest:
+		return "use-latest"
+	case pinnedID:
+		return fmt.Sprintf("pinned id %d", r.id)
+	default:
+		return "auto-register"
+	}
+}
+
+type invalidMode int
+
+const (
+	stopOnInvalid invalidMode = iota
+	skipInvalid
+	deadLetter
+)
+
+// InvalidPolicy says what a Consumer does with a record it cannot decode:
+// a wrong magic byte, an unknown schema ID, a truncated or corrupt payload,
+// or a writer's schema that cannot resolve into T.
+type InvalidPolicy struct {
+	mode  invalidMode
+	topic string
+}
+
+// StopOnInvalid makes Poll return a *DecodeError and keep returning it; the
+// record and those after it in its partition are not committed, so a
+// restarted consumer meets it again. The default.
+func StopOnInvalid() InvalidPolicy { return InvalidPolicy{mode: stopOnInvalid} }
+
+// SkipInvalid drops the record, counts it in ConsumerStats.Skipped and logs
+// it at warn level.
+func SkipInvalid() InvalidPolicy { return InvalidPolicy{mode: skipInvalid} }
+
+// DeadLetter writes the record, byte for byte, to topic, with headers that
+// say where it came from and why it failed (see the DeadLetterHeader
+// constants), and counts it in ConsumerStats.DeadLettered. The topic must
+// exist.
+func DeadLetter(topic string) InvalidPolicy { return InvalidPolicy{mode: deadLetter, topic: topic} }
+
+func (p InvalidPolicy) validate() error {
+	if p.mode == deadLetter && p.topic == "" {
+		return fmt.Errorf("dead-letter policy: empty topic")
+	}
+	return nil
+}

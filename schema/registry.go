@@ -1,0 +1,197 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+	"golang.org/x/sync/singleflight"
+)
+
+// Registry is a schema registry client with the caches the data plane
+// needs: subject and schema to ID, and ID to parsed schema. Concurrent
+// misses for the same key make one request. IDs and the schemas behind them
+// never change in a registry, so positive entries never expire; a "no such
+// schema ID" answer is remembered for a minute, so a burst of records
+// naming an unknown ID costs one request, not one each.
+//
+// The registry's latest version of a subject is not cached here: a Serde
+// that uses it reads it once, when it first needs it.
+//
+// A Registry is safe for concurrent use by multiple goroutines.
+type Registry struct {
+	cl *sr.Client
+
+	mu       sync.RWMutex
+	byID     map[int]*Schema
+	ids      map[subjectSchema]int
+	notFound map[int]time.Time
+
+	flight singleflight.Group
+	now    func() time.Time
+}
+
+type subjectSchema struct {
+	subject     string
+	fingerprint [32]byte
+}
+
+const notFoundTTL = time.Minute
+
+// NewRegistry wraps an existing registry client. Authentication, TLS and
+// several registry URLs are the client's options (sr.BasicAuth,
+// sr.BearerToken, sr.DialTLSConfig, sr.URLs).
+func NewRegistry(cl *sr.Client) *Registry {
+	return &Registry{
+		cl:       cl,
+		byID:     make(map[int]*Schema),
+		ids:      make(map[subjectSchema]int),
+		notFound: make(map[int]time.Time),
+		now:      time.Now,
+	}
+}
+
+// NewRegistryFromOptions builds the registry client from its options, e.g.
+// sr.URLs("http://127.0.0.1:8081/apis/ccompat/v7").
+func NewRegistryFromOptions(opts ...sr.ClientOpt) (*Registry, error) {
+	cl, err := sr.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("new registry client: %w", err)
+	}
+	return NewRegistry(cl), nil
+}
+
+// Client returns the wrapped registry client, for the registry API calls
+// Registry does not offer. Calls made through it bypass the caches.
+func (r *Registry) Client() *sr.Client { return r.cl }
+
+// SchemaByID returns the schema with the given ID. After the first call for
+// an ID it makes no request.
+func (r *Registry) SchemaByID(ctx context.Context, id int) (*Schema, error) {
+	r.mu.RLock()
+	s, ok := r.byID[id]
+	miss, negative := r.notFound[id]
+	r.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	if negative && r.now().Sub(miss) < notFoundTTL {
+		return nil, fmt.Errorf("schema id %d: %w", id, ErrUnknownSchemaID)
+	}
+	v, err, _ := r.flight.Do("id/"+strconv.Itoa(id), func() (any, error) {
+		got, err := r.cl.SchemaByID(ctx, id)
+		if err != nil {
+			rerr := registryErr(fmt.Sprintf("get schema id %d", id), err)
+			if isNotFound(rerr) {
+				r.mu.Lock()
+				r.notFound[id] = r.now()
+				r.mu.Unlock()
+				return nil, fmt.Errorf("%w: %w", ErrUnknownSchemaID, rerr)
+			}
+			return nil, rerr
+		}
+		if got.Type != sr.TypeAvro {
+			return nil, fmt.Errorf("schema id %d is %s, not avro: %w", id, got.Type, ErrInvalidSchema)
+		}
+		s, err := Parse(got.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema id %d: %w", id, err)
+		}
+		r.mu.Lock()
+		r.byID[id] = s
+		delete(r.notFound, id)
+		r.mu.Unlock()
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Schema), nil
+}
+
+// Register registers s under subject, or finds it there already, and
+// returns its ID. The registry refuses a schema that breaks the subject's
+// compatibility level with an error matching ErrIncompatible.
+func (r *Registry) Register(ctx context.Context, subject string, s *Schema) (int, error) {
+	return r.idFor(ctx, "register", subject, s, func() (sr.SubjectSchema, error) {
+		return r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
+	})
+}
+
+// Lookup returns the ID of s under subject without registering anything.
+// A schema that is not registered there is an error matching
+// ErrNotRegistered.
+func (r *Registry) Lookup(ctx context.Context, subject string, s *Schema) (int, error) {
+	id, err := r.idFor(ctx, "look up", subject, s, func() (sr.SubjectSchema, error) {
+		return r.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
+	})
+	if err != nil && isNotFound(err) {
+		return 0, fmt.Errorf("%w: %q (%s): %w", ErrNotRegistered, subject, s.describe(), err)
+	}
+	return id, err
+}
+
+func (r *Registry) idFor(ctx context.Context, verb, subject string, s *Schema, call func() (sr.SubjectSchema, error)) (int, error) {
+	key := subjectSchema{subject, s.Fingerprint()}
+	r.mu.RLock()
+	id, ok := r.ids[key]
+	r.mu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	v, err, _ := r.flight.Do(fmt.Sprintf("%s/%s/%x", verb, subject, key.fingerprint), func() (any, error) {
+		ss, err := call()
+		if err != nil {
+			return 0, registryErr(fmt.Sprintf("%s schema under %q", verb, subject), err)
+		}
+		r.mu.Lock()
+		r.ids[key] = ss.ID
+		if _, known := r.byID[ss.ID]; !known {
+			r.byID[ss.ID] = s
+		}
+		r.mu.Unlock()
+		return ss.ID, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int), nil
+}
+
+// SubjectVersion is one version of a subject.
+type SubjectVersion struct {
+	Subject string
+	Version int
+	ID      int
+	Schema  *Schema
+}
+
+// Latest returns the latest version of subject. It always asks the
+// registry.
+func (r *Registry) Latest(ctx context.Context, subject string) (SubjectVersion, error) {
+	ss, err := r.cl.SchemaByVersion(ctx, subject, -1)
+	if err != nil {
+		return SubjectVersion{}, registryErr(fmt.Sprintf("get latest version of %q", subject), err)
+	}
+	s, err := Parse(ss.Schema.Schema)
+	if err != nil {
+		return SubjectVersion{}, fmt.Errorf("latest version of %q: %w", subject, err)
+	}
+	r.mu.Lock()
+	if cached, ok := r.byID[ss.ID]; ok {
+		s = cached
+	} else {
+		r.byID[ss.ID] = s
+	}
+	r.ids[subjectSchema{subject, s.Fingerprint()}] = ss.ID
+	r.mu.Unlock()
+	return SubjectVersion{Subject: ss.Subject, Version: ss.Version, ID: ss.ID, Schema: s}, nil
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, ErrSubjectNotFound) || errors.Is(err, ErrSchemaNotFound) || errors.Is(err, ErrVersionNotFound)
+}

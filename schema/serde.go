@@ -1,0 +1,257 @@
+package schema
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/streamkit/streamkit/internal/avrocodec"
+)
+
+// HeaderSize is the size of the Confluent wire format's header: the magic
+// byte 0 and a 4-byte big-endian schema ID.
+const HeaderSize = 5
+
+// Serde encodes values of type T to the Confluent wire format and decodes
+// them back. T is a struct with `avro` tags or a generic map[string]any.
+//
+// Encoding looks up the schema ID of a topic once, through the Registry and
+// the registration policy, and caches it; decoding fetches the writer's
+// schema by ID once and caches its resolution into the reader's schema.
+// After the first record of a topic and of a schema ID, encoding and
+// decoding make no registry call.
+//
+// A Serde is safe for concurrent use by multiple goroutines.
+type Serde[T any] struct {
+	reg    *Registry
+	cfg    config
+	reader *Schema // what values are written with; nil: the registry's
+	// strict is the reader's schema when the caller supplied it: writers'
+	// schemas are resolved into it by Avro's rules, defaults included.
+	// Without it (a derived or generic reader) values are decoded with the
+	// writer's schema and fields are matched by name, so the Avro names of
+	// a team's .avsc need not match Go type names.
+	strict *Schema
+
+	mu       sync.Mutex // serialises misses; hits read the sync.Maps
+	bindings sync.Map   // topic -> *binding
+	plans    sync.Map   // schema id -> *plan
+}
+
+// binding is how values of one topic are written.
+type binding struct {
+	header [HeaderSize]byte
+	schema *Schema
+}
+
+// plan is how values written with one schema ID are read.
+type plan struct {
+	schema avrocodec.Schema
+	err    error // a writer schema that cannot resolve into the reader's
+}
+
+// NewSerde returns a Serde of T over reg. It takes WithSchema,
+// WithSubjectStrategy, WithRegistration and ForKeys. It makes no registry
+// call; Prepare does, and so does the first Encode for a topic.
+func NewSerde[T any](reg *Registry, opts ...Opt) (*Serde[T], error) {
+	cfg, err := newConfig("serde", serdeOpts, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newSerde[T](reg, cfg)
+}
+
+func newSerde[T any](reg *Registry, cfg config) (*Serde[T], error) {
+	if reg == nil {
+		return nil, errors.New("new serde: nil registry")
+	}
+	s := &Serde[T]{reg: reg, cfg: cfg, reader: cfg.schema, strict: cfg.schema}
+	if s.reader == nil && isStruct(reflect.TypeFor[T]()) {
+		derived, err := Derive[T]("")
+		if err != nil {
+			return nil, fmt.Errorf("new serde: %w", err)
+		}
+		s.reader = derived
+	}
+	if s.reader == nil && (cfg.registration.mode == autoRegister || cfg.registration.mode == lookupOnly) {
+		return nil, fmt.Errorf("new serde: %s registration of %v needs WithSchema", cfg.registration, reflect.TypeFor[T]())
+	}
+	return s, nil
+}
+
+func isStruct(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct
+}
+
+// Schema returns the schema values are written with and read into, or nil
+// when that comes from the registry (UseLatest or PinnedID without
+// WithSchema).
+func (s *Serde[T]) Schema() *Schema { return s.reader }
+
+// Prepare finds the schema ID that values for topic are written with,
+// registering or looking it up as the registration policy says, so that a
+// missing or incompatible schema is an error before any record is sent.
+// It returns the ID.
+func (s *Serde[T]) Prepare(ctx context.Context, topic string) (int, error) {
+	b, err := s.binding(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	return int(binary.BigEndian.Uint32(b.header[1:])), nil
+}
+
+func (s *Serde[T]) binding(ctx context.Context, topic string) (*binding, error) {
+	if b, ok := s.bindings.Load(topic); ok {
+		return b.(*binding), nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.bindings.Load(topic); ok {
+		return b.(*binding), nil
+	}
+	b, err := s.bind(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	s.bindings.Store(topic, b)
+	return b, nil
+}
+
+func (s *Serde[T]) bind(ctx context.Context, topic string) (*binding, error) {
+	var (
+		id     int
+		writer = s.reader
+		err    error
+	)
+	subject := func() (string, error) {
+		sub, err := s.cfg.strategy(topic, s.cfg.part, writer)
+		if err != nil {
+			return "", fmt.Errorf("subject for topic %q: %w", topic, err)
+		}
+		return sub, nil
+	}
+	switch s.cfg.registration.mode {
+	case pinnedID:
+		id = s.cfg.registration.id
+		writer, err = s.reg.SchemaByID(ctx, id)
+	case useLatest:
+		var sub string
+		if sub, err = subject(); err == nil {
+			var v SubjectVersion
+			v, err = s.reg.Latest(ctx, sub)
+			id, writer = v.ID, v.Schema
+		}
+	case lookupOnly:
+		var sub string
+		if sub, err = subject(); err == nil {
+			id, err = s.reg.Lookup(ctx, sub, writer)
+		}
+	default:
+		var sub string
+		if sub, err = subject(); err == nil {
+			id, err = s.reg.Register(ctx, sub, writer)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if id < 0 || int64(id) > int64(^uint32(0)) {
+		return nil, fmt.Errorf("schema id %d does not fit the wire format", id)
+	}
+	b := &binding{schema: writer}
+	binary.BigEndian.PutUint32(b.header[1:], uint32(id))
+	return b, nil
+}
+
+// AppendEncode appends v, in the Confluent wire format, to dst and returns
+// the extended slice. With enough capacity in dst it allocates nothing
+// beyond what hamba/avro needs for v. The first call for a topic finds the
+// schema ID (see Prepare); later calls make no registry call.
+func (s *Serde[T]) AppendEncode(ctx context.Context, dst []byte, topic string, v T) ([]byte, error) {
+	b, err := s.binding(ctx, topic)
+	if err != nil {
+		return dst, err
+	}
+	n := len(dst)
+	dst = append(dst, b.header[:]...)
+	out, err := avrocodec.AppendEncode(dst, b.schema.parsed, &v)
+	if err != nil {
+		return dst[:n], fmt.Errorf("encode %v for topic %q: %w", reflect.TypeFor[T](), topic, err)
+	}
+	return out, nil
+}
+
+// Encode returns v in the Confluent wire format.
+func (s *Serde[T]) Encode(ctx context.Context, topic string, v T) ([]byte, error) {
+	return s.AppendEncode(ctx, nil, topic, v)
+}
+
+// SchemaID returns the schema ID in the header of a Confluent-framed
+// record, or an error matching ErrBadMagic or ErrCorruptPayload.
+func SchemaID(data []byte) (int, error) {
+	if len(data) < HeaderSize {
+		if len(data) > 0 && data[0] != 0 {
+			return -1, ErrBadMagic
+		}
+		return -1, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrCorruptPayload, len(data), HeaderSize)
+	}
+	if data[0] != 0 {
+		return -1, fmt.Errorf("%w: 0x%02x", ErrBadMagic, data[0])
+	}
+	return int(binary.BigEndian.Uint32(data[1:HeaderSize])), nil
+}
+
+// Decode decodes a Confluent-framed record into v. The writer's schema
+// comes from the ID in the header. With WithSchema it is resolved into that
+// reader's schema once per ID, by Avro's rules: a reader of an older or
+// newer compatible schema reads it, and fields the writer lacks take the
+// reader's defaults. Without WithSchema, v is decoded with the writer's
+// schema, fields matched by name: fields the writer lacks stay zero and
+// fields T lacks are skipped.
+// Errors match ErrBadMagic, ErrCorruptPayload, ErrUnknownSchemaID or
+// ErrIncompatible, or are the registry's when it cannot be reached.
+func (s *Serde[T]) Decode(ctx context.Context, data []byte, v *T) error {
+	id, err := SchemaID(data)
+	if err != nil {
+		return err
+	}
+	p, err := s.plan(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := avrocodec.Decode(p.schema, data[HeaderSize:], v); err != nil {
+		return fmt.Errorf("%w: schema id %d: %w", ErrCorruptPayload, id, err)
+	}
+	return nil
+}
+
+func (s *Serde[T]) plan(ctx context.Context, id int) (*plan, error) {
+	if p, ok := s.plans.Load(id); ok {
+		p := p.(*plan)
+		return p, p.err
+	}
+	writer, err := s.reg.SchemaByID(ctx, id)
+	if err != nil {
+		return nil, err // not cached: the registry may answer next time
+	}
+	p := &plan{schema: writer.parsed}
+	if s.strict != nil && writer.Fingerprint() != s.strict.Fingerprint() {
+		resolved, err := avrocodec.Resolve(s.strict.parsed, writer.parsed)
+		if err != nil {
+			p.err = &IncompatibleError{
+				Messages: []string{fmt.Sprintf("schema id %d cannot be read as %v: %v", id, reflect.TypeFor[T](), err)},
+			}
+		} else {
+			p.schema = resolved
+		}
+	}
+	actual, _ := s.plans.LoadOrStore(id, p)
+	p = actual.(*plan)
+	return p, p.err
+}

@@ -1,0 +1,457 @@
+package schema
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/streamkit/streamkit/internal/avrocodec"
+)
+
+func TestSerdeRoundTripAndWireFormat(t *testing.T) {
+	ctx := context.Background()
+	reg, _, ct := newFakeRegistry(t)
+	s, err := NewSerde[orderV2](reg, WithSchema(mustParse(t, orderV2Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := orderV2{ID: "o-1", Quantity: 3, Currency: "USD"}
+
+	prefix := []byte("keep")
+	b, err := s.AppendEncode(ctx, prefix, "orders", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("keep")) {
+		t.Fatalf("AppendEncode did not keep the caller's bytes: %q", b[:4])
+	}
+	wire := b[4:]
+	id, err := SchemaID(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wire[0] != 0 || int(binary.BigEndian.Uint32(wire[1:5])) != id || id <= 0 {
+		t.Fatalf("header %x: want magic 0 and a positive big-endian id", wire[:5])
+	}
+	body, err := avrocodec.AppendEncode(nil, mustParse(t, orderV2Schema).parsed, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(wire[5:], body) {
+		t.Fatalf("body %x, want plain avro binary %x", wire[5:], body)
+	}
+
+	var out orderV2
+	if err := s.Decode(ctx, wire, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != in {
+		t.Fatalf("got %+v, want %+v", out, in)
+	}
+
+	// Warm: no registry call for encoding or decoding again.
+	before := ct.total.Load()
+	for i := 0; i < 100; i++ {
+		if _, err := s.Encode(ctx, "orders", in); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Decode(ctx, wire, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ct.total.Load() - before; got != 0 {
+		t.Fatalf("hot path made %d registry calls, want 0", got)
+	}
+	if got := ct.count("POST /subjects/orders-value/versions"); got != 1 {
+		t.Fatalf("registered %d times, want 1", got)
+	}
+}
+
+func TestSerdeDerivedSchemaByDefault(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	s, err := NewSerde[orderV1](reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema() == nil || s.Schema().FullName() != "orderV1" {
+		t.Fatalf("derived schema %v, want a record named orderV1", s.Schema())
+	}
+	b, err := s.Encode(ctx, "t", orderV1{ID: "x", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out orderV1
+	if err := s.Decode(ctx, b, &out); err != nil || out.ID != "x" {
+		t.Fatalf("got %+v, %v", out, err)
+	}
+}
+
+func TestSerdeGenericRecords(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	if _, err := NewSerde[map[string]any](reg); err == nil {
+		t.Fatal("a generic serde without a schema under auto-register should be refused")
+	}
+	s, err := NewSerde[map[string]any](reg, WithSchema(mustParse(t, orderV2Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"id": "g-1", "quantity": int32(7), "currency": "EUR"}
+	b, err := s.Encode(ctx, "generic", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A typed serde reads what the generic one wrote, and back.
+	typed, err := NewSerde[orderV2](reg, WithSchema(mustParse(t, orderV2Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o orderV2
+	if err := typed.Decode(ctx, b, &o); err != nil || o != (orderV2{"g-1", 7, "EUR"}) {
+		t.Fatalf("typed decode of generic record: %+v, %v", o, err)
+	}
+	// A generic consumer with no schema reads with the writer's.
+	reader, err := NewSerde[map[string]any](reg, WithRegistration(UseLatest()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := reader.Decode(ctx, b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, map[string]any{"id": "g-1", "quantity": 7, "currency": "EUR"}) {
+		t.Fatalf("got %#v", out)
+	}
+}
+
+func TestSerdeEvolution(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	w1, err := NewSerde[orderV1](reg, WithSchema(mustParse(t, orderV1Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := NewSerde[orderV2](reg, WithSchema(mustParse(t, orderV2Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1Bytes, err := w1.Encode(ctx, "evo", orderV1{ID: "a", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2Bytes, err := w2.Encode(ctx, "evo", orderV2{ID: "b", Quantity: 2, Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("v2 reader reads v1 with the default", func(t *testing.T) {
+		var o orderV2
+		if err := w2.Decode(ctx, v1Bytes, &o); err != nil {
+			t.Fatal(err)
+		}
+		if want := (orderV2{"a", 1, "EUR"}); o != want {
+			t.Fatalf("got %+v, want %+v", o, want)
+		}
+	})
+	t.Run("v1 reader reads v2 and drops the new field", func(t *testing.T) {
+		var o orderV1
+		if err := w1.Decode(ctx, v2Bytes, &o); err != nil {
+			t.Fatal(err)
+		}
+		if want := (orderV1{"b", 2}); o != want {
+			t.Fatalf("got %+v, want %+v", o, want)
+		}
+	})
+}
+
+func TestSerdeDecodeErrors(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	s, err := NewSerde[orderV2](reg, WithSchema(mustParse(t, orderV2Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := s.Encode(ctx, "errs", orderV2{ID: "order-with-a-long-id", Quantity: 5, Currency: "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownID := append([]byte{0, 0, 0, 0x30, 0x39}, good[5:]...)
+
+	// A schema whose record cannot resolve into orderV2: id is an int.
+	other, err := NewSerde[map[string]any](reg, WithSchema(mustParse(t,
+		`{"type":"record","name":"Order","namespace":"retail","fields":[{"name":"id","type":"int"}]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unresolvable, err := other.Encode(ctx, "other", map[string]any{"id": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"empty", nil, ErrCorruptPayload},
+		{"short header", []byte{0, 0, 1}, ErrCorruptPayload},
+		{"bad magic", append([]byte{1}, good[1:]...), ErrBadMagic},
+		{"json instead of avro", []byte(`{"id":"x"}`), ErrBadMagic},
+		{"unknown schema id", unknownID, ErrUnknownSchemaID},
+		{"truncated payload", good[:len(good)-3], ErrCorruptPayload},
+		{"trailing bytes", append(append([]byte{}, good...), 0x02), ErrCorruptPayload},
+		{"unresolvable writer", unresolvable, ErrIncompatible},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o orderV2
+			err := s.Decode(ctx, tt.data, &o)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+
+	t.Run("truncated is unexpected eof", func(t *testing.T) {
+		var o orderV2
+		if err := s.Decode(ctx, good[:len(good)-3], &o); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("got %v, want io.ErrUnexpectedEOF in the chain", err)
+		}
+	})
+}
+
+func TestSerdeUnknownIDIsRememberedBriefly(t *testing.T) {
+	ctx := context.Background()
+	reg, _, ct := newFakeRegistry(t)
+	now := time.Unix(1000, 0)
+	reg.now = func() time.Time { return now }
+	s, err := NewSerde[orderV1](reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte{0, 0, 0, 0x30, 0x39, 2, 'x', 2}
+	for i := 0; i < 5; i++ {
+		var o orderV1
+		if err := s.Decode(ctx, data, &o); !errors.Is(err, ErrUnknownSchemaID) {
+			t.Fatalf("got %v, want ErrUnknownSchemaID", err)
+		}
+	}
+	if got := ct.count("GET /schemas/ids/12345"); got != 1 {
+		t.Fatalf("asked the registry %d times about one unknown id, want 1", got)
+	}
+	now = now.Add(notFoundTTL + time.Second)
+	var o orderV1
+	_ = s.Decode(ctx, data, &o)
+	if got := ct.count("GET /schemas/ids/12345"); got != 2 {
+		t.Fatalf("after the TTL: asked %d times, want 2", got)
+	}
+}
+
+func TestSerdeSingleFlight(t *testing.T) {
+	ctx := context.Background()
+	reg, _, ct := newFakeRegistry(t)
+	w, err := NewSerde[orderV1](reg, WithSchema(mustParse(t, orderV1Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := w.Encode(ctx, "sf", orderV1{ID: "a", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh registry cache and a slow registry: 32 goroutines miss on
+	// the same ID at once.
+	reg2, err := NewRegistryFromOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg2.cl = reg.cl
+	ct.delay = 50 * time.Millisecond
+	before := ct.count("GET /schemas/ids/")
+	r, err := NewSerde[orderV1](reg2, WithSchema(mustParse(t, orderV1Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var o orderV1
+			if err := r.Decode(ctx, b, &o); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := ct.count("GET /schemas/ids/") - before; got != 1 {
+		t.Fatalf("32 concurrent misses made %d requests, want 1", got)
+	}
+}
+
+func TestRegistrationPolicies(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	v1 := mustParse(t, orderV1Schema)
+	v2 := mustParse(t, orderV2Schema)
+	id1, err := reg.Register(ctx, "reg-value", v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := reg.Register(ctx, "reg-value", v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("lookup-only finds a registered schema", func(t *testing.T) {
+		s, _ := NewSerde[orderV1](reg, WithSchema(v1), WithRegistration(LookupOnly()))
+		if id, err := s.Prepare(ctx, "reg"); err != nil || id != id1 {
+			t.Fatalf("got %d, %v, want %d", id, err, id1)
+		}
+	})
+	t.Run("lookup-only refuses an unregistered schema", func(t *testing.T) {
+		s, _ := NewSerde[orderV1](reg, WithSchema(v1), WithRegistration(LookupOnly()))
+		_, err := s.Prepare(ctx, "elsewhere")
+		if !errors.Is(err, ErrNotRegistered) {
+			t.Fatalf("got %v, want ErrNotRegistered", err)
+		}
+		if _, err := reg.Client().SubjectVersions(ctx, "elsewhere-value"); err == nil {
+			t.Fatal("lookup-only registered the schema")
+		}
+	})
+	t.Run("use-latest writes with the latest version", func(t *testing.T) {
+		s, _ := NewSerde[orderV2](reg, WithRegistration(UseLatest()))
+		if id, err := s.Prepare(ctx, "reg"); err != nil || id != id2 {
+			t.Fatalf("got %d, %v, want %d", id, err, id2)
+		}
+	})
+	t.Run("pinned id", func(t *testing.T) {
+		s, _ := NewSerde[orderV1](reg, WithRegistration(PinnedID(id1)))
+		b, err := s.Encode(ctx, "anything", orderV1{ID: "p", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, _ := SchemaID(b); id != id1 {
+			t.Fatalf("wrote with id %d, want %d", id, id1)
+		}
+	})
+	t.Run("pinned id must be positive", func(t *testing.T) {
+		if _, err := NewSerde[orderV1](reg, WithRegistration(PinnedID(0))); err == nil {
+			t.Fatal("PinnedID(0) accepted")
+		}
+	})
+	t.Run("options that do not apply", func(t *testing.T) {
+		_, err := NewSerde[orderV1](reg, OnInvalid(SkipInvalid()))
+		if err == nil {
+			t.Fatal("OnInvalid accepted by a serde")
+		}
+	})
+}
+
+func TestSubjectStrategies(t *testing.T) {
+	s := mustParse(t, orderV1Schema)
+	tests := []struct {
+		name     string
+		strategy SubjectStrategy
+		part     Part
+		want     string
+	}{
+		{"topic value", TopicName, Value, "orders-value"},
+		{"topic key", TopicName, Key, "orders-key"},
+		{"record", RecordName, Value, "retail.Order"},
+		{"topic record", TopicRecordName, Value, "orders-retail.Order"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.strategy("orders", tt.part, s)
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v, want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := RecordName("t", Value, mustParse(t, `"string"`)); !errors.Is(err, ErrInvalidSchema) {
+		t.Fatalf("record name of a primitive: got %v, want ErrInvalidSchema", err)
+	}
+
+	ctx := context.Background()
+	reg, _, ct := newFakeRegistry(t)
+	custom := func(topic string, part Part, _ *Schema) (string, error) {
+		return "team-" + topic + "-" + part.String(), nil
+	}
+	keys, err := NewSerde[orderV1](reg, WithSchema(s), WithSubjectStrategy(custom), ForKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.Prepare(ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ct.count("POST /subjects/team-orders-key/versions"); got != 1 {
+		t.Fatalf("custom key subject registered %d times, want 1", got)
+	}
+}
+
+func TestRegistryErrorMapping(t *testing.T) {
+	tests := []struct {
+		status, code int
+		want         error
+	}{
+		{404, 40401, ErrSubjectNotFound},
+		{404, 40402, ErrVersionNotFound},
+		{404, 40403, ErrSchemaNotFound},
+		{409, 409, ErrIncompatible},
+		{409, 0, ErrIncompatible},
+		{422, 42201, ErrInvalidSchema},
+		{422, 0, ErrInvalidSchema},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d/%d", tt.status, tt.code), func(t *testing.T) {
+			resp := &sr.ResponseError{StatusCode: tt.status, ErrorCode: tt.code, Message: "registry says no"}
+			err := registryErr("register schema under \"s\"", fmt.Errorf("wrapped: %w", resp))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want it to match %v", err, tt.want)
+			}
+			var re *RegistryError
+			if !errors.As(err, &re) || re.Message != "registry says no" || re.StatusCode != tt.status {
+				t.Fatalf("got %#v, want a *RegistryError carrying the registry's message", err)
+			}
+			var inner *sr.ResponseError
+			if !errors.As(err, &inner) || inner != resp {
+				t.Fatal("the sr.ResponseError is not reachable with errors.As")
+			}
+		})
+	}
+	if err := registryErr("op", errors.New("dial tcp: refused")); errors.As(err, new(*RegistryError)) {
+		t.Fatalf("a transport error became a *RegistryError: %v", err)
+	}
+}
+
+func TestLatestOfMissingSubject(t *testing.T) {
+	reg, _, _ := newFakeRegistry(t)
+	_, err := reg.Latest(context.Background(), "never-registered")
+	if !errors.Is(err, ErrSubjectNotFound) {
+		t.Fatalf("got %v, want ErrSubjectNotFound", err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	if _, err := Parse(`{"type":"record"}`); !errors.Is(err, ErrInvalidSchema) {
+		t.Fatalf("got %v, want ErrInvalidSchema", err)
+	}
+	if _, err := ParseFile("testdata/does-not-exist.avsc"); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
