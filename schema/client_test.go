@@ -181,14 +181,14 @@ func TestProducerFailsBeforeSending(t *testing.T) {
 }
 
 // poisonFixture writes good and bad records, interleaved, to two
-// partitions of "in" and returns the bad ones and the count of good ones.
-func poisonFixture(t *testing.T, ctx context.Context, brokers []string, reg *Registry) (bad []*kgo.Record, good int) {
+// partitions of topic and returns the bad ones and the count of good ones.
+func poisonFixture(t *testing.T, ctx context.Context, brokers []string, reg *Registry, topic string) (bad []*kgo.Record, good int) {
 	t.Helper()
 	s, err := NewSerde[orderV1](reg, WithSchema(mustParse(t, orderV1Schema)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid, err := s.Encode(ctx, "in", orderV1{ID: "valid", Quantity: 1})
+	valid, err := s.Encode(ctx, topic, orderV1{ID: "valid", Quantity: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,27 +199,25 @@ func poisonFixture(t *testing.T, ctx context.Context, brokers []string, reg *Reg
 		{0, 0},                           // shorter than the header
 		append(append([]byte{}, valid...), 1, 2, 3), // trailing bytes
 	}
-	cl := rawClient(t, brokers)
 	var rs []*kgo.Record
 	for i := 0; i < 40; i++ {
 		part := int32(i % 2)
 		if i%8 == 3 {
-			r := &kgo.Record{Topic: "in", Partition: part, Key: []byte("bad-" + strconv.Itoa(i)),
+			r := &kgo.Record{Topic: topic, Partition: part, Key: []byte("bad-" + strconv.Itoa(i)),
 				Value: poison[(i/8)%len(poison)], Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("test")}}}
 			rs = append(rs, r)
 			bad = append(bad, r)
 			continue
 		}
-		v, err := s.Encode(ctx, "in", orderV1{ID: "good-" + strconv.Itoa(i), Quantity: int32(i)})
+		v, err := s.Encode(ctx, topic, orderV1{ID: "good-" + strconv.Itoa(i), Quantity: int32(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs = append(rs, &kgo.Record{Topic: "in", Partition: part, Value: v})
+		rs = append(rs, &kgo.Record{Topic: topic, Partition: part, Value: v})
 		good++
 	}
-	cl2 := rawClient(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	_ = cl
-	if err := cl2.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+	cl := rawClient(t, brokers, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	return bad, good
@@ -229,9 +227,18 @@ func TestConsumerDeadLetter(t *testing.T) {
 	ctx := testCtx(t)
 	brokers := newFakeKafka(t, "in", "in.dlq")
 	reg, _, _ := newFakeRegistry(t)
-	bad, good := poisonFixture(t, ctx, brokers, reg)
+	deadLetterScenario(t, ctx, brokers, reg, "in", "in.dlq", "dlq-group")
+}
 
-	c, err := NewConsumer[orderV1](reg, "dlq-group", []string{"in"}, OnInvalid(DeadLetter("in.dlq")),
+// deadLetterScenario writes good and corrupt records interleaved to topic
+// in, consumes them with a DeadLetter policy, and checks that every good
+// record is delivered, every bad one is in topic dlq byte for byte with
+// its headers, and that the counts and committed offsets reconcile.
+func deadLetterScenario(t *testing.T, ctx context.Context, brokers []string, reg *Registry, in, dlq, group string) {
+	t.Helper()
+	bad, good := poisonFixture(t, ctx, brokers, reg, in)
+
+	c, err := NewConsumer[orderV1](reg, group, []string{in}, OnInvalid(DeadLetter(dlq)),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -254,14 +261,17 @@ func TestConsumerDeadLetter(t *testing.T) {
 	}
 
 	// Every bad record is in the dead-letter topic, byte for byte.
-	dlq := rawClient(t, brokers, kgo.ConsumeTopics("in.dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	dl := rawClient(t, brokers, kgo.ConsumeTopics(dlq), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	var got []*kgo.Record
 	for len(got) < len(bad) {
-		fs := dlq.PollFetches(ctx)
+		fs := dl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			t.Fatalf("found %d of %d dead letters", len(got), len(bad))
 		}
 		got = append(got, fs.Records()...)
+	}
+	if len(got) != len(bad) {
+		t.Fatalf("%d dead letters, want %d", len(got), len(bad))
 	}
 	byKey := map[string]*kgo.Record{}
 	for _, r := range got {
@@ -279,15 +289,16 @@ func TestConsumerDeadLetter(t *testing.T) {
 		for _, kv := range d.Headers {
 			h[kv.Key] = string(kv.Value)
 		}
-		if h["origin"] != "test" || h[HeaderSourceTopic] != "in" ||
+		if h["origin"] != "test" || h[HeaderSourceTopic] != in ||
 			h[HeaderSourcePartition] != strconv.Itoa(int(b.Partition)) ||
 			h[HeaderSourceOffset] != strconv.FormatInt(b.Offset, 10) || h[HeaderError] == "" || h[HeaderSchemaID] == "" {
 			t.Fatalf("%s: headers %v", b.Key, h)
 		}
 	}
 
-	// Nothing is left uncommitted: a new member of the group reads nothing.
-	committed, err := kadm.NewClient(rawClient(t, brokers)).FetchOffsets(ctx, "dlq-group")
+	// Nothing is left uncommitted: the committed offsets add up to every
+	// record written.
+	committed, err := kadm.NewClient(rawClient(t, brokers)).FetchOffsets(ctx, group)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +313,7 @@ func TestConsumerSkipAndStop(t *testing.T) {
 	ctx := testCtx(t)
 	brokers := newFakeKafka(t, "in")
 	reg, _, _ := newFakeRegistry(t)
-	bad, good := poisonFixture(t, ctx, brokers, reg)
+	bad, good := poisonFixture(t, ctx, brokers, reg, "in")
 
 	t.Run("skip", func(t *testing.T) {
 		c, err := NewConsumer[orderV1](reg, "skip-group", []string{"in"}, OnInvalid(SkipInvalid()),
