@@ -9,9 +9,12 @@ STREAMKIT_CACHE ?= $(HOME)/.cache/streamkit
 export STREAMKIT_CACHE
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(STREAMKIT_CACHE)/bin/staticcheck-$(STATICCHECK_VERSION)
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BENCHSTAT := $(STREAMKIT_CACHE)/bin/benchstat-$(BENCHSTAT_VERSION)
+BENCH_COUNT ?= 6
 PLATFORM := scripts/platform
 
-.PHONY: test check unit platform-up platform-down
+.PHONY: test check unit bench bench-smoke platform-up platform-down
 
 # A platform that was already running when `make test` began is left
 # running; one that `make test` started is stopped.
@@ -25,6 +28,7 @@ test:
 	$(PLATFORM) up; \
 	eval "$$($(PLATFORM) env)"; \
 	$(MAKE) --no-print-directory check; \
+	$(MAKE) --no-print-directory bench-smoke; \
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -race -count=1 ./...; \
 	echo "make test: passed in $$((SECONDS - start))s"
 
@@ -37,6 +41,26 @@ $(STATICCHECK):
 	@mkdir -p $(dir $@)
 	GOBIN=$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	mv $(dir $@)staticcheck $@
+
+# Every benchmark once, briefly, against the running platform: they stay
+# runnable, and a benchmark that fails its own checks fails the build.
+bench-smoke:
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -benchtime 200x ./...
+
+# The README's benchmark figures: needs the platform (scripts/platform up;
+# eval "$$(scripts/platform env)"). Each benchmark's implementations run in
+# one process; benchstat compares them column by column.
+bench: $(BENCHSTAT)
+	@mkdir -p $(STREAMKIT_CACHE)/bench
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Encode|Decode' -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/serde.txt
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ProduceThroughput' -benchtime 100000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/produce.txt
+	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/serde.txt
+	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/produce.txt
+
+$(BENCHSTAT):
+	@mkdir -p $(dir $@)
+	GOBIN=$(dir $@) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+	mv $(dir $@)benchstat $@
 
 # Unit tests only: no platform, fakes in process.
 unit:

@@ -24,7 +24,7 @@ func newFakeKafka(t *testing.T, topics ...string) []string {
 	return c.ListenAddrs()
 }
 
-func rawClient(t *testing.T, brokers []string, opts ...kgo.Opt) *kgo.Client {
+func rawClient(t testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
 	if err != nil {

@@ -25,7 +25,7 @@ type realPlatform struct {
 	calls   *countingTransport
 }
 
-func requireReal(t *testing.T) (context.Context, realPlatform) {
+func requireReal(t testing.TB) (context.Context, realPlatform) {
 	t.Helper()
 	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -39,7 +39,7 @@ func requireReal(t *testing.T) (context.Context, realPlatform) {
 }
 
 // topic creates a uniquely named topic and deletes it when the test ends.
-func (rp realPlatform) topic(t *testing.T, ctx context.Context, prefix string, partitions int32) string {
+func (rp realPlatform) topic(t testing.TB, ctx context.Context, prefix string, partitions int32) string {
 	t.Helper()
 	name := platformtest.UniqueName(prefix)
 	adm := kadm.NewClient(rawClient(t, rp.brokers))

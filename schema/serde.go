@@ -178,11 +178,9 @@ func (s *Serde[T]) AppendEncode(ctx context.Context, dst []byte, topic string, v
 	if err != nil {
 		return dst, err
 	}
-	n := len(dst)
-	dst = append(dst, b.header[:]...)
-	out, err := avrocodec.AppendEncode(dst, b.schema.parsed, &v)
+	out, err := avrocodec.AppendEncode(dst, b.header[:], b.schema.parsed, &v)
 	if err != nil {
-		return dst[:n], fmt.Errorf("encode %v for topic %q: %w", reflect.TypeFor[T](), topic, err)
+		return dst, fmt.Errorf("encode %v for topic %q: %w", reflect.TypeFor[T](), topic, err)
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ func TestSerdeRoundTripAndWireFormat(t *testing.T) {
 	if wire[0] != 0 || int(binary.BigEndian.Uint32(wire[1:5])) != id || id <= 0 {
 		t.Fatalf("header %x: want magic 0 and a positive big-endian id", wire[:5])
 	}
-	body, err := avrocodec.AppendEncode(nil, mustParse(t, orderV2Schema).parsed, in)
+	body, err := avrocodec.AppendEncode(nil, nil, mustParse(t, orderV2Schema).parsed, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,16 +18,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/schema"
 )
 
 // Order is a retail order as the team's services exchange it.
@@ -82,11 +83,12 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(p.Brokers, ","), p.SchemaRegistryURL)
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	runID := strconv.FormatInt(start.UnixNano(), 36)
 
 	// 1. The topic.
 	resp, err := kadm.NewClient(cl).CreateTopic(ctx, 3, -1, nil, topic)
@@ -102,28 +104,28 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
 
-	// 2. The schema, registered under the topic's value subject; the
-	// registry returns the same ID for the same schema on every run.
-	registry, err := sr.NewClient(sr.URLs(p.SchemaRegistryURL))
+	// 2. The producer: the schema is registered under the topic's value
+	// subject before the first record (the registry returns the same ID for
+	// the same schema on every run), and the ID is cached from then on.
+	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL))
 	if err != nil {
 		return err
 	}
-	subject := topic + "-value"
-	registered, err := registry.CreateSchema(ctx, subject, sr.Schema{Schema: orderSchema, Type: sr.TypeAvro})
-	if err != nil {
-		return fmt.Errorf("register schema under %s: %w", subject, err)
-	}
-	fmt.Fprintf(w, "schema %s: version %d, id %d\n", subject, registered.Version, registered.ID)
-
-	avroSchema, err := avro.Parse(orderSchema)
+	orderAvro, err := schema.Parse(orderSchema)
 	if err != nil {
 		return err
 	}
-	var serde sr.Serde
-	serde.Register(registered.ID, Order{},
-		sr.EncodeFn(func(v any) ([]byte, error) { return avro.Marshal(avroSchema, v) }),
-		sr.DecodeFn(func(b []byte, v any) error { return avro.Unmarshal(avroSchema, b, v) }),
-	)
+	producer, err := schema.NewProducer[Order](ctx, reg, topic,
+		schema.WithSchema(orderAvro), schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
+	if err != nil {
+		return err
+	}
+	defer producer.Close(ctx)
+	id, err := producer.Serde().Prepare(ctx, topic)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "schema %s-value: id %d\n", topic, id)
 
 	// 3. Produce: magic byte 0, the 4-byte schema ID, then Avro binary.
 	orders := []Order{
@@ -131,58 +133,54 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 		{ID: "o-1002", Store: "hamburg-03", SKU: "sku-tea-green", Quantity: 5, PriceCents: 450, Currency: "EUR"},
 		{ID: "o-1003", Store: "berlin-01", SKU: "sku-mug-white", Quantity: 1, PriceCents: 799, Currency: "EUR"},
 	}
-	records := make([]*kgo.Record, len(orders))
+	runStart := time.Now().Add(-time.Second) // broker and local clocks agree within that
+	msgs := make([]schema.Message[Order], len(orders))
+	want := map[string]bool{}
 	for i, o := range orders {
-		value, err := serde.Encode(o)
-		if err != nil {
-			return fmt.Errorf("encode order %s: %w", o.ID, err)
-		}
-		records[i] = &kgo.Record{Key: []byte(o.ID), Value: value}
+		msgs[i] = schema.Message[Order]{Key: []byte(o.ID), Value: o, Headers: []kgo.RecordHeader{{Key: "run", Value: []byte(runID)}}}
+		want[o.ID] = true
 	}
-	results := cl.ProduceSync(ctx, records...)
-	if err := results.FirstErr(); err != nil {
-		return fmt.Errorf("produce: %w", err)
+	if err := producer.ProduceSync(ctx, msgs...); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "produced %d orders\n", len(orders))
 
-	// 4. Consume exactly what was produced: from each record's offset, so a
-	// rerun against a long-lived topic reads this run's orders only.
-	offsets := map[int32]kgo.Offset{}
-	want := map[string]bool{}
-	for _, r := range results { // in produce order, so the first per partition is the lowest
-		if _, ok := offsets[r.Record.Partition]; !ok {
-			offsets[r.Record.Partition] = kgo.NewOffset().At(r.Record.Offset)
-		}
-		want[fmt.Sprintf("%d/%d", r.Record.Partition, r.Record.Offset)] = true
-	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	// 4. Consume with a group of this run's own, starting at the records
+	// written since the run began, and keep only this run's orders: a
+	// long-lived topic holds earlier runs' too.
+	consumer, err := schema.NewConsumer[Order](reg, "quickstart-"+runID, []string{topic},
+		schema.WithSchema(orderAvro),
+		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(runStart.UnixMilli()))))
 	if err != nil {
 		return err
 	}
-	defer consumer.Close()
+	defer consumer.Close(ctx)
 	for len(want) > 0 {
-		fs := consumer.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
+		recs, err := consumer.Poll(ctx)
+		if err != nil {
 			return fmt.Errorf("consume: %w", err)
 		}
-		if err := fs.Err(); err != nil {
-			return fmt.Errorf("consume: %w", err)
-		}
-		for _, r := range fs.Records() {
-			key := fmt.Sprintf("%d/%d", r.Partition, r.Offset)
-			if !want[key] {
+		for _, r := range recs {
+			if !fromRun(r.Headers, runID) || !want[r.Value.ID] {
 				continue
 			}
-			delete(want, key)
-			var o Order
-			if err := serde.Decode(r.Value, &o); err != nil {
-				return fmt.Errorf("decode record at %s: %w", key, err)
-			}
+			delete(want, r.Value.ID)
+			o := r.Value
 			fmt.Fprintf(w, "consumed %s from %s: %d x %s at %d.%02d %s (partition %d, offset %d)\n",
 				o.ID, o.Store, o.Quantity, o.SKU, o.PriceCents/100, o.PriceCents%100, o.Currency, r.Partition, r.Offset)
 		}
+		consumer.MarkProcessed(recs...)
 	}
 	fmt.Fprintf(w, "done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+func fromRun(headers []kgo.RecordHeader, runID string) bool {
+	for _, h := range headers {
+		if h.Key == "run" {
+			return string(h.Value) == runID
+		}
+	}
+	return false
 }

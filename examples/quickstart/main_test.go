@@ -17,7 +17,7 @@ func checkOutput(t *testing.T, out string) {
 	t.Helper()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^topic retail\.orders\.v1: (created with 3 partitions|already there)$`),
-		regexp.MustCompile(`(?m)^schema retail\.orders\.v1-value: version \d+, id \d+$`),
+		regexp.MustCompile(`(?m)^schema retail\.orders\.v1-value: id \d+$`),
 		regexp.MustCompile(`(?m)^produced 3 orders$`),
 		regexp.MustCompile(`(?m)^consumed o-1001 from berlin-01: 2 x sku-coffee-1kg at 18\.99 EUR \(partition \d+, offset \d+\)$`),
 		regexp.MustCompile(`(?m)^consumed o-1002 from hamburg-03: 5 x sku-tea-green at 4\.50 EUR \(partition \d+, offset \d+\)$`),

@@ -62,9 +62,10 @@ var writers = sync.Pool{New: func() any { return avro.NewWriter(nil, 512, avro.W
 
 var readers = sync.Pool{New: func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }}
 
-// AppendEncode appends the Avro binary encoding of v under s to dst and
-// returns the extended slice. v may be a value or a pointer to one.
-func AppendEncode(dst []byte, s Schema, v any) (out []byte, err error) {
+// AppendEncode appends prefix and then the Avro binary encoding of v under
+// s to dst, and returns the extended slice. v may be a value or a pointer
+// to one. dst grows at most once, to the exact size needed.
+func AppendEncode(dst, prefix []byte, s Schema, v any) (out []byte, err error) {
 	w := writers.Get().(*avro.Writer)
 	w.Reset(nil)
 	defer func() {
@@ -78,7 +79,14 @@ func AppendEncode(dst []byte, s Schema, v any) (out []byte, err error) {
 	if w.Error != nil {
 		return dst, w.Error
 	}
-	return append(dst, w.Buffer()...), nil
+	body := w.Buffer()
+	if need := len(prefix) + len(body); cap(dst)-len(dst) < need {
+		grown := make([]byte, len(dst), len(dst)+need)
+		copy(grown, dst)
+		dst = grown
+	}
+	dst = append(dst, prefix...)
+	return append(dst, body...), nil
 }
 
 // ErrTrailingBytes is returned by Decode when data holds more than one
