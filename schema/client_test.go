@@ -113,8 +113,16 @@ func TestProducerConsumerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Everything was marked, so the group's committed offsets are the ends.
+	// Close left the group, and everything was marked, so the group's
+	// committed offsets are the ends.
 	adm := kadm.NewClient(rawClient(t, brokers))
+	groups, err := adm.DescribeGroups(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := groups["g"]; len(g.Members) != 0 {
+		t.Fatalf("group still has %d members after Close", len(g.Members))
+	}
 	committed, err := adm.FetchOffsets(ctx, "g")
 	if err != nil {
 		t.Fatal(err)
@@ -446,5 +454,48 @@ func TestConsumerOptions(t *testing.T) {
 		} else if testing.Verbose() {
 			fmt.Println(name+":", err)
 		}
+	}
+}
+
+func TestAvroKeys(t *testing.T) {
+	ctx := testCtx(t)
+	brokers := newFakeKafka(t, "keyed")
+	reg, _, ct := newFakeRegistry(t)
+	type orderKey struct {
+		Store string `avro:"store"`
+		ID    string `avro:"id"`
+	}
+	keys, err := NewSerde[orderKey](reg, ForKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProducer[orderV1](ctx, reg, "keyed", WithClientOpts(kgo.SeedBrokers(brokers...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	k, err := keys.Encode(ctx, "keyed", orderKey{Store: "berlin-01", ID: "o-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, Message[orderV1]{Key: k, Value: orderV1{ID: "o-1", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if ct.count("POST /subjects/keyed-key/versions") != 1 || ct.count("POST /subjects/keyed-value/versions") != 1 {
+		t.Fatalf("want one key and one value subject, registry saw %v", ct.paths)
+	}
+	c, err := NewConsumer[orderV1](reg, "kg", []string{"keyed"},
+		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	recs, err := c.Poll(ctx)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("got %d records, %v", len(recs), err)
+	}
+	var got orderKey
+	if err := keys.Decode(ctx, recs[0].Key, &got); err != nil || got != (orderKey{"berlin-01", "o-1"}) {
+		t.Fatalf("key: got %+v, %v", got, err)
 	}
 }
