@@ -1,0 +1,128 @@
+package connect
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+var (
+	// ErrNotFound is returned when the worker answers 404: no such
+	// connector, task or plugin.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when the worker answers 409 after retries: a
+	// rebalance that did not settle, or a connector that already exists.
+	ErrConflict = errors.New("conflict")
+	// ErrBadRequest is returned when the worker refuses a request as
+	// invalid (400 or 422).
+	ErrBadRequest = errors.New("bad request")
+	// ErrMalformedResponse is returned when the worker's answer cannot be
+	// decoded.
+	ErrMalformedResponse = errors.New("malformed response")
+	// ErrInvalidConfig is returned by Apply when the worker's validation
+	// rejects a connector config; the error is a *ValidationError.
+	ErrInvalidConfig = errors.New("invalid connector config")
+	// ErrNotRunning is returned by Apply when a connector or one of its
+	// tasks fails, or does not reach its desired state in time; the error
+	// is a *StateError.
+	ErrNotRunning = errors.New("connector not running")
+	// ErrOutsideNamespace is returned by Plan for a desired connector whose
+	// name is outside the plan's namespace.
+	ErrOutsideNamespace = errors.New("connector outside namespace")
+)
+
+// APIError is an error response of the Connect REST API. It matches
+// ErrNotFound, ErrConflict or ErrBadRequest with errors.Is by its status.
+type APIError struct {
+	Method     string
+	Path       string
+	StatusCode int
+	// ErrorCode and Message are the worker's error_code and message.
+	ErrorCode int
+	Message   string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("%s %s: %d: %s", e.Method, e.Path, e.StatusCode, msg)
+}
+
+// Unwrap returns the sentinel of the status code, if any.
+func (e *APIError) Unwrap() error {
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusConflict:
+		return ErrConflict
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return ErrBadRequest
+	}
+	return nil
+}
+
+// ValidationError is the worker's verdict on connector configs it rejects:
+// for each connector, each key's errors. It matches ErrInvalidConfig.
+type ValidationError struct {
+	// Connectors maps a connector name to its keys' error messages; the
+	// empty key holds errors not tied to a key.
+	Connectors map[string]map[string][]string
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrInvalidConfig.Error())
+	for _, name := range sortedKeys(e.Connectors) {
+		keys := e.Connectors[name]
+		for _, k := range sortedKeys(keys) {
+			where := name
+			if k != "" {
+				where += " " + k
+			}
+			fmt.Fprintf(&b, "; %s: %s", where, strings.Join(keys[k], ", "))
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ValidationError) Unwrap() error { return ErrInvalidConfig }
+
+// StateError says which connectors did not reach their desired state after
+// Apply, and why. It matches ErrNotRunning.
+type StateError struct {
+	// Connectors maps a connector name to what went wrong, with the
+	// worker's trace of a failed connector or task.
+	Connectors map[string]string
+}
+
+func (e *StateError) Error() string {
+	var parts []string
+	for _, name := range sortedKeys(e.Connectors) {
+		parts = append(parts, name+": "+firstLine(e.Connectors[name]))
+	}
+	return ErrNotRunning.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap returns ErrNotRunning.
+func (e *StateError) Unwrap() error { return ErrNotRunning }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,384 @@
+package connect_test
+
+// Integration tests on the platform's real Kafka Connect worker and Kafka.
+// make test runs them with STREAMKIT_REQUIRE_PLATFORM=1.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/platformtest"
+)
+
+const (
+	fileSource = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+	fileSink   = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+	mirror     = "org.apache.kafka.connect.mirror.MirrorSourceConnector"
+	stringConv = "org.apache.kafka.connect.storage.StringConverter"
+	bytesConv  = "org.apache.kafka.connect.converters.ByteArrayConverter"
+)
+
+// writeCounter counts the requests that change something on the worker.
+type writeCounter struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	writes []string
+	total  atomic.Int64
+}
+
+func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	w.total.Add(1)
+	if r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/config/validate") {
+		w.mu.Lock()
+		w.writes = append(w.writes, r.Method+" "+r.URL.Path)
+		w.mu.Unlock()
+	}
+	return w.next.RoundTrip(r)
+}
+
+func (w *writeCounter) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.writes
+	w.writes = nil
+	return out
+}
+
+type env struct {
+	p       platformtest.Platform
+	client  *connect.Client
+	writes  *writeCounter
+	ns      string
+	adm     *kadm.Client
+	kgoOpts []kgo.Opt
+}
+
+func setup(t *testing.T) (context.Context, *env) {
+	t.Helper()
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.Connect)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	wc := &writeCounter{next: http.DefaultTransport}
+	c, err := connect.New(connect.WithURLs(p.ConnectURL), connect.WithHTTPClient(&http.Client{Transport: wc}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	e := &env{p: p, client: c, writes: wc, ns: platformtest.UniqueName("it") + "-", adm: kadm.NewClient(cl)}
+	// Whatever a test leaves in its namespace goes when it ends.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		plan, err := c.Plan(ctx, nil, connect.PlanOptions{Namespace: e.ns, Prune: true})
+		if err == nil {
+			_, err = c.Apply(ctx, plan, connect.ApplyOptions{Wait: -1})
+		}
+		if err != nil {
+			t.Logf("clean up namespace %s: %v", e.ns, err)
+		}
+	})
+	return ctx, e
+}
+
+func (e *env) topic(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	resp, err := e.adm.CreateTopic(ctx, 1, -1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = e.adm.DeleteTopic(ctx, name)
+	})
+	return name
+}
+
+func (e *env) consume(t *testing.T, ctx context.Context, topic string, n int) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.p.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var got []string
+	for len(got) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s: %d of %d records: %v", topic, len(got), n, ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	return got
+}
+
+func waitForFileLines(t *testing.T, ctx context.Context, path string, n int) []string {
+	t.Helper()
+	for {
+		b, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(b) > 0 && len(lines) >= n {
+			return lines
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s has %d of %d lines", path, len(lines), n)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func lines(prefix string, n int) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%s-%03d\n", prefix, i)
+	}
+	return b.Bytes()
+}
+
+// TestIntegrationConnectorsAsCode applies a FileStreamSource, a
+// FileStreamSink and a MirrorMaker 2 source, sees records flow end to end,
+// then changes one key, then prunes.
+func TestIntegrationConnectorsAsCode(t *testing.T) {
+	ctx, e := setup(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	out := filepath.Join(dir, "out.txt")
+	const n = 40
+	if err := os.WriteFile(in, lines("order", n), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	topic := e.topic(t, ctx, e.ns+"orders")
+	brokers := strings.Join(e.p.Brokers, ",")
+
+	desired := []connect.Spec{
+		{Name: e.ns + "file-source", Config: map[string]string{
+			"connector.class": fileSource, "tasks.max": "1", "file": in, "topic": topic,
+			"key.converter": stringConv, "value.converter": stringConv,
+		}},
+		{Name: e.ns + "file-sink", Config: map[string]string{
+			"connector.class": fileSink, "tasks.max": "1", "file": out, "topics": topic,
+			"key.converter": stringConv, "value.converter": stringConv,
+		}},
+		{Name: e.ns + "mirror", Config: map[string]string{
+			"connector.class":                       mirror,
+			"tasks.max":                             "1",
+			"source.cluster.alias":                  "src",
+			"target.cluster.alias":                  "dst",
+			"source.cluster.bootstrap.servers":      brokers,
+			"target.cluster.bootstrap.servers":      brokers,
+			"topics":                                topic,
+			"replication.factor":                    "1",
+			"offset-syncs.topic.replication.factor": "1",
+			"sync.topic.acls.enabled":               "false",
+			"refresh.topics.interval.seconds":       "1",
+			"key.converter":                         bytesConv,
+			"value.converter":                       bytesConv,
+		}},
+	}
+	opts := connect.PlanOptions{Namespace: e.ns, Prune: true}
+
+	plan, err := e.client.Plan(ctx, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr, _, _, _ := plan.Count(); cr != 3 {
+		t.Fatalf("first plan:\n%s", plan)
+	}
+	res, err := e.client.Apply(ctx, plan, connect.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Created) != 3 {
+		t.Fatalf("created %v", res.Created)
+	}
+
+	// Records flow: file -> topic -> file, and topic -> mirrored topic.
+	got := waitForFileLines(t, ctx, out, n)
+	for i, l := range got[:n] {
+		if want := fmt.Sprintf("order-%03d", i); l != want {
+			t.Fatalf("sink line %d: got %q, want %q", i, l, want)
+		}
+	}
+	mirrored := e.consume(t, ctx, "src."+topic, n)
+	if mirrored[0] != "order-000" {
+		t.Fatalf("mirrored topic starts with %q", mirrored[0])
+	}
+	t.Cleanup(func() { _, _ = e.adm.DeleteTopic(context.Background(), "src."+topic) })
+
+	// The second plan is empty: nothing the worker added shows as drift.
+	again, err := e.client.Plan(ctx, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		t.Fatalf("second plan not empty:\n%s", again)
+	}
+
+	// One key of one connector: the plan shows exactly that, and apply
+	// writes only that connector.
+	desired[0].Config["batch.size"] = "500"
+	plan, err = e.client.Plan(ctx, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, up, _, same := plan.Count(); up != 1 || same != 2 {
+		t.Fatalf("plan after one change:\n%s", plan)
+	}
+	for _, c := range plan.Changes {
+		if c.Action == connect.Update && (c.Name != e.ns+"file-source" || len(c.Keys) != 1 || c.Keys[0].Key != "batch.size") {
+			t.Fatalf("change %+v, want only batch.size of file-source", c)
+		}
+	}
+	e.writes.take()
+	if _, err := e.client.Apply(ctx, plan, connect.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.writes.take(); len(w) != 1 || w[0] != "PUT /connectors/"+e.ns+"file-source/config" {
+		t.Fatalf("apply wrote %v, want one PUT of file-source's config", w)
+	}
+
+	// Prune: the mirror leaves the desired state; a connector outside the
+	// namespace, also absent from it, stays.
+	outsider := platformtest.UniqueName("other-team")
+	if _, _, err := e.client.PutConfig(ctx, outsider, map[string]string{
+		"connector.class": fileSink, "topics": topic, "file": filepath.Join(dir, "other.txt"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.client.Delete(context.Background(), outsider) })
+	plan, err = e.client.Plan(ctx, desired[:2], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, del, _ := plan.Count(); del != 1 || !strings.Contains(plan.String(), "- delete "+e.ns+"mirror") {
+		t.Fatalf("prune plan:\n%s", plan)
+	}
+	if _, err := e.client.Apply(ctx, plan, connect.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	names, err := e.client.Names(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, n := range names {
+		has[n] = true
+	}
+	if has[e.ns+"mirror"] || !has[e.ns+"file-source"] || !has[e.ns+"file-sink"] || !has[outsider] {
+		t.Fatalf("after prune: %v", names)
+	}
+}
+
+// TestIntegrationRejectedConfig: the worker's validation refuses a config,
+// the error carries its message for the key, and nothing is deployed.
+func TestIntegrationRejectedConfig(t *testing.T) {
+	ctx, e := setup(t)
+	topic := e.topic(t, ctx, e.ns+"t")
+	desired := []connect.Spec{
+		{Name: e.ns + "good", Config: map[string]string{"connector.class": fileSink, "topics": topic, "file": filepath.Join(t.TempDir(), "x")}},
+		{Name: e.ns + "bad", Config: map[string]string{"connector.class": fileSource, "tasks.max": "many", "file": "/dev/null", "topic": topic}},
+	}
+	plan, err := e.client.Plan(ctx, desired, connect.PlanOptions{Namespace: e.ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Apply(ctx, plan, connect.ApplyOptions{})
+	var ve *connect.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, connect.ErrInvalidConfig) {
+		t.Fatalf("got %v, want a *ValidationError", err)
+	}
+	msgs := ve.Connectors[e.ns+"bad"]["tasks.max"]
+	if len(msgs) == 0 || !strings.Contains(strings.Join(msgs, " "), "many") {
+		t.Fatalf("worker's messages for tasks.max: %v (all: %v)", msgs, ve.Connectors)
+	}
+	if _, ok := ve.Connectors[e.ns+"good"]; ok {
+		t.Fatalf("the good connector was rejected: %v", ve)
+	}
+	if w := e.writes.take(); len(w) != 0 {
+		t.Fatalf("a rejected plan wrote %v", w)
+	}
+	names, _ := e.client.Names(ctx)
+	for _, n := range names {
+		if strings.HasPrefix(n, e.ns) {
+			t.Fatalf("%s deployed though the plan was rejected", n)
+		}
+	}
+}
+
+// TestIntegrationDirPlaceholder: a connector config names its topic with a
+// ${dir:...} reference to a file in the worker's secrets folder; the
+// worker resolves it and the connector runs, and the stored config still
+// holds the reference.
+func TestIntegrationDirPlaceholder(t *testing.T) {
+	ctx, e := setup(t)
+	if e.p.ConnectSecretsDir == "" {
+		if platformtest.Required() {
+			t.Fatalf("%s unset", platformtest.EnvConnectSecretsDir)
+		}
+		t.Skipf("%s unset", platformtest.EnvConnectSecretsDir)
+	}
+	secretDir := filepath.Join(e.p.ConnectSecretsDir, strings.TrimSuffix(e.ns, "-"))
+	if err := os.MkdirAll(secretDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(secretDir) })
+	topic := e.topic(t, ctx, e.ns+"secret-topic")
+	if err := os.WriteFile(filepath.Join(secretDir, "topic"), []byte(topic), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(in, lines("s", 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := "${dir:" + secretDir + ":topic}"
+	desired := []connect.Spec{{Name: e.ns + "src", Config: map[string]string{
+		"connector.class": fileSource, "file": in, "topic": ref,
+		"key.converter": stringConv, "value.converter": stringConv,
+	}}}
+	plan, err := e.client.Plan(ctx, desired, connect.PlanOptions{Namespace: e.ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), ref) || strings.Contains(plan.String(), topic+`"`) {
+		t.Fatalf("the plan should show the reference, not the value:\n%s", plan)
+	}
+	if _, err := e.client.Apply(ctx, plan, connect.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.consume(t, ctx, topic, 3); got[0] != "s-000" {
+		t.Fatalf("records: %v", got)
+	}
+	cfg, err := e.client.Config(ctx, e.ns+"src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["topic"] != ref {
+		t.Fatalf("stored topic %q, want the reference %q", cfg["topic"], ref)
+	}
+	if again, err := e.client.Plan(ctx, desired, connect.PlanOptions{Namespace: e.ns}); err != nil || !again.Empty() {
+		t.Fatalf("second plan (%v):\n%s", err, again)
+	}
+}

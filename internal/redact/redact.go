@@ -1,0 +1,68 @@
+// Package redact decides which configuration values are secrets and how
+// they are shown: every plan, log and error of streamkit that prints a
+// config value goes through it.
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Marker replaces a secret value.
+const Marker = "[redacted]"
+
+// sensitiveWords are key segments (split on '.', '_' and '-') that mark a
+// value as a secret wherever they appear in a key.
+var sensitiveWords = map[string]bool{
+	"password": true, "passwd": true, "pwd": true, "secret": true, "token": true,
+	"credential": true, "credentials": true, "jaas": true, "apikey": true, "passphrase": true,
+}
+
+// sensitiveSuffixes mark keys whose last segments name a secret:
+// "ssl.key" or "access.key", but not "key.converter".
+var sensitiveSuffixes = []string{".key", "_key", "-key", "private.key", "user.info", "auth.info"}
+
+// SensitiveKey reports whether a config key's value is a credential: keys
+// with password, secret, token, credentials, jaas (sasl.jaas.config) or
+// apikey as a segment, and keys ending in "key" or "user.info"
+// (basic.auth.user.info). Matching is case-insensitive.
+func SensitiveKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, seg := range strings.FieldsFunc(k, func(r rune) bool { return r == '.' || r == '_' || r == '-' }) {
+		if sensitiveWords[seg] {
+			return true
+		}
+	}
+	for _, s := range sensitiveSuffixes {
+		if strings.HasSuffix(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholder is Kafka's config-provider reference: ${provider:path:key}
+// or ${provider:key}.
+var placeholder = regexp.MustCompile(`^\$\{[A-Za-z0-9_.-]+:[^{}]*\}$`)
+
+// IsPlaceholder reports whether v is exactly a config-provider reference,
+// which names a secret without holding it and so is safe to show.
+func IsPlaceholder(v string) bool { return placeholder.MatchString(strings.TrimSpace(v)) }
+
+// Value returns v as it may be shown for key: the marker for a credential
+// that is not a placeholder, v otherwise.
+func Value(key, v string) string {
+	if SensitiveKey(key) && !IsPlaceholder(v) {
+		return Marker
+	}
+	return v
+}
+
+// Config returns a copy of cfg with every credential value redacted.
+func Config(cfg map[string]string) map[string]string {
+	out := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		out[k] = Value(k, v)
+	}
+	return out
+}
