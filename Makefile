@@ -54,6 +54,8 @@ bench: $(BENCHSTAT)
 	@mkdir -p $(STREAMKIT_CACHE)/bench
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Encode|Decode' -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/serde.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ProduceThroughput' -benchtime 100000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/produce.txt
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan200' -benchtime 50x -count $(BENCH_COUNT) ./connect/ | tee $(STREAMKIT_CACHE)/bench/connect.txt
+	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/connect.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/serde.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/produce.txt
 
