@@ -184,6 +184,9 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptio
 			return fmt.Errorf("wait for connectors: %w", err)
 		}
 		for name, ch := range pending {
+			if err != nil {
+				break // the wait ended during the listing: keep what was seen last
+			}
 			cur, ok := live[name]
 			if !ok {
 				settled[name] = 0

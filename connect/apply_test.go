@@ -1,0 +1,290 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memWorker is a stateful stand-in for a Connect worker, enough for
+// Apply: listing, validation, create, put config, pause/resume/stop and
+// delete. Tests set invalid keys and task states.
+type memWorker struct {
+	mu        sync.Mutex
+	conns     map[string]map[string]string
+	states    map[string]string
+	taskState map[string]string // connector -> state of its one task
+	trace     string
+	invalid   map[string]string // key -> error message
+	writes    []string
+}
+
+func newMemWorker(t *testing.T) (*memWorker, *Client) {
+	t.Helper()
+	m := &memWorker{conns: map[string]map[string]string{}, states: map[string]string{}, taskState: map[string]string{}, invalid: map[string]string{}}
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	c, err := New(WithURLs(srv.URL), WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, c
+}
+
+func (m *memWorker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	parts := strings.Split(path, "/")
+	writeJSON := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	if r.Method != http.MethodGet && !strings.HasSuffix(path, "/validate") {
+		m.writes = append(m.writes, r.Method+" "+r.URL.Path)
+	}
+	switch {
+	case r.Method == http.MethodPut && len(parts) == 4 && parts[0] == "connector-plugins":
+		var cfg map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&cfg)
+		v := Validation{Name: parts[1]}
+		for k, val := range cfg {
+			c := ConfigCheck{}
+			c.Value.Name, c.Value.Value = k, &val
+			if msg, bad := m.invalid[k]; bad {
+				c.Value.Errors = []string{msg}
+				v.ErrorCount++
+			}
+			v.Configs = append(v.Configs, c)
+		}
+		writeJSON(200, v)
+	case r.Method == http.MethodGet && path == "connectors":
+		out := map[string]Connector{}
+		for name, cfg := range m.conns {
+			st := Status{Name: name, Connector: Instance{State: m.states[name]}}
+			if m.states[name] == StateRunning || m.taskState[name] == StateFailed {
+				st.Tasks = []TaskState{{ID: 0, Instance: Instance{State: m.taskState[name], Trace: m.trace}}}
+			}
+			out[name] = Connector{Info: ConnectorInfo{Name: name, Config: cfg}, Status: st}
+		}
+		writeJSON(200, out)
+	case r.Method == http.MethodPost && path == "connectors":
+		var body struct {
+			Name         string            `json:"name"`
+			Config       map[string]string `json:"config"`
+			InitialState string            `json:"initial_state"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if _, ok := m.conns[body.Name]; ok {
+			writeJSON(409, map[string]any{"error_code": 409, "message": "Connector " + body.Name + " already exists"})
+			return
+		}
+		m.store(body.Name, body.Config, body.InitialState)
+		writeJSON(201, ConnectorInfo{Name: body.Name, Config: body.Config})
+	case len(parts) == 3 && parts[0] == "connectors" && parts[2] == "config" && r.Method == http.MethodPut:
+		var cfg map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&cfg)
+		_, existed := m.conns[parts[1]]
+		state := m.states[parts[1]]
+		if !existed {
+			state = StateRunning
+		}
+		m.store(parts[1], cfg, state)
+		status := 200
+		if !existed {
+			status = 201
+		}
+		writeJSON(status, ConnectorInfo{Name: parts[1], Config: cfg})
+	case len(parts) == 3 && parts[0] == "connectors" && r.Method == http.MethodPut:
+		to := map[string]string{"pause": StatePaused, "resume": StateRunning, "stop": StateStopped}[parts[2]]
+		m.states[parts[1]] = to
+		w.WriteHeader(http.StatusAccepted)
+	case len(parts) == 2 && parts[0] == "connectors" && r.Method == http.MethodDelete:
+		if _, ok := m.conns[parts[1]]; !ok {
+			writeJSON(404, map[string]any{"error_code": 404, "message": "Connector " + parts[1] + " not found"})
+			return
+		}
+		delete(m.conns, parts[1])
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeJSON(404, map[string]any{"error_code": 404, "message": "no route " + r.Method + " " + path})
+	}
+}
+
+func (m *memWorker) store(name string, cfg map[string]string, state string) {
+	stored := map[string]string{"name": name}
+	for k, v := range cfg {
+		stored[k] = v
+	}
+	m.conns[name] = stored
+	if state == "" {
+		state = StateRunning
+	}
+	m.states[name] = state
+	if _, ok := m.taskState[name]; !ok {
+		m.taskState[name] = StateRunning
+	}
+}
+
+func (m *memWorker) takeWrites() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.writes
+	m.writes = nil
+	return w
+}
+
+var quick = ApplyOptions{Wait: 2 * time.Second, PollInterval: time.Millisecond}
+
+func spec(name string, kv ...string) Spec {
+	cfg := map[string]string{"connector.class": "FileStreamSink"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		cfg[kv[i]] = kv[i+1]
+	}
+	return Spec{Name: name, Config: cfg}
+}
+
+func TestApplyConverges(t *testing.T) {
+	ctx := context.Background()
+	m, c := newMemWorker(t)
+	opts := PlanOptions{Namespace: "t-", Prune: true}
+	desired := []Spec{spec("t-a", "topics", "x"), spec("t-b", "topics", "y")}
+	stopped := spec("t-c", "topics", "z")
+	stopped.State = StateStopped
+	desired = append(desired, stopped)
+
+	plan, err := c.Plan(ctx, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Apply(ctx, plan, quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Created) != 3 {
+		t.Fatalf("created %v", res.Created)
+	}
+	writes := m.takeWrites()
+	if len(writes) != 3 || !contains(writes, "POST /connectors") {
+		t.Fatalf("writes %v: want two PUTs and one POST (created STOPPED)", writes)
+	}
+	if m.states["t-c"] != StateStopped {
+		t.Fatalf("t-c is %s, want STOPPED", m.states["t-c"])
+	}
+
+	// Applying the same plan again converges: create-or-replace, and a
+	// connector created STOPPED already is updated instead.
+	if _, err := c.Apply(ctx, plan, quick); err != nil {
+		t.Fatalf("re-apply: %v", err)
+	}
+	again, err := c.Plan(ctx, desired, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		t.Fatalf("plan after apply:\n%s", again)
+	}
+	m.takeWrites()
+
+	// A state change only: one resume, no config write.
+	desired[2].State = ""
+	plan, _ = c.Plan(ctx, desired, opts)
+	if _, err := c.Apply(ctx, plan, quick); err != nil {
+		t.Fatal(err)
+	}
+	if w := m.takeWrites(); len(w) != 1 || w[0] != "PUT /connectors/t-c/resume" {
+		t.Fatalf("writes %v, want only the resume", w)
+	}
+
+	// Prune; deleting a connector already gone is fine.
+	plan, _ = c.Plan(ctx, desired[:1], opts)
+	m.mu.Lock()
+	delete(m.conns, "t-b")
+	m.mu.Unlock()
+	res, err = c.Apply(ctx, plan, quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deleted) != 2 {
+		t.Fatalf("deleted %v", res.Deleted)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestApplyValidationWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	m, c := newMemWorker(t)
+	m.invalid["tasks.max"] = `Invalid value many for configuration tasks.max: Not a number of type INT`
+	plan, err := c.Plan(ctx, []Spec{spec("t-good", "topics", "x"), spec("t-bad", "tasks.max", "many")}, PlanOptions{Namespace: "t-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(m.invalid, "x")
+	_, err = c.Apply(ctx, plan, quick)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("got %v, want *ValidationError", err)
+	}
+	if got := ve.Connectors["t-bad"]["tasks.max"]; len(got) != 1 || !strings.Contains(got[0], "Not a number") {
+		t.Fatalf("messages %v", ve.Connectors)
+	}
+	if !strings.Contains(err.Error(), "t-bad tasks.max: Invalid value many") {
+		t.Fatalf("error text: %v", err)
+	}
+	if w := m.takeWrites(); len(w) != 0 {
+		t.Fatalf("wrote %v", w)
+	}
+}
+
+func TestApplyReportsFailedTask(t *testing.T) {
+	ctx := context.Background()
+	m, c := newMemWorker(t)
+	m.taskState["t-sink"] = StateFailed
+	m.trace = "org.apache.kafka.connect.errors.ConnectException: /no/such/dir/out.txt\n\tat ..."
+	plan, _ := c.Plan(ctx, []Spec{spec("t-sink", "file", "/no/such/dir/out.txt")}, PlanOptions{Namespace: "t-"})
+	_, err := c.Apply(ctx, plan, quick)
+	var se *StateError
+	if !errors.As(err, &se) || !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("got %v, want *StateError", err)
+	}
+	if !strings.Contains(se.Connectors["t-sink"], "task 0 FAILED: org.apache.kafka.connect.errors.ConnectException") {
+		t.Fatalf("state error %v", se.Connectors)
+	}
+	if strings.Contains(err.Error(), "\tat") {
+		t.Fatalf("the error string should hold the trace's first line only: %v", err)
+	}
+}
+
+func TestApplyWaitTimesOut(t *testing.T) {
+	ctx := context.Background()
+	m, c := newMemWorker(t)
+	m.taskState["t-slow"] = StateUnassigned
+	plan, _ := c.Plan(ctx, []Spec{spec("t-slow")}, PlanOptions{Namespace: "t-"})
+	start := time.Now()
+	_, err := c.Apply(ctx, plan, ApplyOptions{Wait: 100 * time.Millisecond, PollInterval: 10 * time.Millisecond})
+	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "task 0 UNASSIGNED") {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("waited past the bound")
+	}
+	// A negative wait does not wait.
+	if _, err := c.Apply(ctx, plan, ApplyOptions{Wait: -1}); err != nil {
+		t.Fatal(err)
+	}
+}
