@@ -210,7 +210,11 @@ const (
 )
 
 // Create creates a connector (POST /connectors). A connector of that name
-// already there is an error matching ErrConflict.
+// already there is an error matching ErrConflict. Like every request,
+// Create is retried after a 5xx or a lost response; if the first try did
+// create the connector, the retry reports ErrConflict. Apply, which uses
+// Create only for connectors created PAUSED or STOPPED, treats that as
+// success and converges with a PUT of the config.
 func (c *Client) Create(ctx context.Context, name string, config map[string]string, initial InitialState) (ConnectorInfo, error) {
 	body := struct {
 		Name         string            `json:"name"`
@@ -303,9 +307,10 @@ type RestartOptions struct {
 }
 
 // Restart restarts a connector, and with opts its tasks (POST
-// /connectors/{name}/restart). With either option set the worker answers
-// with the connector's status as the restart begins (202), or with no body
-// when nothing matched (204); that status, or the zero Status, is
+// /connectors/{name}/restart, KIP-745). With either option set the worker
+// answers 202 with the connector's status, the instances it restarts
+// marked RESTARTING; that status is returned. Without options, or from a
+// worker older than Kafka 3.0, it answers 204 and the zero Status is
 // returned.
 func (c *Client) Restart(ctx context.Context, name string, opts RestartOptions) (Status, error) {
 	q := url.Values{

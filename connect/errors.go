@@ -28,6 +28,9 @@ var (
 	// tasks fails, or does not reach its desired state in time; the error
 	// is a *StateError.
 	ErrNotRunning = errors.New("connector not running")
+	// ErrHealerRunning is returned by Healer.Run when another call to Run
+	// on the same Healer has not returned yet.
+	ErrHealerRunning = errors.New("healer already running")
 	// ErrOutsideNamespace is returned by Plan for a desired connector whose
 	// name is outside the plan's namespace.
 	ErrOutsideNamespace = errors.New("connector outside namespace")

@@ -382,3 +382,104 @@ func TestIntegrationDirPlaceholder(t *testing.T) {
 		t.Fatalf("second plan (%v):\n%s", err, again)
 	}
 }
+
+// TestIntegrationHealer: a sink whose output folder is missing fails; once
+// the folder exists the healer brings it back to RUNNING. A sink whose
+// folder never appears is given up on after the cap.
+func TestIntegrationHealer(t *testing.T) {
+	ctx, e := setup(t)
+	topic := e.topic(t, ctx, e.ns+"heal")
+	dir := t.TempDir()
+	fixable := filepath.Join(dir, "later", "out.txt")
+	hopeless := filepath.Join(dir, "never", "out.txt")
+	desired := []connect.Spec{
+		{Name: e.ns + "fixable", Config: map[string]string{"connector.class": fileSink, "topics": topic, "file": fixable}},
+		{Name: e.ns + "hopeless", Config: map[string]string{"connector.class": fileSink, "topics": topic, "file": hopeless}},
+	}
+	plan, err := e.client.Plan(ctx, desired, connect.PlanOptions{Namespace: e.ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Apply(ctx, plan, connect.ApplyOptions{Wait: time.Minute})
+	var se *connect.StateError
+	if !errors.As(err, &se) || len(se.Connectors) != 2 || !strings.Contains(se.Connectors[e.ns+"fixable"], "FAILED") {
+		t.Fatalf("apply: got %v, want both sinks FAILED with their traces", err)
+	}
+	if !strings.Contains(se.Connectors[e.ns+"fixable"], "later") {
+		t.Fatalf("trace does not name the missing path: %s", se.Connectors[e.ns+"fixable"])
+	}
+
+	// The cause of one failure is fixed.
+	if err := os.MkdirAll(filepath.Dir(fixable), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var events []connect.HealEvent
+	recovered, gaveUp := make(chan struct{}), make(chan struct{})
+	var onceR, onceG sync.Once
+	h, err := connect.NewHealer(e.client,
+		connect.HealNamespace(e.ns),
+		connect.HealInterval(500*time.Millisecond),
+		connect.HealBackoff(200*time.Millisecond, time.Second),
+		connect.HealMaxRestarts(2, time.Hour),
+		connect.HealOnEvent(func(ev connect.HealEvent) {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+			switch {
+			case ev.Kind == connect.HealRecovered && ev.Connector == e.ns+"fixable":
+				onceR.Do(func() { close(recovered) })
+			case ev.Kind == connect.HealGaveUp && ev.Connector == e.ns+"hopeless":
+				onceG.Do(func() { close(gaveUp) })
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	for _, ch := range []chan struct{}{recovered, gaveUp} {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			mu.Lock()
+			t.Fatalf("healer events so far: %+v", events)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	st, err := e.client.Status(ctx, e.ns+"fixable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed() || st.Connector.State != connect.StateRunning || len(st.Tasks) == 0 || st.Tasks[0].State != connect.StateRunning {
+		t.Fatalf("fixable after healing: %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	restarts := map[string]int{}
+	for _, ev := range events {
+		if ev.Kind == connect.HealRestarted {
+			restarts[ev.Connector]++
+		}
+	}
+	if restarts[e.ns+"hopeless"] != 2 {
+		t.Fatalf("hopeless restarted %d times, want the cap of 2 (events %+v)", restarts[e.ns+"hopeless"], events)
+	}
+	if st, _ := e.client.Status(ctx, e.ns+"hopeless"); !st.Failed() {
+		t.Fatalf("hopeless: %+v", st)
+	}
+
+	// RestartFailed by hand restarts only the failed task of hopeless.
+	rs, err := e.client.RestartFailed(ctx, e.ns+"hopeless", e.ns+"fixable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Connector != e.ns+"hopeless" || len(rs[0].Tasks) != 1 {
+		t.Fatalf("RestartFailed: %+v", rs)
+	}
+}
