@@ -205,7 +205,7 @@ func (c *Client) do(ctx context.Context, r request) (int, error) {
 	var lastErr error
 	for attempt := 0; attempt < c.cfg.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff.Sleep(ctx, c.cfg.backoff.Delay(attempt-1)); err != nil {
+			if err := backoff.Sleep(ctx, 0); err != nil {
 				return 0, fmt.Errorf("%s %s: %w (last error: %w)", r.method, r.path, err, lastErr)
 			}
 		}

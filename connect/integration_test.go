@@ -59,12 +59,11 @@ func (w *writeCounter) take() []string {
 }
 
 type env struct {
-	p       platformtest.Platform
-	client  *connect.Client
-	writes  *writeCounter
-	ns      string
-	adm     *kadm.Client
-	kgoOpts []kgo.Opt
+	p      platformtest.Platform
+	client *connect.Client
+	writes *writeCounter
+	ns     string
+	adm    *kadm.Client
 }
 
 func setup(t *testing.T) (context.Context, *env) {
