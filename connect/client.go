@@ -46,7 +46,6 @@ type config struct {
 	logger      *slog.Logger
 	userAgent   string
 	envErr      error
-	readEnv     bool
 	invalidURLs []string
 }
 
@@ -74,7 +73,7 @@ func WithURLs(urls ...string) Opt {
 	return optFunc(func(c *config) {
 		for _, raw := range urls {
 			u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 				c.invalidURLs = append(c.invalidURLs, redactURL(raw))
 				continue
 			}
@@ -92,7 +91,6 @@ func WithURLs(urls ...string) Opt {
 // comma-separated. It reads no other variable.
 func WithEnvironment() Opt {
 	return optFunc(func(c *config) {
-		c.readEnv = true
 		v := os.Getenv(EnvConnectURL)
 		if strings.TrimSpace(v) == "" {
 			c.envErr = fmt.Errorf("%s is not set", EnvConnectURL)
@@ -205,7 +203,7 @@ func (c *Client) do(ctx context.Context, r request) (int, error) {
 	var lastErr error
 	for attempt := 0; attempt < c.cfg.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff.Sleep(ctx, 0); err != nil {
+			if err := backoff.Sleep(ctx, c.cfg.backoff.Delay(attempt-1)); err != nil {
 				return 0, fmt.Errorf("%s %s: %w (last error: %w)", r.method, r.path, err, lastErr)
 			}
 		}
