@@ -482,3 +482,142 @@ func TestIntegrationHealer(t *testing.T) {
 		t.Fatalf("RestartFailed: %+v", rs)
 	}
 }
+
+// TestIntegrationClientEndpoints runs the client's endpoints against the
+// real worker, so their request and response shapes are Connect's own.
+func TestIntegrationClientEndpoints(t *testing.T) {
+	ctx, e := setup(t)
+	c := e.client
+	topic := e.topic(t, ctx, e.ns+"api")
+	in := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(in, lines("api", 5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil || !strings.HasPrefix(info.Version, "4.") || info.KafkaClusterID == "" {
+		t.Fatalf("info: %+v, %v", info, err)
+	}
+	plugins, err := c.Plugins(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := map[string]bool{}
+	for _, p := range plugins {
+		classes[p.Class] = true
+	}
+	if !classes[fileSource] || !classes[mirror] {
+		t.Fatalf("plugins: %v", plugins)
+	}
+
+	name := e.ns + "src"
+	cfg := map[string]string{"connector.class": fileSource, "file": in, "topic": topic,
+		"key.converter": stringConv, "value.converter": stringConv}
+	created, err := c.Create(ctx, name, cfg, connect.InitialPaused)
+	if err != nil || created.Name != name || created.Config["topic"] != topic {
+		t.Fatalf("create: %+v, %v", created, err)
+	}
+	if _, err := c.Create(ctx, name, cfg, ""); !errors.Is(err, connect.ErrConflict) {
+		t.Fatalf("create twice: got %v, want ErrConflict", err)
+	}
+	waitState := func(want string) connect.Status {
+		t.Helper()
+		for {
+			st, err := c.Status(ctx, name)
+			if err == nil && st.Connector.State == want && (want != connect.StateRunning || len(st.Tasks) > 0 && st.Tasks[0].State == want) {
+				return st
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("waiting for %s: %+v, %v", want, st, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitState(connect.StatePaused)
+	if err := c.Resume(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	waitState(connect.StateRunning)
+	e.consume(t, ctx, topic, 5)
+
+	got, err := c.Get(ctx, name)
+	if err != nil || got.Type != "source" || len(got.Tasks) != 1 {
+		t.Fatalf("get: %+v, %v", got, err)
+	}
+	tasks, err := c.Tasks(ctx, name)
+	if err != nil || len(tasks) != 1 || tasks[0].Config["file"] != in {
+		t.Fatalf("tasks: %+v, %v", tasks, err)
+	}
+	ts, err := c.TaskStatus(ctx, name, 0)
+	if err != nil || ts.State != connect.StateRunning {
+		t.Fatalf("task status: %+v, %v", ts, err)
+	}
+	if err := c.RestartTask(ctx, name, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Restart(ctx, name, connect.RestartOptions{IncludeTasks: true})
+	if err != nil || st.Name != name {
+		t.Fatalf("restart with tasks: %+v, %v", st, err)
+	}
+	if _, err := c.Restart(ctx, name, connect.RestartOptions{}); err != nil {
+		t.Fatalf("plain restart: %v", err)
+	}
+	waitState(connect.StateRunning)
+
+	topics, err := c.Topics(ctx, name)
+	if err != nil || len(topics) != 1 || topics[0] != topic {
+		t.Fatalf("active topics: %v, %v", topics, err)
+	}
+
+	patched, err := c.PatchConfig(ctx, name, map[string]string{"batch.size": "100"}, "value.converter")
+	if err != nil || patched.Config["batch.size"] != "100" {
+		t.Fatalf("patch: %+v, %v", patched, err)
+	}
+	if cur, _ := c.Config(ctx, name); cur["batch.size"] != "100" || cur["value.converter"] != "" {
+		t.Fatalf("config after patch: %v", cur)
+	}
+	if err := c.Pause(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	waitState(connect.StatePaused)
+
+	// Offsets can be read any time and changed only when STOPPED.
+	if err := c.Stop(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	waitState(connect.StateStopped)
+	offsets, err := c.Offsets(ctx, name)
+	if err != nil || len(offsets) != 1 || offsets[0].Partition["filename"] != in {
+		t.Fatalf("offsets: %+v, %v", offsets, err)
+	}
+	msg, err := c.AlterOffsets(ctx, name, []connect.Offset{{Partition: offsets[0].Partition, Offset: map[string]any{"position": 0}}})
+	if err != nil || msg == "" {
+		t.Fatalf("alter offsets: %q, %v", msg, err)
+	}
+	if after, _ := c.Offsets(ctx, name); len(after) != 1 || fmt.Sprint(after[0].Offset["position"]) != "0" {
+		t.Fatalf("offsets after alter: %+v", after)
+	}
+	if msg, err := c.ResetOffsets(ctx, name); err != nil || msg == "" {
+		t.Fatalf("reset offsets: %q, %v", msg, err)
+	}
+	if err := c.ResetTopics(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	// The worker forgets a deleted connector's status a moment later.
+	for {
+		_, err := c.Status(ctx, name)
+		if errors.Is(err, connect.ErrNotFound) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("status after delete: got %v, want ErrNotFound", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var apiErr *connect.APIError
+	if _, err := c.Get(ctx, name); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Message == "" {
+		t.Fatalf("get after delete: %v", err)
+	}
+}
