@@ -1,0 +1,259 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Force deletes topics the plan marks dangerous (recent writes or
+	// consumer groups). Off by default.
+	Force bool
+	// Wait bounds the wait for partition reassignments to finish: 0 means
+	// the default 5 minutes.
+	Wait time.Duration
+	// PollInterval is the pause between reassignment checks: 0 means the
+	// default 500ms.
+	PollInterval time.Duration
+}
+
+// ApplyResult says what Apply did.
+type ApplyResult struct {
+	Created, Updated, Deleted []string
+}
+
+// Apply carries out a plan. It refuses, before changing anything, a plan
+// with a Refused change (ErrRefused) or, without opts.Force, a dangerous
+// delete (ErrDangerousDelete). Then it creates topics with their configs,
+// grows partitions, alters only the drifted configs (incrementally:
+// set or delete per key), raises replication factors by partition
+// reassignment and waits for it to finish, and deletes pruned topics.
+//
+// Apply is idempotent: a topic that already exists, or one already gone,
+// is not an error, and applying the same plan again changes nothing more.
+func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyResult, error) {
+	if opts.Wait == 0 {
+		opts.Wait = 5 * time.Minute
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 500 * time.Millisecond
+	}
+	var refusals []error
+	for _, ch := range p.Changes {
+		switch {
+		case ch.Action == Refused:
+			refusals = append(refusals, fmt.Errorf("%w: %s: %s", ErrRefused, ch.Topic, ch.Reason))
+		case ch.Action == Delete && ch.Danger != "" && !opts.Force:
+			refusals = append(refusals, fmt.Errorf("%w: %s: %s", ErrDangerousDelete, ch.Topic, ch.Danger))
+		}
+	}
+	if len(refusals) > 0 {
+		return nil, fmt.Errorf("apply: %w", errors.Join(refusals...))
+	}
+
+	res := &ApplyResult{}
+	var errs []error
+	var reassigned []string
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		var err error
+		switch ch.Action {
+		case Create:
+			if err = c.create(ctx, ch.spec); err == nil {
+				res.Created = append(res.Created, ch.Topic)
+				c.log.Info("created topic", "topic", ch.Topic, "partitions", ch.spec.Partitions, "replication_factor", ch.spec.ReplicationFactor)
+			}
+		case Update:
+			var moved bool
+			if moved, err = c.update(ctx, ch, p.brokers); err == nil {
+				res.Updated = append(res.Updated, ch.Topic)
+				if moved {
+					reassigned = append(reassigned, ch.Topic)
+				}
+				c.log.Info("updated topic", "topic", ch.Topic, "configs", len(ch.Configs))
+			}
+		case Delete:
+			if err = c.deleteTopic(ctx, ch.Topic); err == nil {
+				res.Deleted = append(res.Deleted, ch.Topic)
+				c.log.Info("deleted topic", "topic", ch.Topic, "danger", ch.Danger)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", ch.Action, ch.Topic, err))
+		}
+	}
+	if len(reassigned) > 0 {
+		if err := c.waitReassignments(ctx, reassigned, opts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("apply: %w", errors.Join(errs...))
+	}
+	return res, nil
+}
+
+func (c *Client) create(ctx context.Context, s *Spec) error {
+	configs := make(map[string]*string, len(s.Configs))
+	for k, v := range s.Configs {
+		configs[k] = ptr(v)
+	}
+	resp, err := c.adm.CreateTopic(ctx, s.Partitions, s.ReplicationFactor, configs, s.Name)
+	if err == nil {
+		err = resp.Err
+	}
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		return nil
+	}
+	if err != nil && resp.ErrMessage != "" {
+		return fmt.Errorf("%w: %s", err, resp.ErrMessage)
+	}
+	return err
+}
+
+func (c *Client) update(ctx context.Context, ch *Change, brokers []int32) (reassigning bool, err error) {
+	if ch.Partitions != nil {
+		resps, err := c.adm.UpdatePartitions(ctx, int(ch.Partitions[1]), ch.Topic)
+		if err == nil {
+			err = resps.Error()
+		}
+		// Already grown by an earlier, interrupted apply.
+		if err != nil && !errors.Is(err, kerr.InvalidPartitions) {
+			return false, fmt.Errorf("grow partitions: %w", err)
+		}
+	}
+	if len(ch.Configs) > 0 {
+		alters := make([]kadm.AlterConfig, 0, len(ch.Configs))
+		for _, k := range ch.Configs {
+			if k.New == nil {
+				alters = append(alters, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k.Key})
+			} else {
+				alters = append(alters, kadm.AlterConfig{Op: kadm.SetConfig, Name: k.Key, Value: k.New})
+			}
+		}
+		resps, err := c.adm.AlterTopicConfigs(ctx, alters, ch.Topic)
+		if err == nil {
+			for _, r := range resps {
+				if r.Err != nil {
+					err = fmt.Errorf("%w: %s", r.Err, r.ErrMessage)
+				}
+			}
+		}
+		if err != nil {
+			return false, fmt.Errorf("alter configs: %w", err)
+		}
+	}
+	if ch.ReplicationFactor != nil {
+		req := assignmentsFor(ch, brokers)
+		resps, err := c.adm.AlterPartitionAssignments(ctx, req)
+		if err == nil {
+			err = resps.Error()
+		}
+		if err != nil {
+			return false, fmt.Errorf("reassign partitions: %w", err)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// assignmentsFor adds replicas to every partition up to the desired
+// replication factor, keeping the current replicas (and so the leader) in
+// place and picking the brokers that hold the fewest of this topic's
+// replicas, so the new replicas spread evenly.
+func assignmentsFor(ch *Change, brokers []int32) kadm.AlterPartitionAssignmentsReq {
+	load := map[int32]int{}
+	for _, b := range brokers {
+		load[b] = 0
+	}
+	for _, rs := range ch.replicas {
+		for _, b := range rs {
+			load[b]++
+		}
+	}
+	partitions := make([]int32, 0, len(ch.replicas))
+	for p := range ch.replicas {
+		partitions = append(partitions, p)
+	}
+	sort.Slice(partitions, func(i, j int) bool { return partitions[i] < partitions[j] })
+	var req kadm.AlterPartitionAssignmentsReq
+	want := int(ch.ReplicationFactor[1])
+	for _, p := range partitions {
+		replicas := append([]int32(nil), ch.replicas[p]...)
+		for len(replicas) < want {
+			best := int32(-1)
+			for _, b := range brokers {
+				if contains(replicas, b) {
+					continue
+				}
+				if best < 0 || load[b] < load[best] {
+					best = b
+				}
+			}
+			if best < 0 {
+				break
+			}
+			replicas = append(replicas, best)
+			load[best]++
+		}
+		req.Assign(ch.Topic, p, replicas)
+	}
+	return req
+}
+
+func contains(s []int32, v int32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) waitReassignments(ctx context.Context, topics []string, opts ApplyOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
+	defer cancel()
+	set := kadm.TopicsSet{}
+	for _, t := range topics {
+		set[t] = map[int32]struct{}{}
+	}
+	for {
+		resps, err := c.adm.ListPartitionReassignments(ctx, nil)
+		if err == nil {
+			busy := false
+			for _, r := range resps.Sorted() {
+				if _, ok := set[r.Topic]; ok {
+					busy = true
+				}
+			}
+			if !busy {
+				return nil
+			}
+		}
+		t := time.NewTimer(opts.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("wait for reassignment of %v: %w", topics, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) deleteTopic(ctx context.Context, topic string) error {
+	resps, err := c.adm.DeleteTopics(ctx, topic)
+	if err == nil {
+		err = resps.Error()
+	}
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,50 @@
+package topics
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+var (
+	// ErrOutsideNamespace is returned by Plan for a desired topic or ACL
+	// outside the plan's namespace.
+	ErrOutsideNamespace = errors.New("outside namespace")
+	// ErrRefused is returned by Apply for a plan holding a change Kafka
+	// cannot make, such as fewer partitions.
+	ErrRefused = errors.New("change refused")
+	// ErrDangerousDelete is returned by Apply for a plan that deletes a
+	// topic with recent writes or consumer groups, unless forced.
+	ErrDangerousDelete = errors.New("dangerous delete")
+	// ErrPolicy is returned by CheckPolicy when a spec breaks the policy;
+	// the error is a *PolicyError.
+	ErrPolicy = errors.New("policy violation")
+)
+
+// PolicyError lists every policy violation of a set of specs. It matches
+// ErrPolicy.
+type PolicyError struct {
+	// Violations maps a topic name to what is wrong with it.
+	Violations map[string][]string
+}
+
+func (e *PolicyError) Error() string {
+	var parts []string
+	for _, t := range sortedKeys(e.Violations) {
+		parts = append(parts, t+": "+strings.Join(e.Violations[t], ", "))
+	}
+	return fmt.Sprintf("%s: %s", ErrPolicy, strings.Join(parts, "; "))
+}
+
+// Unwrap returns ErrPolicy.
+func (e *PolicyError) Unwrap() error { return ErrPolicy }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
