@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // ApplyOptions tune Apply.
@@ -60,16 +61,24 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 
 	res := &ApplyResult{}
 	var errs []error
+	var creates []*Change
+	for i := range p.Changes {
+		if p.Changes[i].Action == Create {
+			creates = append(creates, &p.Changes[i])
+		}
+	}
+	if len(creates) > 0 {
+		created, err := c.createAll(ctx, creates)
+		res.Created = created
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	var reassigned []string
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		var err error
 		switch ch.Action {
-		case Create:
-			if err = c.create(ctx, ch.spec); err == nil {
-				res.Created = append(res.Created, ch.Topic)
-				c.log.Info("created topic", "topic", ch.Topic, "partitions", ch.spec.Partitions, "replication_factor", ch.spec.ReplicationFactor)
-			}
 		case Update:
 			var moved bool
 			if moved, err = c.update(ctx, ch, p.brokers); err == nil {
@@ -100,22 +109,43 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 	return res, nil
 }
 
-func (c *Client) create(ctx context.Context, s *Spec) error {
-	configs := make(map[string]*string, len(s.Configs))
-	for k, v := range s.Configs {
-		configs[k] = ptr(v)
+// createAll creates topics with their configs in one CreateTopics request
+// (the client splits it by controller if it must). A topic that exists
+// already counts as created.
+func (c *Client) createAll(ctx context.Context, creates []*Change) ([]string, error) {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 60_000
+	for _, ch := range creates {
+		s := ch.spec
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = s.Name, s.Partitions, s.ReplicationFactor
+		for _, k := range sortedKeys(s.Configs) {
+			rc := kmsg.NewCreateTopicsRequestTopicConfig()
+			rc.Name, rc.Value = k, ptr(s.Configs[k])
+			rt.Configs = append(rt.Configs, rc)
+		}
+		req.Topics = append(req.Topics, rt)
 	}
-	resp, err := c.adm.CreateTopic(ctx, s.Partitions, s.ReplicationFactor, configs, s.Name)
-	if err == nil {
-		err = resp.Err
+	resp, err := req.RequestWith(ctx, c.cl)
+	if err != nil {
+		return nil, fmt.Errorf("create topics: %w", err)
 	}
-	if errors.Is(err, kerr.TopicAlreadyExists) {
-		return nil
+	var created []string
+	var errs []error
+	for _, rt := range resp.Topics {
+		err := kerr.ErrorForCode(rt.ErrorCode)
+		switch {
+		case err == nil || errors.Is(err, kerr.TopicAlreadyExists):
+			created = append(created, rt.Topic)
+			c.log.Info("created topic", "topic", rt.Topic, "partitions", rt.NumPartitions, "replication_factor", rt.ReplicationFactor)
+		case rt.ErrorMessage != nil:
+			errs = append(errs, fmt.Errorf("create %s: %w: %s", rt.Topic, err, *rt.ErrorMessage))
+		default:
+			errs = append(errs, fmt.Errorf("create %s: %w", rt.Topic, err))
+		}
 	}
-	if err != nil && resp.ErrMessage != "" {
-		return fmt.Errorf("%w: %s", err, resp.ErrMessage)
-	}
-	return err
+	sort.Strings(created)
+	return created, errors.Join(errs...)
 }
 
 func (c *Client) update(ctx context.Context, ch *Change, brokers []int32) (reassigning bool, err error) {
