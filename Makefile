@@ -56,6 +56,8 @@ bench: $(BENCHSTAT)
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ProduceThroughput' -benchtime 100000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/produce.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan200' -benchtime 50x -count $(BENCH_COUNT) ./connect/ | tee $(STREAMKIT_CACHE)/bench/connect.txt
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/connect.txt
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan1000Topics' -benchtime 20x -count $(BENCH_COUNT) ./topics/ | tee $(STREAMKIT_CACHE)/bench/topics.txt
+	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/topics.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/serde.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/produce.txt
 

@@ -73,8 +73,12 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if err := c.waitTopicsReady(ctx, created, opts); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	var reassigned []string
+	var deletes []*Change
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		var err error
@@ -89,13 +93,17 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 				c.log.Info("updated topic", "topic", ch.Topic, "configs", len(ch.Configs))
 			}
 		case Delete:
-			if err = c.deleteTopic(ctx, ch.Topic); err == nil {
-				res.Deleted = append(res.Deleted, ch.Topic)
-				c.log.Info("deleted topic", "topic", ch.Topic, "danger", ch.Danger)
-			}
+			deletes = append(deletes, ch)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", ch.Action, ch.Topic, err))
+		}
+	}
+	if len(deletes) > 0 {
+		deleted, err := c.deleteAll(ctx, deletes)
+		res.Deleted = deleted
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(reassigned) > 0 {
@@ -277,13 +285,67 @@ func (c *Client) waitReassignments(ctx context.Context, topics []string, opts Ap
 	}
 }
 
-func (c *Client) deleteTopic(ctx context.Context, topic string) error {
-	resps, err := c.adm.DeleteTopics(ctx, topic)
-	if err == nil {
-		err = resps.Error()
+// deleteAll deletes topics in one DeleteTopics request. A topic already
+// gone counts as deleted.
+func (c *Client) deleteAll(ctx context.Context, deletes []*Change) ([]string, error) {
+	names := make([]string, len(deletes))
+	danger := map[string]string{}
+	for i, ch := range deletes {
+		names[i] = ch.Topic
+		danger[ch.Topic] = ch.Danger
 	}
-	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+	resps, err := c.adm.DeleteTopics(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("delete topics: %w", err)
+	}
+	var deleted []string
+	var errs []error
+	for _, r := range resps.Sorted() {
+		if r.Err == nil || errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+			deleted = append(deleted, r.Topic)
+			c.log.Info("deleted topic", "topic", r.Topic, "danger", danger[r.Topic])
+			continue
+		}
+		errs = append(errs, fmt.Errorf("delete %s: %w", r.Topic, r.Err))
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// waitTopicsReady waits until every topic is in the metadata with a leader
+// for each partition, so what follows an Apply (a plan, a producer) sees
+// the topics it created.
+func (c *Client) waitTopicsReady(ctx context.Context, names []string, opts ApplyOptions) error {
+	if len(names) == 0 {
 		return nil
 	}
-	return err
+	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
+	defer cancel()
+	for {
+		md, err := c.metadata(ctx, names...)
+		pending := ""
+		if err == nil {
+			for _, n := range names {
+				td, ok := md.Topics[n]
+				if !ok || td.Err != nil || len(td.Partitions) == 0 {
+					pending = n
+					break
+				}
+				for _, pd := range td.Partitions {
+					if pd.Leader < 0 || pd.Err != nil {
+						pending = n
+					}
+				}
+			}
+			if pending == "" {
+				return nil
+			}
+		}
+		t := time.NewTimer(opts.PollInterval / 5)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("wait for topic %s to be ready: %w", pending, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
