@@ -7,6 +7,10 @@ SHELL := bash
 
 STREAMKIT_CACHE ?= $(HOME)/.cache/streamkit
 export STREAMKIT_CACHE
+# Three combined Kafka nodes: replication and reassignment are tested on a
+# real multi-broker cluster.
+STREAMKIT_KAFKA_NODES ?= 3
+export STREAMKIT_KAFKA_NODES
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(STREAMKIT_CACHE)/bin/staticcheck-$(STATICCHECK_VERSION)
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da

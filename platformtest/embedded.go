@@ -11,7 +11,7 @@ import (
 
 // Embedded is a platform that runs in this process: a franz-go kfake Kafka
 // cluster and an srfake schema registry, both on loopback ports. It has no
-// Connect worker and no Vault.
+// Connect worker, no Vault and no SASL listeners.
 //
 // Embedded is safe for concurrent use; Close is idempotent.
 type Embedded struct {

@@ -7,6 +7,7 @@ package platformtest_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,10 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/hashicorp/vault/api"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/platformtest"
@@ -362,4 +366,172 @@ func createTopic(ctx context.Context, t *testing.T, p platformtest.Platform, top
 			t.Logf("delete topic %s: %v", topic, err)
 		}
 	})
+}
+
+// TestIntegrationKafkaSASL shows the SASL/SCRAM listeners authenticate and
+// the StandardAuthorizer authorizes: the admin, a super user, works as on
+// the PLAINTEXT listeners; a wrong password is refused; a fresh SCRAM user
+// without ACLs may not produce until an ACL allows it.
+func TestIntegrationKafkaSASL(t *testing.T) {
+	p := platformtest.Require(t, platformtest.KafkaSASL)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	admin := scram.Auth{User: p.KafkaAdminUser, Pass: p.KafkaAdminPassword}
+	adm := kadm.NewClient(newSASLClient(t, p, admin.AsSha512Mechanism()))
+	topic := platformtest.UniqueName("smoke.sasl")
+	resp, err := adm.CreateTopic(ctx, 1, -1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s as %s: %v", topic, admin.User, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+			t.Logf("delete topic %s: %v", topic, err)
+		}
+	})
+
+	t.Run("admin round trip", func(t *testing.T) {
+		producer := newSASLClient(t, p, admin.AsSha512Mechanism(), kgo.DefaultProduceTopic(topic))
+		want := platformtest.UniqueName("sasl-record")
+		if err := producer.ProduceSync(ctx, &kgo.Record{Value: []byte(want)}).FirstErr(); err != nil {
+			t.Fatalf("produce as %s: %v", admin.User, err)
+		}
+		consumer := newSASLClient(t, p, admin.AsSha512Mechanism(),
+			kgo.ConsumeTopics(topic),
+			kgo.ConsumerGroup(platformtest.UniqueName("smoke-sasl-group")),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		)
+		fs := consumer.PollRecords(ctx, 1)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consume as %s: %v", admin.User, err)
+		}
+		if errs := fs.Errors(); len(errs) > 0 {
+			t.Fatalf("consume as %s: %v", admin.User, errs)
+		}
+		if recs := fs.Records(); len(recs) != 1 || string(recs[0].Value) != want {
+			t.Fatalf("consume as %s: got %d records, want the one with value %s", admin.User, len(recs), want)
+		}
+		if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
+			t.Fatalf("commit as %s: %v", admin.User, err)
+		}
+	})
+
+	t.Run("admin with SCRAM-SHA-256", func(t *testing.T) {
+		topics, err := kadm.NewClient(newSASLClient(t, p, admin.AsSha256Mechanism())).ListTopics(ctx, topic)
+		if err != nil {
+			t.Fatalf("list topics as %s: %v", admin.User, err)
+		}
+		if !topics.Has(topic) {
+			t.Fatalf("list topics as %s: %s missing from %v", admin.User, topic, topics.Names())
+		}
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		wrong := scram.Auth{User: admin.User, Pass: admin.Pass + "-wrong"}
+		_, err := kadm.NewClient(newSASLClient(t, p, wrong.AsSha512Mechanism())).ListTopics(ctx)
+		if !errors.Is(err, kerr.SaslAuthenticationFailed) {
+			t.Fatalf("list topics with a wrong password: got %v, want %v", err, kerr.SaslAuthenticationFailed)
+		}
+	})
+
+	t.Run("user without ACLs", func(t *testing.T) {
+		user := scram.Auth{User: platformtest.UniqueName("smoke-sasl-user"), Pass: rand.Text()}
+		altered, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+			{User: user.User, Mechanism: kadm.ScramSha512, Password: user.Pass},
+		})
+		if err == nil {
+			err = altered.Error()
+		}
+		if err != nil {
+			t.Fatalf("create SCRAM user %s: %v", user.User, err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			altered, err := adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: user.User, Mechanism: kadm.ScramSha512}}, nil)
+			if err == nil {
+				err = altered.Error()
+			}
+			if err != nil {
+				t.Logf("delete SCRAM user %s: %v", user.User, err)
+			}
+		})
+
+		// The user authenticates (once every broker has the credential)
+		// and is then refused by the authorizer.
+		err = produceAs(ctx, t, p, user, topic, kerr.SaslAuthenticationFailed)
+		if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+			t.Fatalf("produce as %s without ACLs: got %v, want %v", user.User, err, kerr.TopicAuthorizationFailed)
+		}
+
+		// Refused for want of an ACL, not for anything else: one ACL
+		// later the same produce succeeds.
+		// AllowHosts(): any host, both when creating and when deleting.
+		acl := kadm.NewACLs().Allow("User:" + user.User).AllowHosts().Topics(topic).Operations(kadm.OpWrite)
+		created, err := adm.CreateACLs(ctx, acl)
+		if err == nil {
+			for _, c := range created {
+				err = errors.Join(err, c.Err)
+			}
+		}
+		if err != nil {
+			t.Fatalf("allow %s to write %s: %v", user.User, topic, err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			deleted, err := adm.DeleteACLs(ctx, acl)
+			for _, d := range deleted {
+				err = errors.Join(err, d.Err)
+			}
+			if err != nil {
+				t.Logf("delete ACLs of %s: %v", user.User, err)
+			}
+		})
+		if err := produceAs(ctx, t, p, user, topic, kerr.TopicAuthorizationFailed); err != nil {
+			t.Fatalf("produce as %s with a WRITE ACL: %v", user.User, err)
+		}
+	})
+}
+
+// produceAs produces one record to topic as user with SCRAM-SHA-512 and
+// returns the error, trying again while the error is transient: the
+// metadata that a SCRAM credential or an ACL lives in reaches the brokers a
+// moment after the request that changed it returned.
+func produceAs(ctx context.Context, t *testing.T, p platformtest.Platform, user scram.Auth, topic string, transient error) error {
+	t.Helper()
+	for {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(p.SASLBrokers...), kgo.SASL(user.AsSha512Mechanism()),
+			kgo.DefaultProduceTopic(topic), kgo.RecordDeliveryTimeout(20*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cl.ProduceSync(ctx, &kgo.Record{Value: []byte("from " + user.User)}).FirstErr()
+		cl.Close()
+		if !errors.Is(err, transient) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// newSASLClient is newClient for the SASL listeners, authenticating with
+// mech.
+func newSASLClient(t *testing.T, p platformtest.Platform, mech sasl.Mechanism, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.SASLBrokers...), kgo.SASL(mech)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
 }

@@ -1,9 +1,9 @@
 // Package platformtest gives integration tests, examples and a team's own
 // tests a streamkit platform to run against.
 //
-// A platform is a set of endpoints: Kafka brokers, a Confluent-compatible
-// schema registry, a Kafka Connect worker and a Vault server. It comes from
-// one of two places:
+// A platform is a set of endpoints: Kafka brokers (and their SASL/SCRAM
+// listeners with an admin user), a Confluent-compatible schema registry, a
+// Kafka Connect worker and a Vault server. It comes from one of two places:
 //
 //   - the environment, for the real platform that scripts/platform starts
 //     (or any other): FromEnvironment reads the variables, and Require
@@ -49,6 +49,13 @@ const (
 	EnvVaultAddr = "VAULT_ADDR"
 	// EnvVaultToken is a Vault token for tests.
 	EnvVaultToken = "VAULT_TOKEN"
+	// EnvSASLBrokers is a comma-separated list of Kafka bootstrap brokers
+	// whose listeners authenticate with SASL/SCRAM and authorize with ACLs.
+	EnvSASLBrokers = "STREAMKIT_SASL_BROKERS"
+	// EnvKafkaAdminUser is a SCRAM user that is a Kafka super user.
+	EnvKafkaAdminUser = "STREAMKIT_KAFKA_ADMIN_USER"
+	// EnvKafkaAdminPassword is the password of EnvKafkaAdminUser.
+	EnvKafkaAdminPassword = "STREAMKIT_KAFKA_ADMIN_PASSWORD"
 	// EnvRequirePlatform, when "1" or "true", makes Require fail a test
 	// whose platform is missing instead of skipping it. make test sets it.
 	EnvRequirePlatform = "STREAMKIT_REQUIRE_PLATFORM"
@@ -63,7 +70,13 @@ const (
 	SchemaRegistry
 	Connect
 	Vault
+	// KafkaSASL is Kafka's SASL/SCRAM listeners with a super user's
+	// credentials.
+	KafkaSASL
 )
+
+// allComponents is what Require asks for when it is given none.
+var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL}
 
 // String returns the component's name.
 func (c Component) String() string {
@@ -76,6 +89,8 @@ func (c Component) String() string {
 		return "kafka connect"
 	case Vault:
 		return "vault"
+	case KafkaSASL:
+		return "kafka sasl"
 	default:
 		return fmt.Sprintf("component(%d)", int(c))
 	}
@@ -99,30 +114,49 @@ type Platform struct {
 	// VaultToken is a token for VaultAddr. Platform's String and GoString
 	// never print it.
 	VaultToken string
+	// SASLBrokers are Kafka bootstrap addresses, host:port, of listeners
+	// that authenticate with SASL/SCRAM (SCRAM-SHA-512; scripts/platform
+	// also enables SCRAM-SHA-256) and authorize with ACLs.
+	SASLBrokers []string
+	// KafkaAdminUser is a SCRAM user of SASLBrokers that is a super user.
+	KafkaAdminUser string
+	// KafkaAdminPassword is KafkaAdminUser's password. Platform's String
+	// and GoString never print it.
+	KafkaAdminPassword string
 }
 
 // FromEnvironment reads the platform from EnvBrokers, EnvSchemaRegistryURL,
-// EnvConnectURL, EnvConnectSecretsDir, EnvVaultAddr and EnvVaultToken. It
-// reads nothing else.
+// EnvConnectURL, EnvConnectSecretsDir, EnvVaultAddr, EnvVaultToken,
+// EnvSASLBrokers, EnvKafkaAdminUser and EnvKafkaAdminPassword. It reads
+// nothing else.
 func FromEnvironment() Platform {
 	return fromLookup(os.Getenv)
 }
 
 func fromLookup(getenv func(string) string) Platform {
-	var brokers []string
-	for _, b := range strings.Split(getenv(EnvBrokers), ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
+	return Platform{
+		Brokers:            splitList(getenv(EnvBrokers)),
+		SchemaRegistryURL:  strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryURL)), "/"),
+		ConnectURL:         strings.TrimRight(strings.TrimSpace(getenv(EnvConnectURL)), "/"),
+		ConnectSecretsDir:  strings.TrimSpace(getenv(EnvConnectSecretsDir)),
+		VaultAddr:          strings.TrimRight(strings.TrimSpace(getenv(EnvVaultAddr)), "/"),
+		VaultToken:         strings.TrimSpace(getenv(EnvVaultToken)),
+		SASLBrokers:        splitList(getenv(EnvSASLBrokers)),
+		KafkaAdminUser:     strings.TrimSpace(getenv(EnvKafkaAdminUser)),
+		KafkaAdminPassword: strings.TrimSpace(getenv(EnvKafkaAdminPassword)),
+	}
+}
+
+// splitList splits a comma-separated list and drops empty entries; it
+// returns nil for a list without any.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
 		}
 	}
-	return Platform{
-		Brokers:           brokers,
-		SchemaRegistryURL: strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryURL)), "/"),
-		ConnectURL:        strings.TrimRight(strings.TrimSpace(getenv(EnvConnectURL)), "/"),
-		ConnectSecretsDir: strings.TrimSpace(getenv(EnvConnectSecretsDir)),
-		VaultAddr:         strings.TrimRight(strings.TrimSpace(getenv(EnvVaultAddr)), "/"),
-		VaultToken:        strings.TrimSpace(getenv(EnvVaultToken)),
-	}
+	return out
 }
 
 // Missing returns, for each of the given components that p lacks, the
@@ -151,22 +185,37 @@ func (p Platform) Missing(components ...Component) []string {
 			if p.VaultToken == "" {
 				missing = append(missing, EnvVaultToken)
 			}
+		case KafkaSASL:
+			if len(p.SASLBrokers) == 0 {
+				missing = append(missing, EnvSASLBrokers)
+			}
+			if p.KafkaAdminUser == "" {
+				missing = append(missing, EnvKafkaAdminUser)
+			}
+			if p.KafkaAdminPassword == "" {
+				missing = append(missing, EnvKafkaAdminPassword)
+			}
 		}
 	}
 	return missing
 }
 
-// String describes p without its Vault token.
+// String describes p without its Vault token and Kafka admin password.
 func (p Platform) String() string {
-	token := ""
-	if p.VaultToken != "" {
-		token = "[redacted]"
-	}
-	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s",
-		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, p.ConnectURL, p.VaultAddr, token)
+	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s",
+		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, p.ConnectURL, p.VaultAddr, redact(p.VaultToken),
+		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword))
 }
 
-// GoString is String, so %#v does not print the token either.
+// redact hides a secret but shows whether there is one.
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString is String, so %#v does not print the secrets either.
 func (p Platform) GoString() string { return "platformtest.Platform{" + p.String() + "}" }
 
 // Required reports whether EnvRequirePlatform asks for a missing platform
@@ -184,8 +233,8 @@ func isTrue(v string) bool {
 }
 
 // Require returns the platform from the environment when it has every
-// given component (all four when none are given). Otherwise it skips the
-// test, or fails it when Required reports true.
+// given component (all of them, KafkaSASL included, when none are given).
+// Otherwise it skips the test, or fails it when Required reports true.
 func Require(tb testing.TB, components ...Component) Platform {
 	tb.Helper()
 	return require(tb, FromEnvironment(), Required(), components)
@@ -194,7 +243,7 @@ func Require(tb testing.TB, components ...Component) Platform {
 func require(tb testing.TB, p Platform, required bool, components []Component) Platform {
 	tb.Helper()
 	if len(components) == 0 {
-		components = []Component{Kafka, SchemaRegistry, Connect, Vault}
+		components = allComponents
 	}
 	missing := p.Missing(components...)
 	if len(missing) == 0 {

@@ -9,24 +9,32 @@ import (
 
 func TestFromLookup(t *testing.T) {
 	env := map[string]string{
-		EnvBrokers:           " 127.0.0.1:9092, 127.0.0.1:9102 ,",
-		EnvSchemaRegistryURL: "http://127.0.0.1:8081/apis/ccompat/v7/",
-		EnvConnectURL:        "http://127.0.0.1:8083",
-		EnvVaultAddr:         "http://127.0.0.1:8200",
-		EnvVaultToken:        "s.secret-token",
+		EnvBrokers:            " 127.0.0.1:9092, 127.0.0.1:9102 ,",
+		EnvSchemaRegistryURL:  "http://127.0.0.1:8081/apis/ccompat/v7/",
+		EnvConnectURL:         "http://127.0.0.1:8083",
+		EnvVaultAddr:          "http://127.0.0.1:8200",
+		EnvVaultToken:         "s.secret-token",
+		EnvSASLBrokers:        "127.0.0.1:9094 ,,127.0.0.1:9104",
+		EnvKafkaAdminUser:     " admin ",
+		EnvKafkaAdminPassword: "scram-secret\n",
 	}
 	p := fromLookup(func(k string) string { return env[k] })
 	want := Platform{
-		Brokers:           []string{"127.0.0.1:9092", "127.0.0.1:9102"},
-		SchemaRegistryURL: "http://127.0.0.1:8081/apis/ccompat/v7",
-		ConnectURL:        "http://127.0.0.1:8083",
-		VaultAddr:         "http://127.0.0.1:8200",
-		VaultToken:        "s.secret-token",
+		Brokers:            []string{"127.0.0.1:9092", "127.0.0.1:9102"},
+		SchemaRegistryURL:  "http://127.0.0.1:8081/apis/ccompat/v7",
+		ConnectURL:         "http://127.0.0.1:8083",
+		VaultAddr:          "http://127.0.0.1:8200",
+		VaultToken:         "s.secret-token",
+		SASLBrokers:        []string{"127.0.0.1:9094", "127.0.0.1:9104"},
+		KafkaAdminUser:     "admin",
+		KafkaAdminPassword: "scram-secret",
 	}
 	if !reflect.DeepEqual(p, want) {
-		t.Fatalf("got %#v, want %#v", p, want)
+		// %#v redacts the secrets, so say whether they are the ones wanted.
+		t.Fatalf("got %#v (vault token as wanted: %v, kafka admin password as wanted: %v), want %#v",
+			p, p.VaultToken == want.VaultToken, p.KafkaAdminPassword == want.KafkaAdminPassword, want)
 	}
-	if got := p.Missing(Kafka, SchemaRegistry, Connect, Vault); got != nil {
+	if got := p.Missing(Kafka, SchemaRegistry, Connect, Vault, KafkaSASL); got != nil {
 		t.Fatalf("Missing: got %v, want nil", got)
 	}
 }
@@ -39,9 +47,16 @@ func TestMissing(t *testing.T) {
 		want       []string
 	}{
 		{"empty kafka", Platform{}, []Component{Kafka}, []string{EnvBrokers}},
-		{"empty all", Platform{}, []Component{Kafka, SchemaRegistry, Connect, Vault},
-			[]string{EnvBrokers, EnvSchemaRegistryURL, EnvConnectURL, EnvVaultAddr, EnvVaultToken}},
+		{"empty all", Platform{}, []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL},
+			[]string{EnvBrokers, EnvSchemaRegistryURL, EnvConnectURL, EnvVaultAddr, EnvVaultToken,
+				EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword}},
 		{"vault without token", Platform{VaultAddr: "http://x"}, []Component{Vault}, []string{EnvVaultToken}},
+		{"empty kafka sasl", Platform{}, []Component{KafkaSASL},
+			[]string{EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword}},
+		{"kafka sasl without password", Platform{SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin"},
+			[]Component{KafkaSASL}, []string{EnvKafkaAdminPassword}},
+		{"plaintext brokers are not sasl brokers", Platform{Brokers: []string{"b:1"}, KafkaAdminUser: "admin", KafkaAdminPassword: "pw"},
+			[]Component{Kafka, KafkaSASL}, []string{EnvSASLBrokers}},
 		{"kafka present, registry asked", Platform{Brokers: []string{"b:1"}}, []Component{Kafka, SchemaRegistry},
 			[]string{EnvSchemaRegistryURL}},
 	}
@@ -54,15 +69,32 @@ func TestMissing(t *testing.T) {
 	}
 }
 
-func TestPlatformStringRedactsToken(t *testing.T) {
-	p := Platform{Brokers: []string{"b:1"}, VaultAddr: "http://v", VaultToken: "hvs.very-secret"}
-	for _, s := range []string{p.String(), fmt.Sprintf("%v", p), fmt.Sprintf("%+v", p), fmt.Sprintf("%#v", p)} {
-		if strings.Contains(s, "very-secret") {
-			t.Fatalf("token printed: %s", s)
-		}
-		if !strings.Contains(s, "[redacted]") {
-			t.Fatalf("no redaction marker in %s", s)
-		}
+func TestPlatformStringRedactsSecrets(t *testing.T) {
+	tests := []struct {
+		name, secret string
+		p            Platform
+	}{
+		{"vault token", "hvs.very-secret",
+			Platform{Brokers: []string{"b:1"}, VaultAddr: "http://v", VaultToken: "hvs.very-secret"}},
+		{"kafka admin password", "scram-very-secret",
+			Platform{SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "scram-very-secret"}},
+		{"both", "very-secret",
+			Platform{VaultToken: "hvs.very-secret", KafkaAdminUser: "admin", KafkaAdminPassword: "scram-very-secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, s := range []string{tt.p.String(), fmt.Sprintf("%v", tt.p), fmt.Sprintf("%+v", tt.p), fmt.Sprintf("%#v", tt.p), fmt.Sprint(&tt.p)} {
+				if strings.Contains(s, tt.secret) {
+					t.Fatalf("secret printed: %s", s)
+				}
+				if !strings.Contains(s, "[redacted]") {
+					t.Fatalf("no redaction marker in %s", s)
+				}
+			}
+		})
+	}
+	if s := (Platform{KafkaAdminUser: "admin"}).String(); strings.Contains(s, "[redacted]") || !strings.Contains(s, "kafka_admin_user=admin") {
+		t.Fatalf("without secrets: got %s, want the user and no redaction marker", s)
 	}
 }
 
@@ -78,7 +110,10 @@ func (r *recordingTB) Skip(args ...any)          { r.skipped, r.msg = true, fmt.
 func (r *recordingTB) Fatalf(f string, a ...any) { r.failed, r.msg = true, fmt.Sprintf(f, a...) }
 
 func TestRequire(t *testing.T) {
-	full := Platform{Brokers: []string{"b:1"}, SchemaRegistryURL: "r", ConnectURL: "c", VaultAddr: "v", VaultToken: "t"}
+	full := Platform{Brokers: []string{"b:1"}, SchemaRegistryURL: "r", ConnectURL: "c", VaultAddr: "v", VaultToken: "t",
+		SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "pw"}
+	withoutSASL := full
+	withoutSASL.SASLBrokers, withoutSASL.KafkaAdminUser, withoutSASL.KafkaAdminPassword = nil, "", ""
 	tests := []struct {
 		name                  string
 		p                     Platform
@@ -92,6 +127,9 @@ func TestRequire(t *testing.T) {
 		{"missing fails when required", Platform{}, true, []Component{Kafka}, false, true, EnvRequirePlatform},
 		{"no components means all", Platform{Brokers: []string{"b:1"}}, true, nil, false, true, EnvVaultToken},
 		{"only what is asked", Platform{Brokers: []string{"b:1"}}, true, []Component{Kafka}, false, false, ""},
+		{"no components includes kafka sasl", withoutSASL, true, nil, false, true, EnvKafkaAdminPassword},
+		{"kafka sasl missing skips", withoutSASL, false, []Component{KafkaSASL}, true, false, EnvSASLBrokers},
+		{"four without kafka sasl", withoutSASL, true, []Component{Kafka, SchemaRegistry, Connect, Vault}, false, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

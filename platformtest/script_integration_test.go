@@ -62,11 +62,14 @@ func TestIntegrationPlatformScript(t *testing.T) {
 		vars[k] = v
 	}
 	for k, want := range map[string]string{
-		platformtest.EnvBrokers:           strings.Join(p.Brokers, ","),
-		platformtest.EnvSchemaRegistryURL: p.SchemaRegistryURL,
-		platformtest.EnvConnectURL:        p.ConnectURL,
-		platformtest.EnvVaultAddr:         p.VaultAddr,
-		platformtest.EnvVaultToken:        p.VaultToken,
+		platformtest.EnvBrokers:            strings.Join(p.Brokers, ","),
+		platformtest.EnvSchemaRegistryURL:  p.SchemaRegistryURL,
+		platformtest.EnvConnectURL:         p.ConnectURL,
+		platformtest.EnvVaultAddr:          p.VaultAddr,
+		platformtest.EnvVaultToken:         p.VaultToken,
+		platformtest.EnvSASLBrokers:        strings.Join(p.SASLBrokers, ","),
+		platformtest.EnvKafkaAdminUser:     p.KafkaAdminUser,
+		platformtest.EnvKafkaAdminPassword: p.KafkaAdminPassword,
 	} {
 		if vars[k] != want {
 			t.Errorf("env: %s: got %q, want %q", k, vars[k], want)

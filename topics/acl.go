@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -269,12 +270,16 @@ func sortBindings(bs []Binding) {
 }
 
 func (c *Client) describeACLs(ctx context.Context) ([]Binding, error) {
+	return describeACLsWith(ctx, c.cl)
+}
+
+func describeACLsWith(ctx context.Context, r kmsg.Requestor) ([]Binding, error) {
 	req := kmsg.NewPtrDescribeACLsRequest()
 	req.ResourceType = kmsg.ACLResourceTypeAny
 	req.ResourcePatternType = kmsg.ACLResourcePatternTypeAny
 	req.Operation = kmsg.ACLOperationAny
 	req.PermissionType = kmsg.ACLPermissionTypeAny
-	resp, err := req.RequestWith(ctx, c.cl)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("describe acls: %w", err)
 	}
@@ -358,6 +363,50 @@ func (c *Client) ApplyACLs(ctx context.Context, p *ACLPlan) error {
 		}
 		for _, b := range p.Delete {
 			c.log.Info("deleted acl", "binding", b.String())
+		}
+	}
+	return c.waitACLs(ctx, p)
+}
+
+// waitACLs waits until every broker's authorizer shows the plan's
+// bindings created and deleted: brokers learn of ACL changes from the
+// controller a moment apart, and a client may talk to any of them.
+func (c *Client) waitACLs(ctx context.Context, p *ACLPlan) error {
+	if p.Empty() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	md, err := c.metadata(ctx)
+	if err != nil {
+		return fmt.Errorf("wait for acls: %w", err)
+	}
+	for _, br := range md.Brokers {
+		for {
+			live, err := describeACLsWith(ctx, c.cl.Broker(int(br.NodeID)))
+			if err == nil {
+				have := map[Binding]bool{}
+				for _, b := range live {
+					have[b] = true
+				}
+				done := true
+				for _, b := range p.Create {
+					done = done && have[b]
+				}
+				for _, b := range p.Delete {
+					done = done && !have[b]
+				}
+				if done {
+					break
+				}
+			}
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("wait for acls on broker %d: %w", br.NodeID, ctx.Err())
+			case <-t.C:
+			}
 		}
 	}
 	return nil

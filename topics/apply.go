@@ -77,7 +77,7 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 			errs = append(errs, err)
 		}
 	}
-	var reassigned []string
+	var reassigned []*Change
 	var deletes []*Change
 	for i := range p.Changes {
 		ch := &p.Changes[i]
@@ -88,7 +88,7 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 			if moved, err = c.update(ctx, ch, p.brokers); err == nil {
 				res.Updated = append(res.Updated, ch.Topic)
 				if moved {
-					reassigned = append(reassigned, ch.Topic)
+					reassigned = append(reassigned, ch)
 				}
 				c.log.Info("updated topic", "topic", ch.Topic, "configs", len(ch.Configs))
 			}
@@ -103,6 +103,9 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 		deleted, err := c.deleteAll(ctx, deletes)
 		res.Deleted = deleted
 		if err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.waitTopicsGone(ctx, deleted, opts); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -187,6 +190,9 @@ func (c *Client) update(ctx context.Context, ch *Change, brokers []int32) (reass
 		if err != nil {
 			return false, fmt.Errorf("alter configs: %w", err)
 		}
+		if err := c.waitConfigs(ctx, ch); err != nil {
+			return false, err
+		}
 	}
 	if ch.ReplicationFactor != nil {
 		req := assignmentsFor(ch, brokers)
@@ -255,34 +261,98 @@ func contains(s []int32, v int32) bool {
 	return false
 }
 
-func (c *Client) waitReassignments(ctx context.Context, topics []string, opts ApplyOptions) error {
+// waitReassignments waits until no reassignment of the topics is in
+// progress and every partition has the desired number of replicas, all in
+// sync, in the metadata.
+func (c *Client) waitReassignments(ctx context.Context, changes []*Change, opts ApplyOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
-	set := kadm.TopicsSet{}
-	for _, t := range topics {
-		set[t] = map[int32]struct{}{}
+	want := map[string]int{}
+	var names []string
+	for _, ch := range changes {
+		want[ch.Topic] = int(ch.ReplicationFactor[1])
+		names = append(names, ch.Topic)
 	}
+	pending := names[0]
 	for {
 		resps, err := c.adm.ListPartitionReassignments(ctx, nil)
 		if err == nil {
-			busy := false
+			pending = ""
 			for _, r := range resps.Sorted() {
-				if _, ok := set[r.Topic]; ok {
-					busy = true
+				if _, ok := want[r.Topic]; ok {
+					pending = r.Topic
 				}
 			}
-			if !busy {
-				return nil
+		}
+		if err == nil && pending == "" {
+			md, err := c.metadata(ctx, names...)
+			if err == nil {
+				for _, n := range names {
+					for _, pd := range md.Topics[n].Partitions {
+						if len(pd.Replicas) != want[n] || len(pd.ISR) != want[n] {
+							pending = n
+						}
+					}
+				}
+				if pending == "" {
+					return nil
+				}
 			}
 		}
 		t := time.NewTimer(opts.PollInterval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("wait for reassignment of %v: %w", topics, ctx.Err())
+			return fmt.Errorf("wait for reassignment of %s: %w", pending, ctx.Err())
 		case <-t.C:
 		}
 	}
+}
+
+// waitConfigs waits until every broker shows the topic's updated dynamic
+// configs, so a plan right after Apply, answered by any broker, sees them.
+func (c *Client) waitConfigs(ctx context.Context, ch *Change) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	md, err := c.metadata(ctx)
+	if err != nil {
+		return fmt.Errorf("wait for configs of %s: %w", ch.Topic, err)
+	}
+	for _, b := range md.Brokers {
+		for {
+			req := kmsg.NewPtrDescribeConfigsRequest()
+			rr := kmsg.NewDescribeConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, ch.Topic
+			req.Resources = append(req.Resources, rr)
+			resp, err := req.RequestWith(ctx, c.cl.Broker(int(b.NodeID)))
+			if err == nil && len(resp.Resources) == 1 && resp.Resources[0].ErrorCode == 0 {
+				dynamic := map[string]string{}
+				for _, cfg := range resp.Resources[0].Configs {
+					if cfg.Source == kmsg.ConfigSourceDynamicTopicConfig && cfg.Value != nil {
+						dynamic[cfg.Name] = *cfg.Value
+					}
+				}
+				done := true
+				for _, k := range ch.Configs {
+					v, ok := dynamic[k.Key]
+					if k.New == nil && ok || k.New != nil && v != *k.New {
+						done = false
+					}
+				}
+				if done {
+					break
+				}
+			}
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("wait for configs of %s on broker %d: %w", ch.Topic, b.NodeID, ctx.Err())
+			case <-t.C:
+			}
+		}
+	}
+	return nil
 }
 
 // deleteAll deletes topics in one DeleteTopics request. A topic already
@@ -311,40 +381,93 @@ func (c *Client) deleteAll(ctx context.Context, deletes []*Change) ([]string, er
 	return deleted, errors.Join(errs...)
 }
 
-// waitTopicsReady waits until every topic is in the metadata with a leader
-// for each partition, so what follows an Apply (a plan, a producer) sees
-// the topics it created.
+// waitTopicsReady waits until every broker's metadata holds every topic
+// with a leader for each partition, so whatever follows an Apply (a plan,
+// a producer), whichever broker answers it, sees the topics it created.
 func (c *Client) waitTopicsReady(ctx context.Context, names []string, opts ApplyOptions) error {
 	if len(names) == 0 {
 		return nil
 	}
+	return c.waitEveryBroker(ctx, opts, "topics to be ready", func(md *kmsg.MetadataResponse) bool {
+		seen := map[string]bool{}
+		for _, t := range md.Topics {
+			if t.Topic == nil || t.ErrorCode != 0 || len(t.Partitions) == 0 {
+				continue
+			}
+			ok := true
+			for _, p := range t.Partitions {
+				if p.Leader < 0 || p.ErrorCode != 0 {
+					ok = false
+				}
+			}
+			seen[*t.Topic] = ok
+		}
+		for _, n := range names {
+			if !seen[n] {
+				return false
+			}
+		}
+		return true
+	}, names...)
+}
+
+// waitTopicsGone waits until no broker's metadata holds the topics.
+func (c *Client) waitTopicsGone(ctx context.Context, names []string, opts ApplyOptions) error {
+	if len(names) == 0 {
+		return nil
+	}
+	return c.waitEveryBroker(ctx, opts, "topics to be deleted", func(md *kmsg.MetadataResponse) bool {
+		for _, t := range md.Topics {
+			if t.ErrorCode == 0 && len(t.Partitions) > 0 {
+				return false
+			}
+		}
+		return true
+	}, names...)
+}
+
+// waitEveryBroker asks every broker for the topics' metadata until done
+// holds for each answer. Brokers learn of topic changes from the
+// controller a moment apart; a plan asks whichever broker the client picks.
+func (c *Client) waitEveryBroker(ctx context.Context, opts ApplyOptions, what string, done func(*kmsg.MetadataResponse) bool, topics ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
+	var lastErr error
 	for {
-		md, err := c.metadata(ctx, names...)
-		pending := ""
+		md, err := c.metadata(ctx)
 		if err == nil {
-			for _, n := range names {
-				td, ok := md.Topics[n]
-				if !ok || td.Err != nil || len(td.Partitions) == 0 {
-					pending = n
+			all := true
+			for _, b := range md.Brokers {
+				req := kmsg.NewPtrMetadataRequest()
+				for _, t := range topics {
+					rt := kmsg.NewMetadataRequestTopic()
+					rt.Topic = kmsg.StringPtr(t)
+					req.Topics = append(req.Topics, rt)
+				}
+				resp, err := req.RequestWith(ctx, c.cl.Broker(int(b.NodeID)))
+				if err != nil {
+					lastErr, all = err, false
 					break
 				}
-				for _, pd := range td.Partitions {
-					if pd.Leader < 0 || pd.Err != nil {
-						pending = n
-					}
+				if !done(resp) {
+					all = false
+					break
 				}
 			}
-			if pending == "" {
+			if all {
 				return nil
 			}
+		} else {
+			lastErr = err
 		}
 		t := time.NewTimer(opts.PollInterval / 5)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("wait for topic %s to be ready: %w", pending, ctx.Err())
+			if lastErr != nil {
+				return fmt.Errorf("wait for %s: %w (last error: %w)", what, ctx.Err(), lastErr)
+			}
+			return fmt.Errorf("wait for %s: %w", what, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -48,3 +48,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// ErrStaleReport is found, per item, in the error of DeleteIdleTopics when
+// the cluster changed since the housekeeping report in a way that makes
+// the action unsafe, such as a write to a topic reported idle. The item is
+// left alone.
+var ErrStaleReport = errors.New("housekeeping report is stale")

@@ -76,7 +76,15 @@ func TestIntegrationTopicsAsCode(t *testing.T) {
 	}, ns+"orders.v1"); err != nil {
 		t.Fatal(err)
 	}
-	drift := mustPlan(t, ctx, c, specs, opts)
+	// The brokers learn of the change a moment apart; the plan shows it
+	// once the broker it asks has.
+	var drift *topics.Plan
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if drift = mustPlan(t, ctx, c, specs, opts); !drift.Empty() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if _, up, _, _, _ := drift.Count(); up != 1 || !strings.Contains(drift.String(), `~ retention.ms: "3600000" -> "86400000"`) ||
 		strings.Contains(drift.String(), "max.message.bytes") {
 		t.Fatalf("drift plan:\n%s", drift)

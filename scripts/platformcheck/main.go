@@ -1,6 +1,12 @@
 // Command platformcheck is the Kafka readiness probe of scripts/platform: it
 // waits until the brokers accept a produce and serve the same record back to
 // a consumer, which an open port alone does not show.
+//
+// With -sasl-brokers it then checks every SASL listener on its own: a login
+// as -sasl-user with SCRAM-SHA-512 and the password in
+// STREAMKIT_KAFKA_ADMIN_PASSWORD (an environment variable, so it does not
+// show in ps) lists the check topic, and the same login with a wrong password
+// is refused with SASL_AUTHENTICATION_FAILED.
 package main
 
 import (
@@ -15,31 +21,121 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
-const topic = "_streamkit-platform-check"
+const (
+	topic = "_streamkit-platform-check"
+	// envPassword holds the password of -sasl-user.
+	envPassword = "STREAMKIT_KAFKA_ADMIN_PASSWORD"
+)
 
 func main() {
 	brokers := flag.String("brokers", "127.0.0.1:9092", "comma-separated bootstrap brokers")
-	timeout := flag.Duration("timeout", 90*time.Second, "how long to keep trying")
+	saslBrokers := flag.String("sasl-brokers", "", "comma-separated SASL_PLAINTEXT listeners to check, one per broker; none when empty")
+	saslUser := flag.String("sasl-user", "admin", "SCRAM user of the SASL check; its password is read from "+envPassword)
+	timeout := flag.Duration("timeout", 90*time.Second, "how long to keep trying, all checks together")
 	flag.Parse()
+
+	password := os.Getenv(envPassword)
+	if *saslBrokers != "" && password == "" {
+		fmt.Fprintf(os.Stderr, "platformcheck: -sasl-brokers needs the password of %q in %s\n", *saslUser, envPassword)
+		os.Exit(2)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	start := time.Now()
-	var err error
+	retry(ctx, "kafka round trip", start, func() error {
+		return roundTrip(ctx, strings.Split(*brokers, ","))
+	})
+	if *saslBrokers == "" {
+		return
+	}
+	for _, addr := range strings.Split(*saslBrokers, ",") {
+		retry(ctx, "scram login on "+addr, start, func() error {
+			return checkSASL(ctx, addr, *saslUser, password)
+		})
+	}
+}
+
+// retry runs check every second until it succeeds or ctx ends, and exits
+// the process with the last error in the latter case.
+func retry(ctx context.Context, what string, start time.Time, check func() error) {
 	for {
-		if err = roundTrip(ctx, strings.Split(*brokers, ",")); err == nil {
-			fmt.Printf("platformcheck: kafka round trip ok after %s\n", time.Since(start).Round(time.Millisecond))
+		err := check()
+		if err == nil {
+			fmt.Printf("platformcheck: %s ok after %s\n", what, time.Since(start).Round(time.Millisecond))
 			return
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(os.Stderr, "platformcheck: kafka not ready after %s: %v\n", *timeout, err)
+			fmt.Fprintf(os.Stderr, "platformcheck: %s failed after %s: %v\n", what, time.Since(start).Round(time.Second), err)
 			os.Exit(1)
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// checkSASL logs in to the single listener addr as user with SCRAM-SHA-512
+// and lists the topics there, which must include the round trip's topic (a
+// principal without ACLs would see none); then it logs in with a wrong
+// password, which the broker must refuse. Requests go to that listener
+// alone, never to a broker discovered through it.
+func checkSASL(ctx context.Context, addr, user, password string) error {
+	attemptCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+
+	topics, err := listTopicsAt(attemptCtx, addr, scram.Auth{User: user, Pass: password})
+	if err != nil {
+		return fmt.Errorf("list topics as %s: %w", user, err)
+	}
+	var found bool
+	for _, t := range topics {
+		found = found || t == topic
+	}
+	if !found {
+		return fmt.Errorf("list topics as %s: %s not among the %d topics listed", user, topic, len(topics))
+	}
+
+	_, err = listTopicsAt(attemptCtx, addr, scram.Auth{User: user, Pass: password + "-wrong"})
+	if err == nil {
+		return fmt.Errorf("login as %s with a wrong password: accepted", user)
+	}
+	if !errors.Is(err, kerr.SaslAuthenticationFailed) {
+		return fmt.Errorf("login as %s with a wrong password: got %w, want %s", user, err, kerr.SaslAuthenticationFailed.Message)
+	}
+	return nil
+}
+
+// listTopicsAt sends one metadata request for all topics to addr itself,
+// authenticated with SCRAM-SHA-512.
+func listTopicsAt(ctx context.Context, addr string, auth scram.Auth) ([]string, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(auth.AsSha512Mechanism()))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	seeds := cl.SeedBrokers()
+	if len(seeds) != 1 {
+		return nil, fmt.Errorf("got %d seed brokers for %s, want 1", len(seeds), addr)
+	}
+	req := kmsg.NewPtrMetadataRequest() // nil Topics: all topics
+	resp, err := req.RequestWith(ctx, seeds[0])
+	if err != nil {
+		return nil, err
+	}
+	var topics []string
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, fmt.Errorf("topic %v: %w", t.Topic, err)
+		}
+		if t.Topic != nil {
+			topics = append(topics, *t.Topic)
+		}
+	}
+	return topics, nil
 }
 
 // roundTrip creates the check topic if needed, produces one record with a
