@@ -55,7 +55,18 @@ func (rp realPlatform) topic(t testing.TB, ctx context.Context, prefix string, p
 		defer cancel()
 		_, _ = adm.DeleteTopic(ctx, name)
 	})
-	return name
+	// On several brokers a new topic reaches each a moment apart: wait
+	// until its offsets can be listed.
+	for {
+		ends, err := adm.ListEndOffsets(ctx, name)
+		if err == nil && ends.Error() == nil && len(ends[name]) == int(partitions) {
+			return name
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s not ready: %v %v", name, err, ends.Error())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (rp realPlatform) endOffsets(t *testing.T, ctx context.Context, topic string) int64 {
@@ -65,7 +76,12 @@ func (rp realPlatform) endOffsets(t *testing.T, ctx context.Context, topic strin
 		t.Fatal(err)
 	}
 	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			t.Fatalf("end offset of %s[%d]: %v", topic, o.Partition, o.Err)
+		}
+		n += o.Offset
+	})
 	return n
 }
 
