@@ -49,7 +49,7 @@ $(STATICCHECK):
 # Every benchmark once, briefly, against the running platform: they stay
 # runnable, and a benchmark that fails its own checks fails the build.
 bench-smoke:
-	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -benchtime 200x ./...
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -benchtime 20x ./...
 
 # The README's benchmark figures: needs the platform (scripts/platform up;
 # eval "$$(scripts/platform env)"). Each benchmark's implementations run in
