@@ -1,0 +1,25 @@
+// Package secrets brings credentials from HashiCorp Vault (or OpenBao) to
+// connectors and Go services without handing them to people or storing
+// them in configs.
+//
+//	vc, err := secrets.New(ctx, secrets.WithAddress("https://vault:8200"),
+//		secrets.WithAuth(secrets.AppRoleAuth(roleID, secrets.SecretIDFromFile("/run/secret-id"), "")))
+//	go vc.Run(ctx) // renew the token, log in again when it expires
+//	creds := vc.Credentials("secret/data/pricing/kafka", "username", "password", time.Minute, time.Hour)
+//	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.SASL(creds.SCRAMSHA512()))
+//
+// How the parts fit: Client logs in (token, AppRole, Kubernetes), keeps its
+// token alive in Run, and reads KV v2, KV v1 and dynamic secrets as Value,
+// a type that prints as [redacted] everywhere. References use Kafka's
+// config-provider grammar, ${vault:<path>:<key>}: Resolve fills them in a
+// client-side config held in memory; Credentials turns a secret into SASL
+// mechanisms and registry basic auth that read the current value for each
+// new connection; for connectors, the Materializer writes the referenced
+// secrets into the Connect workers' secrets folder and translates the
+// references into ${dir:...} placeholders, so no secret value ever reaches
+// Connect's config topic or REST API; Preflight checks in CI that every
+// reference exists and is readable.
+//
+// What it does not do: it does not write or rotate secrets in Vault, and
+// it never logs a secret value.
+package secrets

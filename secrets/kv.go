@@ -1,0 +1,205 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret is the data of one secret, every value a Value.
+type Secret struct {
+	Path string
+	Data map[string]Value
+	// Version is the KV v2 version read, 0 for KV v1 and other engines.
+	Version int
+	// LeaseID, LeaseDuration and Renewable describe a leased (dynamic)
+	// secret.
+	LeaseID       string
+	LeaseDuration time.Duration
+	Renewable     bool
+}
+
+// ReadKV2 reads a KV v2 secret at mount and path (e.g. "secret",
+// "pricing/db"): the latest version, or version when it is above 0.
+func (c *Client) ReadKV2(ctx context.Context, mount, path string, version int) (*Secret, error) {
+	apiPath := strings.Trim(mount, "/") + "/data/" + strings.Trim(path, "/")
+	var q map[string][]string
+	if version > 0 {
+		q = map[string][]string{"version": {strconv.Itoa(version)}}
+	}
+	s, err := c.api.Logical().ReadWithDataWithContext(ctx, apiPath, q)
+	if err != nil {
+		return nil, classify("read", apiPath, err)
+	}
+	if s == nil || s.Data == nil {
+		return nil, &VaultError{Op: "read", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"no secret"}}
+	}
+	data, _ := s.Data["data"].(map[string]any)
+	if data == nil {
+		// A deleted or destroyed version answers with data null.
+		return nil, &VaultError{Op: "read", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"version deleted"}}
+	}
+	out := &Secret{Path: apiPath, Data: values(data)}
+	if md, ok := s.Data["metadata"].(map[string]any); ok {
+		out.Version = intOf(md["version"])
+	}
+	return out, nil
+}
+
+// ReadKV1 reads a KV v1 secret (or any engine that answers a read with its
+// data at the top level).
+func (c *Client) ReadKV1(ctx context.Context, mount, path string) (*Secret, error) {
+	return c.read(ctx, strings.Trim(mount, "/")+"/"+strings.Trim(path, "/"))
+}
+
+func (c *Client) read(ctx context.Context, apiPath string) (*Secret, error) {
+	s, err := c.api.Logical().ReadWithContext(ctx, apiPath)
+	if err != nil {
+		return nil, classify("read", apiPath, err)
+	}
+	if s == nil || s.Data == nil {
+		return nil, &VaultError{Op: "read", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"no secret"}}
+	}
+	return &Secret{Path: apiPath, Data: values(s.Data), LeaseID: s.LeaseID,
+		LeaseDuration: time.Duration(s.LeaseDuration) * time.Second, Renewable: s.Renewable}, nil
+}
+
+// Read reads the secret a reference names and returns its key. A path with
+// "/data/" as its second segment is read as KV v2 (a "?version=N" suffix
+// picks a version); any other path as KV v1 or a dynamic engine.
+func (c *Client) Read(ctx context.Context, ref Ref) (Value, error) {
+	s, err := c.ReadPath(ctx, ref.Path)
+	if err != nil {
+		return Value{}, err
+	}
+	v, ok := s.Data[ref.Key]
+	if !ok {
+		return Value{}, &VaultError{Op: "read", Path: s.Path, StatusCode: 404, sentinel: ErrNotFound,
+			Errors: []string{fmt.Sprintf("no key %q", ref.Key)}}
+	}
+	return v, nil
+}
+
+// ReadPath reads the secret at a reference's path.
+func (c *Client) ReadPath(ctx context.Context, path string) (*Secret, error) {
+	mount, rest, version, isKV2 := splitKV2(path)
+	if isKV2 {
+		return c.ReadKV2(ctx, mount, rest, version)
+	}
+	return c.read(ctx, path)
+}
+
+// splitKV2 splits "secret/data/pricing/db?version=3" into its mount, path
+// and version.
+func splitKV2(path string) (mount, rest string, version int, ok bool) {
+	if i := strings.Index(path, "?"); i >= 0 {
+		q, err := url.ParseQuery(path[i+1:])
+		if err == nil {
+			version, _ = strconv.Atoi(q.Get("version"))
+		}
+		path = path[:i]
+	}
+	parts := strings.SplitN(strings.Trim(path, "/"), "/", 3)
+	if len(parts) == 3 && parts[1] == "data" {
+		return parts[0], parts[2], version, true
+	}
+	return "", path, version, false
+}
+
+// Resolve returns a copy of config with every ${vault:...} reference
+// replaced by the secret it names, for a client-side config held in
+// memory (never for a connector config, which Connect stores and returns:
+// see Materializer). Each secret path is read once.
+func (c *Client) Resolve(ctx context.Context, config map[string]string) (map[string]string, error) {
+	refs, err := FindRefs(config)
+	if err != nil {
+		return nil, err
+	}
+	secrets := map[string]*Secret{}
+	out := make(map[string]string, len(config))
+	for k, v := range config {
+		out[k] = v
+	}
+	for k, rs := range refs {
+		vals := make([]string, len(rs))
+		for i, r := range rs {
+			s, ok := secrets[r.Path]
+			if !ok {
+				if s, err = c.ReadPath(ctx, r.Path); err != nil {
+					return nil, fmt.Errorf("resolve %s: %w", k, err)
+				}
+				secrets[r.Path] = s
+			}
+			val, ok := s.Data[r.Key]
+			if !ok {
+				return nil, fmt.Errorf("resolve %s: %w", k, &VaultError{Op: "read", Path: r.Path, StatusCode: 404,
+					sentinel: ErrNotFound, Errors: []string{fmt.Sprintf("no key %q", r.Key)}})
+			}
+			vals[i] = val.Reveal()
+		}
+		// Replace the references as written (r.String() is normalized:
+		// a leading "/" is gone), in one pass over the original value so
+		// a secret that looks like a reference is not replaced again.
+		i := 0
+		out[k] = refPattern.ReplaceAllStringFunc(config[k], func(string) string {
+			i++
+			return vals[i-1]
+		})
+	}
+	return out, nil
+}
+
+// Metadata is a KV v2 secret's version information, read without its data.
+type Metadata struct {
+	CurrentVersion int
+	UpdatedTime    time.Time
+}
+
+// KV2Metadata reads a KV v2 secret's metadata, which needs no read
+// permission on the data itself.
+func (c *Client) KV2Metadata(ctx context.Context, mount, path string) (Metadata, error) {
+	apiPath := strings.Trim(mount, "/") + "/metadata/" + strings.Trim(path, "/")
+	s, err := c.api.Logical().ReadWithContext(ctx, apiPath)
+	if err != nil {
+		return Metadata{}, classify("read metadata", apiPath, err)
+	}
+	if s == nil || s.Data == nil {
+		return Metadata{}, &VaultError{Op: "read metadata", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"no secret"}}
+	}
+	md := Metadata{CurrentVersion: intOf(s.Data["current_version"])}
+	if t, ok := s.Data["updated_time"].(string); ok {
+		md.UpdatedTime, _ = time.Parse(time.RFC3339Nano, t)
+	}
+	return md, nil
+}
+
+func values(m map[string]any) map[string]Value {
+	out := make(map[string]Value, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			out[k] = NewValue(x)
+		default:
+			b, _ := json.Marshal(x)
+			out[k] = NewValue(string(b))
+		}
+	}
+	return out
+}
+
+func intOf(v any) int {
+	switch x := v.(type) {
+	case json.Number:
+		n, _ := x.Int64()
+		return int(n)
+	case float64:
+		return int(x)
+	case int:
+		return x
+	}
+	return 0
+}

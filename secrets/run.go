@@ -1,0 +1,103 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/streamkit/streamkit/internal/backoff"
+)
+
+// ErrRunning is returned by Run when another Run of the client has not
+// returned yet.
+var ErrRunning = errors.New("already running")
+
+// Run keeps the client's token alive until ctx ends, then returns nil.
+//
+// A renewable token is renewed by vault/api's LifetimeWatcher. When
+// renewal ends (the token reached its max TTL, or a renewal failed), Run
+// logs in again with the client's Auth, retrying with backoff from 1s to
+// 1m while Vault is unreachable; reads in the meantime fail with typed
+// errors, and secret consumers keep serving their last good values (see
+// Watch). A token that cannot be renewed is replaced by a new login at 80%
+// of its TTL; a token without a TTL (a root token) needs nothing.
+func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.running {
+		c.mu.Unlock()
+		return ErrRunning
+	}
+	c.running = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+	}()
+
+	for {
+		c.mu.Lock()
+		s := c.login
+		c.mu.Unlock()
+		if err := c.keepAlive(ctx, s); err != nil {
+			return nil // ctx ended
+		}
+		for attempt := 0; ; attempt++ {
+			err := c.Login(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			c.log.Warn("vault login failed; retrying", "method", c.auth.name(), "attempt", attempt+1, "error", err)
+			if backoff.Sleep(ctx, c.retry.Delay(attempt)) != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// keepAlive returns nil when the token needs a new login, and ctx's error
+// when ctx ends.
+func (c *Client) keepAlive(ctx context.Context, s *api.Secret) error {
+	if s == nil || s.Auth == nil || s.Auth.LeaseDuration <= 0 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if !s.Auth.Renewable {
+		wait := time.Duration(float64(time.Duration(s.Auth.LeaseDuration)*time.Second) * 0.8)
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		return nil
+	}
+	w, err := c.api.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: s})
+	if err != nil {
+		c.log.Warn("vault token watcher", "error", err)
+		return nil
+	}
+	go w.Start()
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-w.DoneCh():
+			if err != nil {
+				c.log.Warn("vault token renewal ended", "error", classify("renew", "auth/token/renew-self", err))
+			} else {
+				c.log.Info("vault token reached its max ttl; logging in again")
+			}
+			return nil
+		case r := <-w.RenewCh():
+			ttl := 0
+			if r != nil && r.Secret != nil && r.Secret.Auth != nil {
+				ttl = r.Secret.Auth.LeaseDuration
+			}
+			c.log.Debug("vault token renewed", "ttl_seconds", ttl)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// Credentials reads a username and password from one Vault secret, each
+// time a client needs them (a new Kafka connection, a registry request),
+// and keeps serving the last good pair while Vault is unavailable.
+//
+// It re-reads Vault when its copy is older than Refresh, so a credential
+// rotated in Vault is picked up by the next new connection without a
+// restart. When Vault cannot be read it serves the last good pair until it
+// is older than MaxStale, then fails with Vault's typed error. Credentials
+// is safe for concurrent use by multiple goroutines.
+type Credentials struct {
+	client  *Client
+	path    string
+	userKey string
+	passKey string
+	// Refresh is how old a pair may be before it is read again.
+	refresh  time.Duration
+	maxStale time.Duration
+
+	mu   sync.Mutex
+	user Value
+	pass Value
+	at   time.Time
+}
+
+// Credentials returns a source of the username and password stored under
+// userKey and passKey of the secret at path (a reference path, e.g.
+// "secret/data/pricing/kafka"). refresh 0 reads Vault on every use;
+// maxStale 0 serves no stale pair.
+func (c *Client) Credentials(path, userKey, passKey string, refresh, maxStale time.Duration) *Credentials {
+	return &Credentials{client: c, path: path, userKey: userKey, passKey: passKey, refresh: refresh, maxStale: maxStale}
+}
+
+// Get returns the username and password.
+func (cr *Credentials) Get(ctx context.Context) (user, pass Value, err error) {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	now := cr.client.now()
+	if !cr.at.IsZero() && now.Sub(cr.at) < cr.refresh {
+		return cr.user, cr.pass, nil
+	}
+	s, err := cr.client.ReadPath(ctx, cr.path)
+	if err == nil {
+		u, okU := s.Data[cr.userKey]
+		p, okP := s.Data[cr.passKey]
+		if !okU || !okP {
+			err = &VaultError{Op: "read", Path: cr.path, StatusCode: 404, sentinel: ErrNotFound,
+				Errors: []string{fmt.Sprintf("want keys %q and %q", cr.userKey, cr.passKey)}}
+		} else {
+			cr.user, cr.pass, cr.at = u, p, now
+			return u, p, nil
+		}
+	}
+	if !cr.at.IsZero() && now.Sub(cr.at) < cr.maxStale {
+		cr.client.log.Warn("vault unavailable; serving the last good credentials", "path", cr.path, "age", now.Sub(cr.at).Round(time.Second), "error", err)
+		return cr.user, cr.pass, nil
+	}
+	return Value{}, Value{}, fmt.Errorf("credentials %s: %w", cr.path, err)
+}
+
+// SCRAMSHA512 returns a franz-go SASL mechanism that authenticates every
+// new connection with the current credentials.
+func (cr *Credentials) SCRAMSHA512() sasl.Mechanism { return scram.Sha512(cr.scram) }
+
+// SCRAMSHA256 is SCRAMSHA512 with SHA-256.
+func (cr *Credentials) SCRAMSHA256() sasl.Mechanism { return scram.Sha256(cr.scram) }
+
+func (cr *Credentials) scram(ctx context.Context) (scram.Auth, error) {
+	u, p, err := cr.Get(ctx)
+	if err != nil {
+		return scram.Auth{}, err
+	}
+	return scram.Auth{User: u.Reveal(), Pass: p.Reveal()}, nil
+}
+
+// PLAIN returns a franz-go SASL/PLAIN mechanism with the current
+// credentials for every new connection.
+func (cr *Credentials) PLAIN() sasl.Mechanism {
+	return plain.Plain(func(ctx context.Context) (plain.Auth, error) {
+		u, p, err := cr.Get(ctx)
+		if err != nil {
+			return plain.Auth{}, err
+		}
+		return plain.Auth{User: u.Reveal(), Pass: p.Reveal()}, nil
+	})
+}
+
+// BasicAuthTransport returns an http.RoundTripper that sets basic auth from
+// the current credentials on every request, for a schema registry client
+// (sr.HTTPClient(&http.Client{Transport: cr.BasicAuthTransport(nil)})).
+// next is http.DefaultTransport when nil.
+func (cr *Credentials) BasicAuthTransport(next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return basicAuth{cr: cr, next: next}
+}
+
+type basicAuth struct {
+	cr   *Credentials
+	next http.RoundTripper
+}
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, p, err := b.cr.Get(r.Context())
+	if err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close() // a RoundTripper closes the body, on errors too
+		}
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(u.Reveal(), p.Reveal())
+	return b.next.RoundTrip(r)
+}
