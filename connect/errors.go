@@ -3,8 +3,9 @@ package connect
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -79,9 +80,9 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrInvalidConfig.Error())
-	for _, name := range sortedKeys(e.Connectors) {
+	for _, name := range slices.Sorted(maps.Keys(e.Connectors)) {
 		keys := e.Connectors[name]
-		for _, k := range sortedKeys(keys) {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
 			where := name
 			if k != "" {
 				where += " " + k
@@ -105,7 +106,7 @@ type StateError struct {
 
 func (e *StateError) Error() string {
 	var parts []string
-	for _, name := range sortedKeys(e.Connectors) {
+	for _, name := range slices.Sorted(maps.Keys(e.Connectors)) {
 		parts = append(parts, name+": "+firstLine(e.Connectors[name]))
 	}
 	return ErrNotRunning.Error() + ": " + strings.Join(parts, "; ")
@@ -119,13 +120,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

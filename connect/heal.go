@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -65,7 +66,7 @@ func (c *Client) RestartFailed(ctx context.Context, names ...string) ([]Restart,
 		if err != nil {
 			return nil, fmt.Errorf("restart failed connectors: %w", err)
 		}
-		for _, name := range sortedKeys(conns) {
+		for _, name := range slices.Sorted(maps.Keys(conns)) {
 			if err := restart(name, conns[name].Status); err != nil {
 				errs = append(errs, fmt.Errorf("restart connector %q: %w", name, err))
 				if ctx.Err() != nil {
@@ -368,7 +369,7 @@ func (h *Healer) poll(ctx context.Context) {
 			delete(h.state, name)
 		}
 	}
-	for _, name := range sortedKeys(conns) {
+	for _, name := range slices.Sorted(maps.Keys(conns)) {
 		if !strings.HasPrefix(name, h.cfg.namespace) {
 			continue
 		}

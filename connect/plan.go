@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/streamkit/streamkit/internal/configdiff"
 	"github.com/streamkit/streamkit/internal/redact"
 )
 
@@ -230,23 +231,19 @@ func normalize(name string, cfg map[string]string) map[string]string {
 	return out
 }
 
+// keyChanges lists the keys that differ, values redacted.
 func keyChanges(old, cur map[string]string) []KeyChange {
 	var out []KeyChange
-	for k, v := range cur {
-		if o, ok := old[k]; !ok || o != v {
-			kc := KeyChange{Key: k, New: ptr(redact.Value(k, v))}
-			if ok {
-				kc.Old = ptr(redact.Value(k, o))
-			}
-			out = append(out, kc)
+	for _, e := range configdiff.Diff(old, cur, true) {
+		kc := KeyChange{Key: e.Key}
+		if e.Old != nil {
+			kc.Old = ptr(redact.Value(e.Key, *e.Old))
 		}
-	}
-	for k, o := range old {
-		if _, ok := cur[k]; !ok {
-			out = append(out, KeyChange{Key: k, Old: ptr(redact.Value(k, o))})
+		if e.New != nil {
+			kc.New = ptr(redact.Value(e.Key, *e.New))
 		}
+		out = append(out, kc)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
 

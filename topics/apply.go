@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -130,7 +132,7 @@ func (c *Client) createAll(ctx context.Context, creates []*Change) ([]string, er
 		s := ch.spec
 		rt := kmsg.NewCreateTopicsRequestTopic()
 		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = s.Name, s.Partitions, s.ReplicationFactor
-		for _, k := range sortedKeys(s.Configs) {
+		for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
 			rc := kmsg.NewCreateTopicsRequestTopicConfig()
 			rc.Name, rc.Value = k, ptr(s.Configs[k])
 			rt.Configs = append(rt.Configs, rc)

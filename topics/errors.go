@@ -3,7 +3,8 @@ package topics
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ type PolicyError struct {
 
 func (e *PolicyError) Error() string {
 	var parts []string
-	for _, t := range sortedKeys(e.Violations) {
+	for _, t := range slices.Sorted(maps.Keys(e.Violations)) {
 		parts = append(parts, t+": "+strings.Join(e.Violations[t], ", "))
 	}
 	return fmt.Sprintf("%s: %s", ErrPolicy, strings.Join(parts, "; "))
@@ -39,15 +40,6 @@ func (e *PolicyError) Error() string {
 
 // Unwrap returns ErrPolicy.
 func (e *PolicyError) Unwrap() error { return ErrPolicy }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // ErrStaleReport is found, per item, in the error of DeleteIdleTopics when
 // the cluster changed since the housekeeping report in a way that makes

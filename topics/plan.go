@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streamkit/streamkit/internal/configdiff"
 	"github.com/streamkit/streamkit/internal/redact"
 )
 
@@ -290,23 +291,9 @@ func diffTopic(s *Spec, td kadm.TopicDetail, dynamic map[string]string, brokers 
 
 func configChanges(current, desired map[string]string, resetUnlisted bool) []ConfigChange {
 	var out []ConfigChange
-	for k, v := range desired {
-		if o, ok := current[k]; !ok || o != v {
-			cc := ConfigChange{Key: k, New: ptr(v)}
-			if ok {
-				cc.Old = ptr(o)
-			}
-			out = append(out, cc)
-		}
+	for _, e := range configdiff.Diff(current, desired, resetUnlisted) {
+		out = append(out, ConfigChange(e))
 	}
-	if resetUnlisted {
-		for k, o := range current {
-			if _, ok := desired[k]; !ok {
-				out = append(out, ConfigChange{Key: k, Old: ptr(o)})
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
 
