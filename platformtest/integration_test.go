@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +24,8 @@ import (
 
 	"github.com/hamba/avro/v2"
 	"github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -534,4 +538,264 @@ func newSASLClient(t *testing.T, p platformtest.Platform, mech sasl.Mechanism, o
 	}
 	t.Cleanup(cl.Close)
 	return cl
+}
+
+// TestIntegrationDebeziumPostgres shows the Connect worker runs Debezium's
+// PostgreSQL connector against the platform's database: the rows a table
+// holds arrive as snapshot events, rows inserted later as streamed change
+// events, through logical decoding (pgoutput).
+func TestIntegrationDebeziumPostgres(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.Connect, platformtest.Postgres)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	name := platformtest.UniqueName("smoke-debezium")
+	// Table, replication slot and publication share one name made of
+	// lower-case letters, digits and underscores, as slot names must be.
+	ident := strings.ReplaceAll(name, "-", "_")
+	table := pgx.Identifier{"public", ident}.Sanitize()
+	topic := name + ".public." + ident
+
+	db := connectPostgres(ctx, t, p)
+	pgExec(ctx, t, db, "CREATE TABLE "+table+" (id integer PRIMARY KEY, name text NOT NULL)")
+	postgresCleanup(t, p, "drop table "+table, func(ctx context.Context, db *pgx.Conn) error {
+		_, err := db.Exec(ctx, "DROP TABLE IF EXISTS "+table)
+		return err
+	})
+	insertItems := fmt.Sprintf("INSERT INTO %s (id, name) SELECT g, 'item-' || g FROM generate_series($1::int, $2::int) AS g", table)
+	pgExec(ctx, t, db, insertItems, 1, 5)
+
+	// The brokers do not create topics on demand; the cleanup deletes it.
+	createTopic(ctx, t, p, topic, 1)
+
+	connector := name
+	config := map[string]string{
+		"connector.class":                "io.debezium.connector.postgresql.PostgresConnector",
+		"tasks.max":                      "1",
+		"plugin.name":                    "pgoutput",
+		"database.hostname":              p.PostgresHost,
+		"database.port":                  p.PostgresPort,
+		"database.user":                  p.PostgresUser,
+		"database.password":              p.PostgresPassword,
+		"database.dbname":                p.PostgresDB,
+		"topic.prefix":                   name,
+		"table.include.list":             "public." + ident,
+		"slot.name":                      ident,
+		"publication.name":               ident,
+		"publication.autocreate.mode":    "filtered",
+		"snapshot.mode":                  "initial",
+		"key.converter":                  "org.apache.kafka.connect.json.JsonConverter",
+		"key.converter.schemas.enable":   "false",
+		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+	// Cleanups run last registered first: the connector goes, then the
+	// slot it held (active until its task has stopped) and the publication
+	// it created, then the topic and the table.
+	postgresCleanup(t, p, "drop replication slot and publication "+ident, func(ctx context.Context, db *pgx.Conn) error {
+		if err := dropReplicationSlot(ctx, db, ident); err != nil {
+			return err
+		}
+		_, err := db.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{ident}.Sanitize())
+		return err
+	})
+	connectDo(ctx, t, p, http.MethodPut, "/connectors/"+connector+"/config", config, http.StatusCreated)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		connectDo(ctx, t, p, http.MethodDelete, "/connectors/"+connector, nil, http.StatusNoContent)
+	})
+
+	consumer := newClient(t, p, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+
+	snapshot := readChanges(ctx, t, p, consumer, connector, 5)
+	checkChanges(t, "snapshot", snapshot, "r", 1, 5)
+
+	pgExec(ctx, t, db, insertItems, 6, 8)
+	streamed := readChanges(ctx, t, p, consumer, connector, 3)
+	checkChanges(t, "streaming", streamed, "c", 6, 8)
+
+	if st := connectorStatus(ctx, t, p, connector); st.Connector.State != "RUNNING" || len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+		t.Fatalf("connector status: %+v", st)
+	}
+}
+
+// change is the part of a Debezium change event, converted by JsonConverter
+// without schemas, that the smoke test checks.
+type change struct {
+	key struct {
+		ID int `json:"id"`
+	}
+	Op    string `json:"op"`
+	After *struct {
+		ID   int    `json:"id"`
+		Name string `json:"name"`
+	} `json:"after"`
+}
+
+// readChanges consumes n change events, failing early when the connector or
+// its task fails.
+func readChanges(ctx context.Context, t *testing.T, p platformtest.Platform, consumer *kgo.Client, connector string, n int) []change {
+	t.Helper()
+	var out []change
+	for len(out) < n {
+		pollCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		fs := consumer.PollRecords(pollCtx, n-len(out))
+		cancel()
+		for _, fe := range fs.Errors() {
+			if !errors.Is(fe.Err, context.DeadlineExceeded) && !errors.Is(fe.Err, context.Canceled) {
+				t.Fatalf("fetch %s[%d]: %v", fe.Topic, fe.Partition, fe.Err)
+			}
+		}
+		for _, r := range fs.Records() {
+			var c change
+			if err := json.Unmarshal(r.Key, &c.key); err != nil {
+				t.Fatalf("decode key %s: %v", r.Key, err)
+			}
+			if err := json.Unmarshal(r.Value, &c); err != nil {
+				t.Fatalf("decode value %s: %v", r.Value, err)
+			}
+			out = append(out, c)
+		}
+		if len(out) >= n {
+			break
+		}
+		st := connectorStatus(ctx, t, p, connector)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d change events: %v; connector status: %+v", len(out), n, err, st)
+		}
+		if st.Connector.State == "FAILED" || len(st.Tasks) > 0 && st.Tasks[0].State == "FAILED" {
+			t.Fatalf("connector failed after %d of %d change events: %+v", len(out), n, st)
+		}
+	}
+	return out
+}
+
+// checkChanges checks that changes are one event of operation op for each
+// id from first to last, in any order, with the row the test inserted.
+func checkChanges(t *testing.T, what string, changes []change, op string, first, last int) {
+	t.Helper()
+	seen := map[int]bool{}
+	for _, c := range changes {
+		if c.Op != op || c.After == nil {
+			t.Fatalf("%s: got op %q with after %+v, want op %q with a row", what, c.Op, c.After, op)
+		}
+		if c.key.ID != c.After.ID || c.After.Name != fmt.Sprintf("item-%d", c.After.ID) {
+			t.Fatalf("%s: got key id %d and row %+v, want key and row of item-%d", what, c.key.ID, *c.After, c.After.ID)
+		}
+		if seen[c.After.ID] {
+			t.Fatalf("%s: row %d twice", what, c.After.ID)
+		}
+		seen[c.After.ID] = true
+	}
+	for id := first; id <= last; id++ {
+		if !seen[id] {
+			t.Fatalf("%s: got rows %v, want %d to %d", what, seen, first, last)
+		}
+	}
+}
+
+// connectorState is the part of GET /connectors/{name}/status the tests read.
+type connectorState struct {
+	Connector struct {
+		State string `json:"state"`
+		Trace string `json:"trace,omitempty"`
+	} `json:"connector"`
+	Tasks []struct {
+		State string `json:"state"`
+		Trace string `json:"trace,omitempty"`
+	} `json:"tasks"`
+}
+
+// connectorStatus returns the connector's status, or a zero one while the
+// worker does not know it yet.
+func connectorStatus(ctx context.Context, t *testing.T, p platformtest.Platform, connector string) connectorState {
+	t.Helper()
+	// It also describes a failure after ctx has ended.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var st connectorState
+	body := connectDo(ctx, t, p, http.MethodGet, "/connectors/"+connector+"/status", nil, 0)
+	_ = json.Unmarshal(body, &st) // a 404 before the worker has assigned it leaves st zero
+	return st
+}
+
+// postgresConfig is the connection configuration of the platform's
+// database. The platform's server has no TLS.
+func postgresConfig(t *testing.T, p platformtest.Platform) *pgx.ConnConfig {
+	t.Helper()
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(p.PostgresUser, p.PostgresPassword),
+		Host:     net.JoinHostPort(p.PostgresHost, p.PostgresPort),
+		Path:     "/" + p.PostgresDB,
+		RawQuery: "sslmode=disable&connect_timeout=10",
+	}
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		t.Fatalf("postgres connection config: %v", err)
+	}
+	return cfg
+}
+
+// connectPostgres connects to the platform's database for the test's
+// duration.
+func connectPostgres(ctx context.Context, t *testing.T, p platformtest.Platform) *pgx.Conn {
+	t.Helper()
+	db, err := pgx.ConnectConfig(ctx, postgresConfig(t, p))
+	if err != nil {
+		t.Fatalf("connect to postgres %s:%s: %v", p.PostgresHost, p.PostgresPort, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = db.Close(ctx)
+	})
+	return db
+}
+
+func pgExec(ctx context.Context, t *testing.T, db *pgx.Conn, sql string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// postgresCleanup runs fn when the test ends, on a connection of its own:
+// the test's may have closed when a query outlived the test's context.
+func postgresCleanup(t *testing.T, p platformtest.Platform, what string, fn func(context.Context, *pgx.Conn) error) {
+	t.Helper()
+	cfg := postgresConfig(t, p)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			err = fn(ctx, db)
+			_ = db.Close(ctx)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+}
+
+// dropReplicationSlot drops the slot if it exists, trying again while a
+// walsender still holds it: a deleted connector's task lets go of it a
+// moment after the worker answered the delete. A slot left behind would
+// keep the server's WAL forever.
+func dropReplicationSlot(ctx context.Context, db *pgx.Conn, slot string) error {
+	for {
+		_, err := db.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", slot)
+		var pgErr *pgconn.PgError
+		// 55006 object_in_use: the slot is active for another process.
+		if !errors.As(err, &pgErr) || pgErr.Code != "55006" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drop replication slot %s: %w (last: %w)", slot, ctx.Err(), err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

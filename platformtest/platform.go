@@ -3,7 +3,9 @@
 //
 // A platform is a set of endpoints: Kafka brokers (and their SASL/SCRAM
 // listeners with an admin user), a Confluent-compatible schema registry, a
-// Kafka Connect worker and a Vault server. It comes from one of two places:
+// Kafka Connect worker (with the Debezium PostgreSQL connector), a Vault
+// server and a PostgreSQL database that Debezium can capture changes from.
+// It comes from one of two places:
 //
 //   - the environment, for the real platform that scripts/platform starts
 //     (or any other): FromEnvironment reads the variables, and Require
@@ -28,6 +30,7 @@ package platformtest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -56,6 +59,17 @@ const (
 	EnvKafkaAdminUser = "STREAMKIT_KAFKA_ADMIN_USER"
 	// EnvKafkaAdminPassword is the password of EnvKafkaAdminUser.
 	EnvKafkaAdminPassword = "STREAMKIT_KAFKA_ADMIN_PASSWORD"
+	// EnvPostgresHost is the host of a PostgreSQL server with logical
+	// decoding (wal_level=logical), as the Connect worker reaches it.
+	EnvPostgresHost = "STREAMKIT_POSTGRES_HOST"
+	// EnvPostgresPort is the TCP port of EnvPostgresHost.
+	EnvPostgresPort = "STREAMKIT_POSTGRES_PORT"
+	// EnvPostgresUser is a PostgreSQL superuser, allowed to replicate.
+	EnvPostgresUser = "STREAMKIT_POSTGRES_USER"
+	// EnvPostgresPassword is the password of EnvPostgresUser.
+	EnvPostgresPassword = "STREAMKIT_POSTGRES_PASSWORD"
+	// EnvPostgresDB is a database that tests may create tables in.
+	EnvPostgresDB = "STREAMKIT_POSTGRES_DB"
 	// EnvRequirePlatform, when "1" or "true", makes Require fail a test
 	// whose platform is missing instead of skipping it. make test sets it.
 	EnvRequirePlatform = "STREAMKIT_REQUIRE_PLATFORM"
@@ -73,10 +87,13 @@ const (
 	// KafkaSASL is Kafka's SASL/SCRAM listeners with a super user's
 	// credentials.
 	KafkaSASL
+	// Postgres is a PostgreSQL database with logical decoding and a
+	// superuser's credentials, for Debezium's PostgreSQL connector.
+	Postgres
 )
 
 // allComponents is what Require asks for when it is given none.
-var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL}
+var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres}
 
 // String returns the component's name.
 func (c Component) String() string {
@@ -91,6 +108,8 @@ func (c Component) String() string {
 		return "vault"
 	case KafkaSASL:
 		return "kafka sasl"
+	case Postgres:
+		return "postgres"
 	default:
 		return fmt.Sprintf("component(%d)", int(c))
 	}
@@ -123,12 +142,27 @@ type Platform struct {
 	// KafkaAdminPassword is KafkaAdminUser's password. Platform's String
 	// and GoString never print it.
 	KafkaAdminPassword string
+	// PostgresHost and PostgresPort locate a PostgreSQL server with
+	// logical decoding, as seen from this process and from the Connect
+	// worker (scripts/platform runs both on 127.0.0.1).
+	PostgresHost string
+	// PostgresPort is PostgresHost's TCP port, e.g. "5433", as a Debezium
+	// connector's database.port takes it.
+	PostgresPort string
+	// PostgresUser is a superuser of PostgresHost, allowed to replicate.
+	PostgresUser string
+	// PostgresPassword is PostgresUser's password. Platform's String and
+	// GoString never print it.
+	PostgresPassword string
+	// PostgresDB is a database that tests may create tables in.
+	PostgresDB string
 }
 
 // FromEnvironment reads the platform from EnvBrokers, EnvSchemaRegistryURL,
 // EnvConnectURL, EnvConnectSecretsDir, EnvVaultAddr, EnvVaultToken,
-// EnvSASLBrokers, EnvKafkaAdminUser and EnvKafkaAdminPassword. It reads
-// nothing else.
+// EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword,
+// EnvPostgresHost, EnvPostgresPort, EnvPostgresUser, EnvPostgresPassword
+// and EnvPostgresDB. It reads nothing else.
 func FromEnvironment() Platform {
 	return fromLookup(os.Getenv)
 }
@@ -144,6 +178,11 @@ func fromLookup(getenv func(string) string) Platform {
 		SASLBrokers:        splitList(getenv(EnvSASLBrokers)),
 		KafkaAdminUser:     strings.TrimSpace(getenv(EnvKafkaAdminUser)),
 		KafkaAdminPassword: strings.TrimSpace(getenv(EnvKafkaAdminPassword)),
+		PostgresHost:       strings.TrimSpace(getenv(EnvPostgresHost)),
+		PostgresPort:       strings.TrimSpace(getenv(EnvPostgresPort)),
+		PostgresUser:       strings.TrimSpace(getenv(EnvPostgresUser)),
+		PostgresPassword:   strings.TrimSpace(getenv(EnvPostgresPassword)),
+		PostgresDB:         strings.TrimSpace(getenv(EnvPostgresDB)),
 	}
 }
 
@@ -195,16 +234,39 @@ func (p Platform) Missing(components ...Component) []string {
 			if p.KafkaAdminPassword == "" {
 				missing = append(missing, EnvKafkaAdminPassword)
 			}
+		case Postgres:
+			for _, f := range []struct{ value, env string }{
+				{p.PostgresHost, EnvPostgresHost},
+				{p.PostgresPort, EnvPostgresPort},
+				{p.PostgresUser, EnvPostgresUser},
+				{p.PostgresPassword, EnvPostgresPassword},
+				{p.PostgresDB, EnvPostgresDB},
+			} {
+				if f.value == "" {
+					missing = append(missing, f.env)
+				}
+			}
 		}
 	}
 	return missing
 }
 
-// String describes p without its Vault token and Kafka admin password.
+// String describes p without its Vault token, Kafka admin password and
+// PostgreSQL password.
 func (p Platform) String() string {
-	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s",
+	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
+		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, p.ConnectURL, p.VaultAddr, redact(p.VaultToken),
-		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword))
+		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
+		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
+}
+
+// postgresAddr joins a host and port for String, or is empty when both are.
+func postgresAddr(host, port string) string {
+	if host == "" && port == "" {
+		return ""
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // redact hides a secret but shows whether there is one.
@@ -233,7 +295,8 @@ func isTrue(v string) bool {
 }
 
 // Require returns the platform from the environment when it has every
-// given component (all of them, KafkaSASL included, when none are given).
+// given component (all of them, KafkaSASL and Postgres included, when none
+// are given).
 // Otherwise it skips the test, or fails it when Required reports true.
 func Require(tb testing.TB, components ...Component) Platform {
 	tb.Helper()

@@ -17,6 +17,11 @@ func TestFromLookup(t *testing.T) {
 		EnvSASLBrokers:        "127.0.0.1:9094 ,,127.0.0.1:9104",
 		EnvKafkaAdminUser:     " admin ",
 		EnvKafkaAdminPassword: "scram-secret\n",
+		EnvPostgresHost:       " 127.0.0.1",
+		EnvPostgresPort:       "5433 ",
+		EnvPostgresUser:       "postgres",
+		EnvPostgresPassword:   "pg-secret\n",
+		EnvPostgresDB:         "inventory",
 	}
 	p := fromLookup(func(k string) string { return env[k] })
 	want := Platform{
@@ -28,13 +33,19 @@ func TestFromLookup(t *testing.T) {
 		SASLBrokers:        []string{"127.0.0.1:9094", "127.0.0.1:9104"},
 		KafkaAdminUser:     "admin",
 		KafkaAdminPassword: "scram-secret",
+		PostgresHost:       "127.0.0.1",
+		PostgresPort:       "5433",
+		PostgresUser:       "postgres",
+		PostgresPassword:   "pg-secret",
+		PostgresDB:         "inventory",
 	}
 	if !reflect.DeepEqual(p, want) {
 		// %#v redacts the secrets, so say whether they are the ones wanted.
-		t.Fatalf("got %#v (vault token as wanted: %v, kafka admin password as wanted: %v), want %#v",
-			p, p.VaultToken == want.VaultToken, p.KafkaAdminPassword == want.KafkaAdminPassword, want)
+		t.Fatalf("got %#v (vault token as wanted: %v, kafka admin password as wanted: %v, postgres password as wanted: %v), want %#v",
+			p, p.VaultToken == want.VaultToken, p.KafkaAdminPassword == want.KafkaAdminPassword,
+			p.PostgresPassword == want.PostgresPassword, want)
 	}
-	if got := p.Missing(Kafka, SchemaRegistry, Connect, Vault, KafkaSASL); got != nil {
+	if got := p.Missing(Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres); got != nil {
 		t.Fatalf("Missing: got %v, want nil", got)
 	}
 }
@@ -47,9 +58,14 @@ func TestMissing(t *testing.T) {
 		want       []string
 	}{
 		{"empty kafka", Platform{}, []Component{Kafka}, []string{EnvBrokers}},
-		{"empty all", Platform{}, []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL},
+		{"empty all", Platform{}, []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres},
 			[]string{EnvBrokers, EnvSchemaRegistryURL, EnvConnectURL, EnvVaultAddr, EnvVaultToken,
-				EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword}},
+				EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword,
+				EnvPostgresHost, EnvPostgresPort, EnvPostgresUser, EnvPostgresPassword, EnvPostgresDB}},
+		{"empty postgres", Platform{}, []Component{Postgres},
+			[]string{EnvPostgresHost, EnvPostgresPort, EnvPostgresUser, EnvPostgresPassword, EnvPostgresDB}},
+		{"postgres without password", Platform{PostgresHost: "127.0.0.1", PostgresPort: "5433", PostgresUser: "postgres", PostgresDB: "inventory"},
+			[]Component{Postgres}, []string{EnvPostgresPassword}},
 		{"vault without token", Platform{VaultAddr: "http://x"}, []Component{Vault}, []string{EnvVaultToken}},
 		{"empty kafka sasl", Platform{}, []Component{KafkaSASL},
 			[]string{EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword}},
@@ -78,8 +94,11 @@ func TestPlatformStringRedactsSecrets(t *testing.T) {
 			Platform{Brokers: []string{"b:1"}, VaultAddr: "http://v", VaultToken: "hvs.very-secret"}},
 		{"kafka admin password", "scram-very-secret",
 			Platform{SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "scram-very-secret"}},
-		{"both", "very-secret",
-			Platform{VaultToken: "hvs.very-secret", KafkaAdminUser: "admin", KafkaAdminPassword: "scram-very-secret"}},
+		{"postgres password", "pg-very-secret",
+			Platform{PostgresHost: "127.0.0.1", PostgresPort: "5433", PostgresUser: "postgres", PostgresPassword: "pg-very-secret"}},
+		{"all", "very-secret",
+			Platform{VaultToken: "hvs.very-secret", KafkaAdminUser: "admin", KafkaAdminPassword: "scram-very-secret",
+				PostgresUser: "postgres", PostgresPassword: "pg-very-secret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +115,10 @@ func TestPlatformStringRedactsSecrets(t *testing.T) {
 	if s := (Platform{KafkaAdminUser: "admin"}).String(); strings.Contains(s, "[redacted]") || !strings.Contains(s, "kafka_admin_user=admin") {
 		t.Fatalf("without secrets: got %s, want the user and no redaction marker", s)
 	}
+	pg := Platform{PostgresHost: "127.0.0.1", PostgresPort: "5433", PostgresUser: "postgres", PostgresDB: "inventory"}
+	if s, want := pg.String(), "postgres=127.0.0.1:5433 postgres_user=postgres postgres_password= postgres_db=inventory"; !strings.HasSuffix(s, want) {
+		t.Fatalf("postgres without password: got %s, want it to end with %s", s, want)
+	}
 }
 
 // recordingTB records Skip and Fatal instead of stopping the goroutine.
@@ -111,9 +134,13 @@ func (r *recordingTB) Fatalf(f string, a ...any) { r.failed, r.msg = true, fmt.S
 
 func TestRequire(t *testing.T) {
 	full := Platform{Brokers: []string{"b:1"}, SchemaRegistryURL: "r", ConnectURL: "c", VaultAddr: "v", VaultToken: "t",
-		SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "pw"}
+		SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "pw",
+		PostgresHost: "h", PostgresPort: "5433", PostgresUser: "postgres", PostgresPassword: "pg", PostgresDB: "inventory"}
 	withoutSASL := full
 	withoutSASL.SASLBrokers, withoutSASL.KafkaAdminUser, withoutSASL.KafkaAdminPassword = nil, "", ""
+	withoutPostgres := full
+	withoutPostgres.PostgresHost, withoutPostgres.PostgresPort, withoutPostgres.PostgresUser = "", "", ""
+	withoutPostgres.PostgresPassword, withoutPostgres.PostgresDB = "", ""
 	tests := []struct {
 		name                  string
 		p                     Platform
@@ -130,6 +157,9 @@ func TestRequire(t *testing.T) {
 		{"no components includes kafka sasl", withoutSASL, true, nil, false, true, EnvKafkaAdminPassword},
 		{"kafka sasl missing skips", withoutSASL, false, []Component{KafkaSASL}, true, false, EnvSASLBrokers},
 		{"four without kafka sasl", withoutSASL, true, []Component{Kafka, SchemaRegistry, Connect, Vault}, false, false, ""},
+		{"no components includes postgres", withoutPostgres, true, nil, false, true, EnvPostgresPassword},
+		{"postgres missing skips", withoutPostgres, false, []Component{Kafka, Connect, Postgres}, true, false, EnvPostgresHost},
+		{"five without postgres", withoutPostgres, true, []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL}, false, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func TestIntegrationPlatformScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second up: %v\n%s", err, out)
 	}
-	for _, c := range []string{"vault", "registry", "kafka-1", "connect"} {
+	for _, c := range []string{"vault", "registry", "postgres", "kafka-1", "connect"} {
 		if !strings.Contains(out, c+" already running") {
 			t.Errorf("second up did not find %s running:\n%s", c, out)
 		}
@@ -70,6 +70,11 @@ func TestIntegrationPlatformScript(t *testing.T) {
 		platformtest.EnvSASLBrokers:        strings.Join(p.SASLBrokers, ","),
 		platformtest.EnvKafkaAdminUser:     p.KafkaAdminUser,
 		platformtest.EnvKafkaAdminPassword: p.KafkaAdminPassword,
+		platformtest.EnvPostgresHost:       p.PostgresHost,
+		platformtest.EnvPostgresPort:       p.PostgresPort,
+		platformtest.EnvPostgresUser:       p.PostgresUser,
+		platformtest.EnvPostgresPassword:   p.PostgresPassword,
+		platformtest.EnvPostgresDB:         p.PostgresDB,
 	} {
 		if vars[k] != want {
 			t.Errorf("env: %s: got %q, want %q", k, vars[k], want)

@@ -45,6 +45,19 @@ type SecretID struct {
 	wrapped Value
 }
 
+// Format prints where the secret ID comes from, never the ID itself, nor
+// (with verbs such as %s or %d) the fields fmt would print instead.
+func (s SecretID) Format(f fmt.State, _ rune) {
+	switch {
+	case s.file != "":
+		_, _ = fmt.Fprintf(f, "secrets.SecretID{file: %s}", s.file)
+	case !s.wrapped.IsZero():
+		_, _ = fmt.Fprint(f, "secrets.SecretID{wrapped: "+Redacted+"}")
+	default:
+		_, _ = fmt.Fprint(f, "secrets.SecretID{"+Redacted+"}")
+	}
+}
+
 // SecretIDValue is a secret ID given directly.
 func SecretIDValue(v Value) SecretID { return SecretID{value: v} }
 
@@ -77,6 +90,17 @@ func AppRoleAuth(roleID string, secretID SecretID, mount string) Auth {
 }
 
 func (a *appRoleAuth) name() string { return "approle" }
+
+// Format prints the mount and where the secret ID comes from, not the
+// role ID.
+func (a *appRoleAuth) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "secrets.AppRoleAuth{mount: %s, secret id: %v}", a.mount, a.secretID)
+}
+
+var (
+	_ fmt.Formatter = (*appRoleAuth)(nil)
+	_ fmt.Formatter = SecretID{}
+)
 
 func (a *appRoleAuth) login(ctx context.Context, c *api.Client) (*api.Secret, error) {
 	lc, err := loginClient(c)

@@ -153,9 +153,11 @@ func New(ctx context.Context, opts ...Opt) (*Client, error) {
 	if ac == nil {
 		acfg := &api.Config{Address: cfg.address, HttpClient: &http.Client{Timeout: 30 * time.Second}}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		// ConfigureTLS adds the CA to this config; left nil, it would
-		// silently ignore the CA (vault/api's DefaultConfig sets it too).
-		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if tr.TLSClientConfig == nil {
+			// ConfigureTLS adds the CA to this config and silently skips
+			// a nil one; Clone leaves it nil with GODEBUG=http2client=0.
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
 		acfg.HttpClient.Transport = tr
 		if cfg.caCert != "" {
 			if err := acfg.ConfigureTLS(&api.TLSConfig{CACert: cfg.caCert}); err != nil {
@@ -188,6 +190,18 @@ func New(ctx context.Context, opts ...Opt) (*Client, error) {
 	}
 	return c, nil
 }
+
+// Format prints the client as its auth method's name, for every verb: a
+// *Client holds its token and credentials in fields that fmt would print.
+func (c *Client) Format(f fmt.State, _ rune) {
+	name := "none"
+	if c != nil && c.auth != nil {
+		name = c.auth.name()
+	}
+	_, _ = fmt.Fprintf(f, "secrets.Client{auth: %s}", name)
+}
+
+var _ fmt.Formatter = (*Client)(nil)
 
 // API returns the underlying vault/api client, for the Vault API this
 // package does not wrap.

@@ -19,10 +19,12 @@ var ErrRunning = errors.New("already running")
 // A renewable token is renewed by vault/api's LifetimeWatcher. When
 // renewal ends (the token reached its max TTL, or a renewal failed), Run
 // logs in again with the client's Auth, retrying with backoff from 1s to
-// 1m while Vault is unreachable; reads in the meantime fail with typed
-// errors, and secret consumers keep serving their last good values (see
-// Watch). A token that cannot be renewed is replaced by a new login at 80%
-// of its TTL; a token without a TTL (a root token) needs nothing.
+// 1m while Vault is unreachable, and backing off the same way when
+// renewable tokens keep ending within a second of their login; reads in
+// the meantime fail with typed errors, and secret consumers keep serving
+// their last good values (see Credentials). A token that cannot be
+// renewed is replaced by a new login at 80% of its TTL; a token without a
+// TTL (a root token) needs nothing.
 func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.running {
@@ -37,12 +39,25 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Unlock()
 	}()
 
-	for {
+	for short := 0; ; {
 		c.mu.Lock()
 		s := c.login
 		c.mu.Unlock()
+		started := time.Now()
 		if err := c.keepAlive(ctx, s); err != nil {
 			return nil // ctx ended
+		}
+		// A token whose renewal ends right after its login (renewals
+		// fail while logins work, or a TTL below a second) must not make
+		// Run log in again in a tight loop.
+		renewed := s != nil && s.Auth != nil && s.Auth.Renewable
+		if renewed && time.Since(started) < c.retry.Min {
+			if backoff.Sleep(ctx, c.retry.Delay(short)) != nil {
+				return nil
+			}
+			short++
+		} else {
+			short = 0
 		}
 		for attempt := 0; ; attempt++ {
 			err := c.Login(ctx)
@@ -74,7 +89,12 @@ func (c *Client) keepAlive(ctx context.Context, s *api.Secret) error {
 		}
 		return nil
 	}
-	w, err := c.api.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: s})
+	// RenewBehaviorErrorOnErrors: the default, RenewBehaviorIgnoreErrors,
+	// retries a failing renewal until the TTL ends, and near the end (or
+	// for a short TTL) without any pause, as its backoff returns a zero
+	// delay instead of backoff.Stop: a failed renewal ends it here, and
+	// Run logs in again with its own backoff.
+	w, err := c.api.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: s, RenewBehavior: api.RenewBehaviorErrorOnErrors})
 	if err != nil {
 		c.log.Warn("vault token watcher", "error", err)
 		return nil

@@ -71,6 +71,13 @@ func (cr *Credentials) Get(ctx context.Context) (user, pass Value, err error) {
 	return Value{}, Value{}, fmt.Errorf("credentials %s: %w", cr.path, err)
 }
 
+// Format prints the secret's path, never the pair it holds.
+func (cr *Credentials) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "secrets.Credentials{path: %s}", cr.path)
+}
+
+var _ fmt.Formatter = (*Credentials)(nil)
+
 // SCRAMSHA512 returns a franz-go SASL mechanism that authenticates every
 // new connection with the current credentials.
 func (cr *Credentials) SCRAMSHA512() sasl.Mechanism { return scram.Sha512(cr.scram) }

@@ -10,17 +10,26 @@ const Redacted = "[redacted]"
 
 // Value is a secret. Printing it in any way (fmt verbs, slog, JSON) shows
 // Redacted; only Reveal returns the secret itself.
-type Value struct{ s string }
+//
+// The secret sits behind a pointer: fmt does not call Format on a Value it
+// reaches through an unexported field (a Client's token, a Credentials'
+// password), and prints such a pointer as an address, not the secret.
+type Value struct{ s *string }
 
 // NewValue wraps s.
-func NewValue(s string) Value { return Value{s} }
+func NewValue(s string) Value { return Value{&s} }
 
 // Reveal returns the secret. Call it only where the secret is used, never
 // where it is logged.
-func (v Value) Reveal() string { return v.s }
+func (v Value) Reveal() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
 
 // IsZero reports whether v holds nothing.
-func (v Value) IsZero() bool { return v.s == "" }
+func (v Value) IsZero() bool { return v.Reveal() == "" }
 
 // String returns Redacted.
 func (v Value) String() string { return Redacted }

@@ -1,0 +1,230 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamkit/streamkit/internal/backoff"
+)
+
+// fakeVaultRun starts c.Run and returns a function that cancels it and
+// returns Run's result, failing if Run does not return within 2s.
+func fakeVaultRun(t *testing.T, c *Client) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	stopped := false
+	stop = func() error {
+		t.Helper()
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(2 * time.Second):
+			t.Fatal("Run did not return after ctx was cancelled")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+func fakeVaultAppRole() Opt {
+	return WithAuth(AppRoleAuth(fakeVaultRoleID, SecretIDValue(NewValue(fakeVaultSecretID)), ""))
+}
+
+func TestRunRenewsToken(t *testing.T) {
+	f := newFakeVaultServer(t)
+	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 2 })
+	c, logs := f.new(fakeVaultAppRole())
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "a renewal", func() bool { return f.count("auth/token/renew-self") > 0 })
+	if err := stop(); err != nil {
+		t.Fatalf("got %v, want nil when ctx is cancelled", err)
+	}
+	if got := f.last("auth/token/renew-self").Token; got != "hvs.s3cr3t-login-1" {
+		t.Fatal("renewal did not use the login token")
+	}
+	if n := f.count("auth/approle/login"); n != 1 {
+		t.Fatalf("got %d logins, want 1 while renewal works", n)
+	}
+	if !strings.Contains(logs.String(), "vault token renewed") {
+		t.Fatalf("got logs %s, want a renewal line", logs)
+	}
+}
+
+func TestRunTokenAuthRenewable(t *testing.T) {
+	f := newFakeVaultServer(t)
+	const tok = "hvs.s3cr3t-renewable"
+	f.addToken(tok, 2, true)
+	f.set(func(f *fakeVaultServer) { f.renewTTL = 2 })
+	c, _ := f.new(WithToken(NewValue(tok)))
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "a renewal", func() bool { return f.count("auth/token/renew-self") > 0 })
+	fakeVaultNoErr(t, stop())
+	if got := f.last("auth/token/renew-self").Token; got != tok {
+		t.Fatal("renewal did not use the static token")
+	}
+}
+
+func TestRunLogsInAgainWhenRenewalEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		loginTTL    int
+		renewTTL    int
+		renewStatus int
+		log         string
+	}{
+		{"max ttl reached", 2, 0, 0, "reached its max ttl"},
+		{"renewal forbidden", 1, 0, http.StatusForbidden, "reached its max ttl"},
+		{"renewal fails", 2, 0, http.StatusInternalServerError, "vault token renewal ended"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVaultServer(t)
+			f.set(func(f *fakeVaultServer) {
+				f.loginTTL, f.loginRenewable, f.renewTTL, f.renewStatus = tc.loginTTL, true, tc.renewTTL, tc.renewStatus
+			})
+			c, logs := f.new(fakeVaultAppRole())
+			c.retry = backoff.Policy{Min: time.Millisecond, Max: 4 * time.Millisecond}
+			// The next login's token has no TTL, so Run then just waits.
+			f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+			stop := fakeVaultRun(t, c)
+			fakeVaultEventually(t, "a second login", func() bool { return f.count("auth/approle/login") >= 2 })
+			time.Sleep(50 * time.Millisecond)
+			fakeVaultNoErr(t, stop())
+			if n := f.count("auth/approle/login"); n != 2 {
+				t.Fatalf("got %d logins, want 2", n)
+			}
+			if n := f.count("auth/token/renew-self"); n < 1 {
+				t.Fatal("no renewal was tried")
+			}
+			if got := c.API().Token(); got != "hvs.s3cr3t-login-2" {
+				t.Fatal("client token is not the new login's")
+			}
+			if !strings.Contains(logs.String(), tc.log) {
+				t.Fatalf("got logs %s, want %q", logs, tc.log)
+			}
+		})
+	}
+}
+
+// TestRunDoesNotHammerVault checks that renewals failing while logins
+// work do not make Run renew or log in in a tight loop.
+func TestRunDoesNotHammerVault(t *testing.T) {
+	f := newFakeVaultServer(t)
+	f.set(func(f *fakeVaultServer) {
+		f.loginTTL, f.loginRenewable, f.renewStatus = 2, true, http.StatusInternalServerError
+	})
+	c, logs := f.new(fakeVaultAppRole())
+	c.retry = backoff.Policy{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond}
+	stop := fakeVaultRun(t, c)
+	time.Sleep(300 * time.Millisecond)
+	fakeVaultNoErr(t, stop())
+	logins, renewals := f.count("auth/approle/login"), f.count("auth/token/renew-self")
+	if logins < 2 || logins > 6 || renewals > 6 {
+		t.Fatalf("got %d logins and %d renewals in 300ms, want 2 to 6 of each with a 100ms backoff", logins, renewals)
+	}
+	if !strings.Contains(logs.String(), "vault token renewal ended") || !strings.Contains(logs.String(), "internal error") {
+		t.Fatalf("got logs %s, want the renewal error", logs)
+	}
+}
+
+func TestRunLogsInAgainBeforeNonRenewableTokenExpires(t *testing.T) {
+	f := newFakeVaultServer(t)
+	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable = 1, false })
+	c, _ := f.new(fakeVaultAppRole())
+	f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+	start := time.Now()
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "a second login", func() bool { return f.count("auth/approle/login") >= 2 })
+	if d := time.Since(start); d < 700*time.Millisecond {
+		t.Fatalf("logged in again after %v, want at 80%% of the 1s TTL", d)
+	}
+	fakeVaultNoErr(t, stop())
+	if n := f.count("auth/token/renew-self"); n != 0 {
+		t.Fatalf("got %d renewals of a non-renewable token, want 0", n)
+	}
+}
+
+func TestRunRetriesLoginWithBackoff(t *testing.T) {
+	f := newFakeVaultServer(t)
+	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 0 })
+	c, logs := f.new(fakeVaultAppRole())
+	if want := (backoff.Policy{Min: time.Second, Max: time.Minute}); c.retry != want {
+		t.Fatalf("got retry policy %+v, want %+v", c.retry, want)
+	}
+	c.retry = backoff.Policy{Min: time.Millisecond, Max: 4 * time.Millisecond}
+	f.fault("auth/approle/login", fakeVaultFault{status: http.StatusInternalServerError, times: 3})
+	f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "a login after 3 failures", func() bool { return f.count("auth/approle/login") >= 5 })
+	time.Sleep(50 * time.Millisecond)
+	fakeVaultNoErr(t, stop())
+	if n := f.count("auth/approle/login"); n != 5 {
+		t.Fatalf("got %d login requests, want 5 (1, 3 failed, 1)", n)
+	}
+	if got := c.API().Token(); got != "hvs.s3cr3t-login-2" {
+		t.Fatal("client token is not the new login's")
+	}
+	if n := strings.Count(logs.String(), "vault login failed; retrying"); n != 3 {
+		t.Fatalf("got %d retry warnings, want 3:\n%s", n, logs)
+	}
+	if !strings.Contains(logs.String(), `"attempt":3`) {
+		t.Fatalf("got logs %s, want attempt 3", logs)
+	}
+}
+
+func TestRunStopsWhileRetrying(t *testing.T) {
+	f := newFakeVaultServer(t)
+	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 0 })
+	c, _ := f.new(fakeVaultAppRole())
+	// Delays double from 1ms: after 6 failed logins Run sleeps 32ms or
+	// more, up to an hour.
+	c.retry = backoff.Policy{Min: time.Millisecond, Max: time.Hour}
+	f.fault("auth/approle/login", fakeVaultFault{status: http.StatusServiceUnavailable, errs: []string{"Vault is sealed"}})
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "failed logins", func() bool { return f.count("auth/approle/login") >= 7 })
+	if err := stop(); err != nil {
+		t.Fatalf("got %v, want nil when ctx is cancelled during backoff", err)
+	}
+}
+
+func TestRunTwice(t *testing.T) {
+	f := newFakeVaultServer(t)
+	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
+	stop := fakeVaultRun(t, c)
+	fakeVaultEventually(t, "Run to start", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.running
+	})
+	if err := c.Run(context.Background()); !errors.Is(err, ErrRunning) {
+		t.Fatalf("got %v, want ErrRunning", err)
+	}
+	fakeVaultNoErr(t, stop())
+
+	// Once the first Run returned, Run may be called again.
+	stop = fakeVaultRun(t, c)
+	fakeVaultNoErr(t, stop())
+}
+
+func TestRunRootTokenWaits(t *testing.T) {
+	f := newFakeVaultServer(t)
+	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
+	stop := fakeVaultRun(t, c)
+	time.Sleep(100 * time.Millisecond)
+	fakeVaultNoErr(t, stop())
+	if n := len(f.requests()); n != 1 {
+		t.Fatalf("got %d requests, want only New's lookup-self for a token without TTL", n)
+	}
+}
