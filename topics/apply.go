@@ -171,6 +171,18 @@ func (c *Client) update(ctx context.Context, ch *Change, brokers []int32) (reass
 		if err != nil && !errors.Is(err, kerr.InvalidPartitions) {
 			return false, fmt.Errorf("grow partitions: %w", err)
 		}
+		want := int(ch.Partitions[1])
+		if err := c.waitEveryBroker(ctx, ApplyOptions{Wait: time.Minute, PollInterval: 500 * time.Millisecond}, "new partitions",
+			func(md *kmsg.MetadataResponse) bool {
+				for _, t := range md.Topics {
+					if t.Topic != nil && *t.Topic == ch.Topic && len(t.Partitions) >= want {
+						return true
+					}
+				}
+				return false
+			}, ch.Topic); err != nil {
+			return false, err
+		}
 	}
 	if len(ch.Configs) > 0 {
 		alters := make([]kadm.AlterConfig, 0, len(ch.Configs))
