@@ -224,22 +224,29 @@ func TestIntegrationDebeziumVaultRotation(t *testing.T) {
 		t.Fatal("the rotated-out password still logs in")
 	}
 	waitRunning(ctx, t, cc, connector)
+	// The worker restarts the task after it answers the restart request:
+	// wait for the replication connection the restarted task opens, which
+	// can only have logged in with the new password.
+	for {
+		var fresh int
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_stat_replication WHERE usename = $1 AND backend_start > $2",
+			name, rotatedAt).Scan(&fresh); err != nil {
+			t.Fatal(err)
+		}
+		if fresh > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no replication connection was opened after the rotation")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	insert(6, 10)
 	readUntil(10)
 	for i := 1; i <= 10; i++ {
 		if !seen[i] {
 			t.Fatalf("row %d lost", i)
 		}
-	}
-	// The rows after the rotation came through a replication connection
-	// opened after it: the restarted task logged in with the new password.
-	var fresh int
-	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_stat_replication WHERE usename = $1 AND backend_start > $2",
-		name, rotatedAt).Scan(&fresh); err != nil {
-		t.Fatal(err)
-	}
-	if fresh == 0 {
-		t.Fatal("no replication connection was opened after the rotation")
 	}
 	stopMat()
 	if err := <-done; err != nil {
