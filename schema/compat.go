@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -98,7 +99,8 @@ func shortFingerprint(s *Schema) string {
 // returns nil when s is compatible and an *IncompatibleError carrying the
 // registry's messages otherwise.
 func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Schema) error {
-	res, err := r.cl.CheckCompatibility(ctx, subject, -1, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
+	// Verbose: the registry says why, not only whether.
+	res, err := r.cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), subject, -1, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	if err != nil {
 		rerr := registryErr(fmt.Sprintf("check compatibility of %q", subject), err)
 		if isNotFound(rerr) {
@@ -115,7 +117,19 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Sc
 	}
 	msgs := res.Messages
 	if len(msgs) == 0 {
+		// Some registries (Apicurio's ccompat API) answer without reasons:
+		// find them with the offline check against the latest version.
 		msgs = []string{"the registry gave no reason"}
+		if latest, err := r.Latest(ctx, subject); err == nil {
+			check := level
+			if check == "" || check == None {
+				check = Backward
+			}
+			var ie *IncompatibleError
+			if errors.As(CheckCompatibility(check, s, latest.Schema), &ie) {
+				msgs = append([]string{"the registry gave no reason; streamkit's own check says:"}, ie.Messages...)
+			}
+		}
 	}
 	return &IncompatibleError{Subject: subject, Level: level, Messages: msgs}
 }

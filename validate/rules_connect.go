@@ -1,0 +1,332 @@
+package validate
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/redact"
+	"github.com/streamkit/streamkit/secrets"
+)
+
+const kindConnector = "connector"
+
+func connectorRules() []Rule {
+	return []Rule{
+		{
+			ID: "CONN001", Severity: Error,
+			Summary: "a connector names its connector.class",
+			Doc: `Kafka Connect refuses a connector without connector.class.
+
+Fails:  {name: "pricing-db-source", config: {"tasks.max": "1"}}
+Passes: {name: "pricing-db-source", config: {"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "tasks.max": "1"}}`,
+			Check: forEachConnector(checkConnectorClass),
+		},
+		{
+			ID: "CONN002", Severity: Error,
+			Summary: "tasks.max is set to an integer within the platform's bounds",
+			Doc: `tasks.max is how much of the Connect cluster a connector may take. It
+must be written, be an integer of at least 1, and lie within the policy's
+MinTasks and MaxTasks.
+
+Fails:  "tasks.max": "lots"   (or missing, or above MaxTasks)
+Passes: "tasks.max": "2"`,
+			Check: forEachConnector(checkTasksMax),
+		},
+		{
+			ID: "CONN003", Severity: Error,
+			Summary: "a connector's name starts with the team's namespace",
+			Doc: `Plans own only the connectors inside the namespace; a connector outside
+it could neither be applied nor pruned.
+
+Fails:  name "orders-sink" with namespace "pricing"
+Passes: name "pricing-orders-sink"`,
+			Check: forEachConnector(checkConnectorNamespace),
+		},
+		{
+			ID: "CONN004", Severity: Error,
+			Summary: "credential-like keys hold a config-provider reference, never a literal",
+			Doc: `A password, secret, token, key or JAAS config written into a manifest is
+in Git for ever. Reference it instead; the worker resolves it. In
+sasl.jaas.config (or any *.jaas.config) each password-like attribute must
+be a reference. The finding never repeats the value.
+
+Fails:  "database.password": "hunter2"
+Passes: "database.password": "${vault:secret/data/pricing/db:password}"`,
+			Check: forEachConnector(checkLiteralCredentials),
+		},
+		{
+			ID: "CONN005", Severity: Error,
+			Summary: "an Avro converter has its schema registry URL",
+			Doc: `io.confluent.connect.avro.AvroConverter needs
+<converter>.schema.registry.url; Apicurio's AvroConverter needs
+<converter>.apicurio.registry.url. Without it every task fails at start.
+
+Fails:  "value.converter": "io.confluent.connect.avro.AvroConverter"
+Passes: the same plus "value.converter.schema.registry.url": "http://registry:8081"`,
+			Check: forEachConnector(checkAvroConverters),
+		},
+		{
+			ID: "CONN006", Severity: Error,
+			Summary: "a sink tolerating all errors sends them to a dead letter queue",
+			Doc: `errors.tolerance=all on a sink without errors.deadletterqueue.topic.name
+drops every record it cannot convert or write, silently.
+
+Fails:  "topics": "pricing.orders.v1", "errors.tolerance": "all"
+Passes: the same plus "errors.deadletterqueue.topic.name": "pricing.orders.dlq.v1"`,
+			Check: forEachConnector(checkDeadLetterQueue),
+		},
+		{
+			ID: "CONN007", Severity: Error,
+			Summary: "the topics a connector reads or writes exist",
+			Doc: `Every topic of a sink's "topics" (comma-separated), and a FileStreamSource's
+"topic", is declared in the manifest or known on the cluster
+(Policy.ExistingTopics). A typo otherwise lets the connector run idle, or
+auto-create a topic nobody owns.
+
+Fails:  "topics": "pricing.ordres.v1"
+Passes: "topics": "pricing.orders.v1" with topic pricing.orders.v1 declared`,
+			Check: forEachConnector(checkConnectorTopics),
+		},
+		{
+			ID: "CONN008", Severity: Error,
+			Summary: "topics.regex is a valid regular expression",
+			Doc: `A sink's topics.regex must compile. It is checked with Go's RE2 syntax,
+a subset of Java's: a Java-only construct such as a lookahead is reported
+too.
+
+Fails:  "topics.regex": "pricing\\.(orders"
+Passes: "topics.regex": "pricing\\.(orders|refunds)\\.v1"`,
+			Check: forEachConnector(checkTopicsRegex),
+		},
+		{
+			ID: "CONN009", Severity: Error,
+			Summary: "${vault:...} references are well-formed",
+			Doc: `A Vault reference is ${vault:<path>:<key>}; anything else reaches the
+connector as literal text.
+
+Fails:  "database.password": "${vault:secret/data/pricing/db}"
+Passes: "database.password": "${vault:secret/data/pricing/db:password}"`,
+			Check: forEachConnector(checkVaultRefs),
+		},
+		{
+			ID: "CONN010", Severity: Error,
+			Summary: "connector names are unique",
+			Doc: `Two specs with one name would overwrite each other on every apply.
+
+Fails:  two connectors named "pricing-db-source"
+Passes: "pricing-db-source" and "pricing-db-sink"`,
+			Check: checkDuplicateConnectors,
+		},
+	}
+}
+
+// forEachConnector turns a per-connector check into a rule's Check.
+func forEachConnector(check func(*Context, connect.Spec) []Finding) func(*Context) []Finding {
+	return func(c *Context) []Finding {
+		var out []Finding
+		for _, s := range c.Manifest.Connectors {
+			out = append(out, check(c, s)...)
+		}
+		return out
+	}
+}
+
+func checkConnectorClass(c *Context, s connect.Spec) []Finding {
+	if strings.TrimSpace(s.Config["connector.class"]) != "" {
+		return nil
+	}
+	return []Finding{c.finding(kindConnector, s.Name, "connector.class", "connector.class is missing")}
+}
+
+func checkTasksMax(c *Context, s connect.Spec) []Finding {
+	const key = "tasks.max"
+	v, ok := s.Config[key]
+	if !ok {
+		return []Finding{c.finding(kindConnector, s.Name, key, "tasks.max is missing")}
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	switch {
+	case err != nil:
+		return []Finding{c.finding(kindConnector, s.Name, key, "tasks.max %q is not an integer", v)}
+	case n < 1:
+		return []Finding{c.finding(kindConnector, s.Name, key, "tasks.max %d: want at least 1", n)}
+	case c.Policy.MinTasks > 0 && n < c.Policy.MinTasks:
+		return []Finding{c.finding(kindConnector, s.Name, key, "tasks.max %d, below the minimum %d", n, c.Policy.MinTasks)}
+	case c.Policy.MaxTasks > 0 && n > c.Policy.MaxTasks:
+		return []Finding{c.finding(kindConnector, s.Name, key, "tasks.max %d, above the maximum %d", n, c.Policy.MaxTasks)}
+	}
+	return nil
+}
+
+func checkConnectorNamespace(c *Context, s connect.Spec) []Finding {
+	if c.Policy.inNamespace(s.Name) {
+		return nil
+	}
+	return []Finding{c.finding(kindConnector, s.Name, "", "connector %q is outside the namespace %q", s.Name, c.Policy.Namespace)}
+}
+
+// jaasAttribute is one name="value" option of a JAAS login module.
+var jaasAttribute = regexp.MustCompile(`([A-Za-z0-9_.-]+)\s*=\s*"([^"]*)"`)
+
+// jaasSecretName reports whether a JAAS option holds a secret: password,
+// clientSecret, token, and names ending in "key".
+func jaasSecretName(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "password") || strings.Contains(n, "secret") ||
+		strings.Contains(n, "token") || strings.HasSuffix(n, "key")
+}
+
+// literalCredential reports whether v, the value of a credential-like key,
+// holds a secret itself rather than a reference to one.
+func literalCredential(key, v string) bool {
+	if strings.TrimSpace(v) == "" || redact.IsPlaceholder(v) {
+		return false
+	}
+	if strings.HasSuffix(strings.ToLower(key), "jaas.config") {
+		// A JAAS config is mostly structure; only its secret options
+		// must be references, as in password="${vault:...}".
+		for _, m := range jaasAttribute.FindAllStringSubmatch(v, -1) {
+			if jaasSecretName(m[1]) && m[2] != "" && !redact.IsPlaceholder(m[2]) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func checkLiteralCredentials(c *Context, s connect.Spec) []Finding {
+	var out []Finding
+	for _, k := range slices.Sorted(maps.Keys(s.Config)) {
+		if !redact.SensitiveKey(k) || !literalCredential(k, s.Config[k]) {
+			continue
+		}
+		// Never the value: findings are printed in CI logs.
+		out = append(out, c.finding(kindConnector, s.Name, k,
+			"%s holds a literal credential: reference it instead, e.g. ${vault:secret/data/<team>/<secret>:<key>}", k))
+	}
+	return out
+}
+
+// avroConverters maps an Avro converter class to the key, under the
+// converter's prefix, that names its registry.
+var avroConverters = map[string]string{
+	"io.confluent.connect.avro.AvroConverter":            "schema.registry.url",
+	"io.apicurio.registry.utils.converter.AvroConverter": "apicurio.registry.url",
+}
+
+func checkAvroConverters(c *Context, s connect.Spec) []Finding {
+	var out []Finding
+	for _, conv := range []string{"key.converter", "value.converter"} {
+		class := strings.TrimSpace(s.Config[conv])
+		urlKey, ok := avroConverters[class]
+		if !ok {
+			continue
+		}
+		if strings.TrimSpace(s.Config[conv+"."+urlKey]) != "" {
+			continue
+		}
+		out = append(out, c.finding(kindConnector, s.Name, conv,
+			"%s is %s but %s.%s is not set", conv, class[strings.LastIndex(class, ".")+1:], conv, urlKey))
+	}
+	return out
+}
+
+// isSink reports whether a connector consumes from Kafka: by its class, or
+// by a "topics" or "topics.regex" key on a class not named as a source
+// (MirrorSourceConnector's "topics" lists the topics it replicates).
+func isSink(s connect.Spec) bool {
+	class := s.Config["connector.class"]
+	if strings.HasSuffix(class, "FileStreamSink") || strings.HasSuffix(class, "SinkConnector") {
+		return true
+	}
+	if strings.HasSuffix(class, "Source") || strings.HasSuffix(class, "SourceConnector") {
+		return false
+	}
+	_, topics := s.Config["topics"]
+	_, regex := s.Config["topics.regex"]
+	return topics || regex
+}
+
+// isFileSource reports whether a connector is Kafka's FileStreamSource,
+// whose "topic" is the one it writes.
+func isFileSource(s connect.Spec) bool {
+	class := s.Config["connector.class"]
+	return strings.HasSuffix(class, "FileStreamSource") || strings.HasSuffix(class, "FileStreamSourceConnector")
+}
+
+func checkDeadLetterQueue(c *Context, s connect.Spec) []Finding {
+	if !isSink(s) || !strings.EqualFold(strings.TrimSpace(s.Config["errors.tolerance"]), "all") {
+		return nil
+	}
+	if strings.TrimSpace(s.Config["errors.deadletterqueue.topic.name"]) != "" {
+		return nil
+	}
+	return []Finding{c.finding(kindConnector, s.Name, "errors.tolerance",
+		"errors.tolerance=all on a sink without errors.deadletterqueue.topic.name drops failed records silently")}
+}
+
+func checkConnectorTopics(c *Context, s connect.Spec) []Finding {
+	var out []Finding
+	check := func(key, list string) {
+		for t := range strings.SplitSeq(list, ",") {
+			t = strings.TrimSpace(t)
+			// A reference is resolved by the worker, not here.
+			if t == "" || strings.Contains(t, "${") || c.topicKnown(t) {
+				continue
+			}
+			out = append(out, c.finding(kindConnector, s.Name, key,
+				"topic %q is neither declared in the manifest nor known on the cluster", t))
+		}
+	}
+	if v, ok := s.Config["topics"]; ok && isSink(s) {
+		check("topics", v)
+	}
+	if v, ok := s.Config["topic"]; ok && isFileSource(s) {
+		check("topic", v)
+	}
+	return out
+}
+
+func checkTopicsRegex(c *Context, s connect.Spec) []Finding {
+	v, ok := s.Config["topics.regex"]
+	if !ok {
+		return nil
+	}
+	if _, err := regexp.Compile(v); err != nil {
+		return []Finding{c.finding(kindConnector, s.Name, "topics.regex", "topics.regex does not compile: %v", err)}
+	}
+	return nil
+}
+
+func checkVaultRefs(c *Context, s connect.Spec) []Finding {
+	var out []Finding
+	for _, k := range slices.Sorted(maps.Keys(s.Config)) {
+		v := s.Config[k]
+		if !strings.Contains(v, "${vault:") {
+			continue
+		}
+		// One key at a time, so each finding names its key; the error
+		// quotes only the reference, never a resolved secret.
+		if _, err := secrets.FindRefs(map[string]string{k: v}); err != nil {
+			out = append(out, c.finding(kindConnector, s.Name, k, "%v", err))
+		}
+	}
+	return out
+}
+
+func checkDuplicateConnectors(c *Context) []Finding {
+	var out []Finding
+	seen := map[string]bool{}
+	for _, s := range c.Manifest.Connectors {
+		if seen[s.Name] {
+			out = append(out, c.finding(kindConnector, s.Name, "", "connector %q is declared more than once", s.Name))
+		}
+		seen[s.Name] = true
+	}
+	return out
+}

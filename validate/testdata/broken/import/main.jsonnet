@@ -1,0 +1,5 @@
+local team = import 'lib/team.libsonnet';
+
+{
+  topics: [team.event('orders')],
+}

@@ -1,0 +1,3 @@
+{
+  acls: [import 'missing.libsonnet'],
+}

@@ -1,0 +1,8 @@
+{
+  schemas: [
+    {
+      subject: 'pricing.orders.v1-value',
+      file: 'schemas/orders.avsc',
+    },
+  ],
+}
