@@ -36,6 +36,7 @@ local ns = std.extVar('ns');
         file: '/dev/null',
         topic: ns + 'orders',
         'batch.size': 'lots',
+        'batch.sise': '10',
       },
     },
     {
@@ -121,14 +122,15 @@ func TestIntegrationValidateLive(t *testing.T) {
 		line int
 		text string
 	}{
-		validate.RuleWorker:   {lineOf("'batch.size'"), "batch.size"},
-		validate.RuleRegistry: {lineOf("schemas:"), "store"},
-		validate.RuleVault:    {lineOf("'db.password'"), "missing"},
+		validate.RuleWorker:        {lineOf("'batch.size'"), "batch.size"},
+		validate.RuleRegistry:      {lineOf("schemas:"), "store"},
+		validate.RuleVault:         {lineOf("'db.password'"), "missing"},
+		validate.RuleUnknownConfig: {lineOf("'batch.sise'"), "batch.sise"},
 	}
 	for rule, w := range want {
 		var found *validate.Finding
 		for i := range res.Findings {
-			if res.Findings[i].Rule == rule {
+			if res.Findings[i].Rule == rule && strings.Contains(res.Findings[i].Message, w.text) {
 				found = &res.Findings[i]
 			}
 		}

@@ -21,6 +21,9 @@ const (
 	RuleRegistry = "LIVE002"
 	// RuleVault is a ${vault:...} reference that is missing or unreadable.
 	RuleVault = "LIVE003"
+	// RuleUnknownKey is a connector config key the plugin does not define,
+	// often a typo; a warning.
+	RuleUnknownConfig = "LIVE004"
 	// RuleUnreachable is a live check that could not run; the offline
 	// checks still did.
 	RuleUnreachable = "LIVE000"
@@ -102,6 +105,17 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 				out = append(out, finding(rc, RuleWorker, Error, "connector", c.Name, k,
 					"the worker rejects "+k+": "+strings.Join(errs[k], "; ")))
 			}
+			known := map[string]bool{}
+			for _, cc := range v.Configs {
+				known[cc.Value.Name] = true
+				known[cc.Definition.Name] = true
+			}
+			for _, k := range slices.Sorted(maps.Keys(c.Config)) {
+				if !known[k] && !passThrough(k) {
+					out = append(out, finding(rc, RuleUnknownConfig, Warning, "connector", c.Name, k,
+						fmt.Sprintf("%s is not a config of %s or of Connect; a typo?", k, class)))
+				}
+			}
 		}
 	}
 	if live.Registry != nil {
@@ -148,4 +162,19 @@ func finding(rc *Context, rule string, sev Severity, kind, name, key, msg string
 
 func unreachable(rc *Context, kind, name, what string, err error) Finding {
 	return finding(rc, RuleUnreachable, Warning, kind, name, "", fmt.Sprintf("could not ask the %s: %v", what, err))
+}
+
+// passThrough reports whether a key belongs to something the worker's
+// validation does not list: converter, transform, predicate and client
+// override settings, and the worker's own error-handling prefixes.
+func passThrough(key string) bool {
+	for _, p := range []string{
+		"key.converter.", "value.converter.", "header.converter.", "transforms.", "predicates.",
+		"producer.override.", "consumer.override.", "admin.override.", "errors.",
+	} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
