@@ -49,6 +49,17 @@ local ns = std.extVar('ns');
         'db.password': '${vault:secret/data/' + ns + 'missing:password}',
       },
     },
+    {
+      // Reads a topic that is on the cluster, not in the manifests:
+      // CONN007 passes because Live.Topics lists the cluster's topics.
+      name: ns + 'check-sink',
+      config: {
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+        'tasks.max': '1',
+        topics: '_streamkit-platform-check',
+        file: '/tmp/streamkit-validate-check.txt',
+      },
+    },
   ],
 }
 `
@@ -85,7 +96,12 @@ func TestIntegrationValidateLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := &validate.Live{Connect: cc, Registry: reg, Vault: vault}
+	tc, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(p.Brokers...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	live := &validate.Live{Connect: cc, Registry: reg, Vault: vault, Topics: tc}
 
 	repo := t.TempDir()
 	write := func(name, content string) {
@@ -161,11 +177,6 @@ func TestIntegrationValidateLive(t *testing.T) {
 
 	// The validated desired state plans and applies through topics and
 	// connect.
-	tc, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(p.Brokers...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
 	tplan, err := tc.Plan(ctx, res.Manifest.Topics, topics.PlanOptions{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/topics"
 )
 
 // Rule IDs of the checks against the live platform.
@@ -55,6 +56,10 @@ type Live struct {
 	Registry *schema.Registry
 	// Vault checks every ${vault:...} reference with secrets' Preflight.
 	Vault *secrets.Client
+	// Topics lists the cluster's topics before the rules run, so that a
+	// connector may name a topic that exists on the cluster but not in the
+	// manifests (rule CONN007).
+	Topics *topics.Client
 }
 
 // Validate evaluates the manifests, runs the rules on the desired state
@@ -71,7 +76,24 @@ func Validate(ctx context.Context, opts Options, cfg Config) (*Result, error) {
 		rules = BuiltinRules()
 	}
 	rules = append(slices.Clone(rules), cfg.Custom...)
-	rc := &Context{Manifest: &res.Manifest, Locator: res.Locator, Policy: cfg.Policy}
+	policy := cfg.Policy
+	if cfg.Live != nil && cfg.Live.Topics != nil {
+		listed, err := cfg.Live.Topics.Admin().ListTopics(ctx)
+		if err != nil {
+			res.Findings = append(res.Findings, Finding{Rule: RuleUnreachable, Severity: Warning,
+				Message: fmt.Sprintf("could not list the cluster's topics: %v", err)})
+		} else {
+			existing := maps.Clone(policy.ExistingTopics)
+			if existing == nil {
+				existing = map[string]bool{}
+			}
+			for _, name := range listed.Names() {
+				existing[name] = true
+			}
+			policy.ExistingTopics = existing
+		}
+	}
+	rc := &Context{Manifest: &res.Manifest, Locator: res.Locator, Policy: policy}
 	res.Findings = append(res.Findings, Check(rc, rules, cfg.Overrides)...)
 	if cfg.Live != nil {
 		res.Findings = append(res.Findings, liveChecks(ctx, rc, cfg.Live)...)
