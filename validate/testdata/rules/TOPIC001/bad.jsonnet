@@ -1,0 +1,8 @@
+// TOPIC001: min.insync.replicas above the replication factor.
+local sk = import 'streamkit.libsonnet';
+
+{
+  topics: [
+    sk.topic('pricing.orders.v1', replication=3, configs={ 'min.insync.replicas': 4 }),
+  ],
+}
