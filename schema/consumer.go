@@ -79,6 +79,7 @@ type Consumer[T any] struct {
 	serde  *Serde[T]
 	policy InvalidPolicy
 	log    *slog.Logger
+	obs    Observer
 
 	mu        sync.Mutex
 	delivered map[topicPartition]int64
@@ -90,14 +91,14 @@ type Consumer[T any] struct {
 	closed                         atomic.Bool
 }
 
-var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger}
+var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver}
 
 // NewConsumer returns a consumer of T for group on topics. It takes
 // WithSchema (the reader's schema; by default Derive's for a struct T, the
-// writer's for a generic T), OnInvalid, WithLogger, and either WithClient
-// or WithClientOpts (with kgo.SeedBrokers). The client it builds consumes
-// group with kgo.AutoCommitMarks; it starts no goroutine of its own beyond
-// the client's.
+// writer's for a generic T), OnInvalid, WithLogger, WithObserver, and
+// either WithClient or WithClientOpts (with kgo.SeedBrokers). The client
+// it builds consumes group with kgo.AutoCommitMarks; it starts no
+// goroutine of its own beyond the client's.
 func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Opt) (*Consumer[T], error) {
 	cfg, err := newConfig("consumer", consumerOpts, opts)
 	if err != nil {
@@ -119,6 +120,7 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Op
 		serde:     serde,
 		policy:    cfg.onInvalid,
 		log:       cfg.logger,
+		obs:       cfg.observer,
 		delivered: map[topicPartition]int64{},
 		marked:    map[topicPartition]int64{},
 		pending:   map[topicPartition][]pendingMark{},
@@ -194,6 +196,9 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 			}
 			if err := c.serde.Decode(ctx, r.Value, &rec.Value); err != nil {
 				de := decodeError(r, err)
+				if c.obs != nil {
+					c.obs.OnDecodeError(r.Topic, de)
+				}
 				if c.policy.mode == stopOnInvalid {
 					stop = de
 					return
@@ -261,9 +266,17 @@ func (c *Consumer[T]) handleInvalid(ctx context.Context, bad []*invalidRecord) e
 			}
 		}
 		c.deadLettered.Add(uint64(len(bad)))
+		if c.obs != nil {
+			for _, b := range bad {
+				c.obs.OnDeadLetter(b.raw.Topic)
+			}
+		}
 	} else {
 		c.skipped.Add(uint64(len(bad)))
 		for _, b := range bad {
+			if c.obs != nil {
+				c.obs.OnSkip(b.raw.Topic)
+			}
 			c.log.Warn("skipped undecodable record", "topic", b.raw.Topic, "partition", b.raw.Partition,
 				"offset", b.raw.Offset, "schema_id", b.err.SchemaID, "error", b.err.Err)
 		}

@@ -27,6 +27,7 @@ type config struct {
 	clientOpts []kgo.Opt
 	onInvalid  InvalidPolicy
 	logger     *slog.Logger
+	observer   Observer // nil: nothing is observed
 
 	given map[string]bool
 }
@@ -100,9 +101,10 @@ const (
 	optClientOpts   = "WithClientOpts"
 	optOnInvalid    = "OnInvalid"
 	optLogger       = "WithLogger"
+	optObserver     = "WithObserver"
 )
 
-var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys}
+var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys, optObserver}
 
 // WithSchema sets the schema values are written with (and, for a
 // consumer, read into). The default is the schema Derive gives for T; a T
@@ -146,6 +148,42 @@ func OnInvalid(p InvalidPolicy) Opt { return opt{optOnInvalid, func(c *config) {
 // WithLogger sets the logger, overriding the default that discards. It
 // must be safe for concurrent use.
 func WithLogger(l *slog.Logger) Opt { return opt{optLogger, func(c *config) { c.logger = l }} }
+
+// Observer is told about the events of a Serde, Producer or Consumer that
+// metrics count; package metrics' ClientMetrics implements it. Its methods
+// are called synchronously from the goroutine where the event happens, so
+// an Observer must be safe for concurrent use and fast, and must not
+// block. None is called on the path of a record that encodes or decodes
+// with cached schemas.
+type Observer interface {
+	// OnEncodeError is called when a value for topic cannot be encoded:
+	// its schema ID cannot be found or the value does not fit the schema.
+	OnEncodeError(topic string, err error)
+	// OnDecodeError is called when a Consumer cannot decode a record of
+	// topic, whatever its InvalidPolicy. Serde.Decode, which is not told
+	// the topic, does not call it.
+	OnDecodeError(topic string, err error)
+	// OnDeadLetter is called when a Consumer has written an undecodable
+	// record of topic to its dead-letter topic.
+	OnDeadLetter(topic string)
+	// OnSkip is called when a Consumer drops an undecodable record of
+	// topic under SkipInvalid.
+	OnSkip(topic string)
+	// OnSchemaCache is called when a Serde asks the Registry for a schema
+	// ID or a schema it has not cached itself (its first record of a topic
+	// or of a schema ID): hit is true when the Registry answers from its
+	// cache, false when it has to ask the registry.
+	OnSchemaCache(hit bool)
+	// OnRegistryRequest is called after each request a Serde makes to the
+	// schema registry, with err nil on success. op is "schema_by_id",
+	// "register", "lookup" or "latest".
+	OnRegistryRequest(op string, err error)
+}
+
+// WithObserver makes a Serde, Producer or Consumer report its events to o
+// (see Observer). The default, like a nil o, reports nothing and costs
+// nothing. o must be safe for concurrent use and fast.
+func WithObserver(o Observer) Opt { return opt{optObserver, func(c *config) { c.observer = o }} }
 
 type registrationMode int
 

@@ -38,11 +38,11 @@ type Producer[T any] struct {
 	closed atomic.Bool
 }
 
-var producerOpts = []string{optSchema, optStrategy, optRegistration, optClient, optClientOpts}
+var producerOpts = []string{optSchema, optStrategy, optRegistration, optClient, optClientOpts, optObserver}
 
 // NewProducer returns a producer of T to topic. It takes WithSchema,
-// WithSubjectStrategy, WithRegistration, and either WithClient or
-// WithClientOpts (with kgo.SeedBrokers).
+// WithSubjectStrategy, WithRegistration, WithObserver, and either
+// WithClient or WithClientOpts (with kgo.SeedBrokers).
 //
 // It finds the schema ID before it returns: under LookupOnly a schema the
 // registry lacks, and under AutoRegister a schema the registry refuses,

@@ -72,20 +72,30 @@ func (r *Registry) Client() *sr.Client { return r.cl }
 // SchemaByID returns the schema with the given ID. After the first call for
 // an ID it makes no request.
 func (r *Registry) SchemaByID(ctx context.Context, id int) (*Schema, error) {
+	return r.schemaByID(ctx, id, nil)
+}
+
+// schemaByID is SchemaByID reporting to obs, which may be nil. So are
+// register, lookup and latest.
+func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer) (*Schema, error) {
 	r.mu.RLock()
 	s, ok := r.byID[id]
 	miss, negative := r.notFound[id]
 	r.mu.RUnlock()
 	if ok {
+		observeCache(obs, true)
 		return s, nil
 	}
 	if negative && r.now().Sub(miss) < notFoundTTL {
+		observeCache(obs, true)
 		return nil, fmt.Errorf("schema id %d: %w", id, ErrUnknownSchemaID)
 	}
+	observeCache(obs, false)
 	v, err, _ := r.flight.Do("id/"+strconv.Itoa(id), func() (any, error) {
 		got, err := r.cl.SchemaByID(ctx, id)
 		if err != nil {
 			rerr := registryErr(fmt.Sprintf("get schema id %d", id), err)
+			observeRequest(obs, "schema_by_id", rerr)
 			if isNotFound(rerr) {
 				r.mu.Lock()
 				r.notFound[id] = r.now()
@@ -94,6 +104,7 @@ func (r *Registry) SchemaByID(ctx context.Context, id int) (*Schema, error) {
 			}
 			return nil, rerr
 		}
+		observeRequest(obs, "schema_by_id", nil)
 		if got.Type != sr.TypeAvro {
 			return nil, fmt.Errorf("schema id %d is %s, not avro: %w", id, got.Type, ErrInvalidSchema)
 		}
@@ -117,7 +128,11 @@ func (r *Registry) SchemaByID(ctx context.Context, id int) (*Schema, error) {
 // returns its ID. The registry refuses a schema that breaks the subject's
 // compatibility level with an error matching ErrIncompatible.
 func (r *Registry) Register(ctx context.Context, subject string, s *Schema) (int, error) {
-	return r.idFor(ctx, "register", subject, s, func() (sr.SubjectSchema, error) {
+	return r.register(ctx, subject, s, nil)
+}
+
+func (r *Registry) register(ctx context.Context, subject string, s *Schema, obs Observer) (int, error) {
+	return r.idFor(ctx, "register", subject, s, obs, func() (sr.SubjectSchema, error) {
 		return r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	})
 }
@@ -126,7 +141,11 @@ func (r *Registry) Register(ctx context.Context, subject string, s *Schema) (int
 // A schema that is not registered there is an error matching
 // ErrNotRegistered.
 func (r *Registry) Lookup(ctx context.Context, subject string, s *Schema) (int, error) {
-	id, err := r.idFor(ctx, "look up", subject, s, func() (sr.SubjectSchema, error) {
+	return r.lookup(ctx, subject, s, nil)
+}
+
+func (r *Registry) lookup(ctx context.Context, subject string, s *Schema, obs Observer) (int, error) {
+	id, err := r.idFor(ctx, "look up", subject, s, obs, func() (sr.SubjectSchema, error) {
 		return r.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	})
 	if err != nil && isNotFound(err) {
@@ -135,19 +154,28 @@ func (r *Registry) Lookup(ctx context.Context, subject string, s *Schema) (int, 
 	return id, err
 }
 
-func (r *Registry) idFor(ctx context.Context, verb, subject string, s *Schema, call func() (sr.SubjectSchema, error)) (int, error) {
+func (r *Registry) idFor(ctx context.Context, verb, subject string, s *Schema, obs Observer, call func() (sr.SubjectSchema, error)) (int, error) {
 	key := subjectSchema{subject, s.Fingerprint()}
 	r.mu.RLock()
 	id, ok := r.ids[key]
 	r.mu.RUnlock()
 	if ok {
+		observeCache(obs, true)
 		return id, nil
+	}
+	observeCache(obs, false)
+	op := "register" // the Observer's name of verb
+	if verb != op {
+		op = "lookup"
 	}
 	v, err, _ := r.flight.Do(fmt.Sprintf("%s/%s/%x", verb, subject, key.fingerprint), func() (any, error) {
 		ss, err := call()
 		if err != nil {
-			return 0, registryErr(fmt.Sprintf("%s schema under %q", verb, subject), err)
+			rerr := registryErr(fmt.Sprintf("%s schema under %q", verb, subject), err)
+			observeRequest(obs, op, rerr)
+			return 0, rerr
 		}
+		observeRequest(obs, op, nil)
 		r.mu.Lock()
 		r.ids[key] = ss.ID
 		if _, known := r.byID[ss.ID]; !known {
@@ -173,10 +201,17 @@ type SubjectVersion struct {
 // Latest returns the latest version of subject. It always asks the
 // registry.
 func (r *Registry) Latest(ctx context.Context, subject string) (SubjectVersion, error) {
+	return r.latest(ctx, subject, nil)
+}
+
+func (r *Registry) latest(ctx context.Context, subject string, obs Observer) (SubjectVersion, error) {
 	ss, err := r.cl.SchemaByVersion(ctx, subject, -1)
 	if err != nil {
-		return SubjectVersion{}, registryErr(fmt.Sprintf("get latest version of %q", subject), err)
+		rerr := registryErr(fmt.Sprintf("get latest version of %q", subject), err)
+		observeRequest(obs, "latest", rerr)
+		return SubjectVersion{}, rerr
 	}
+	observeRequest(obs, "latest", nil)
 	s, err := Parse(ss.Schema.Schema)
 	if err != nil {
 		return SubjectVersion{}, fmt.Errorf("latest version of %q: %w", subject, err)
@@ -190,6 +225,18 @@ func (r *Registry) Latest(ctx context.Context, subject string) (SubjectVersion, 
 	r.ids[subjectSchema{subject, s.Fingerprint()}] = ss.ID
 	r.mu.Unlock()
 	return SubjectVersion{Subject: ss.Subject, Version: ss.Version, ID: ss.ID, Schema: s}, nil
+}
+
+func observeCache(obs Observer, hit bool) {
+	if obs != nil {
+		obs.OnSchemaCache(hit)
+	}
+}
+
+func observeRequest(obs Observer, op string, err error) {
+	if obs != nil {
+		obs.OnRegistryRequest(op, err)
+	}
 }
 
 func isNotFound(err error) bool {

@@ -139,23 +139,23 @@ func (s *Serde[T]) bind(ctx context.Context, topic string) (*binding, error) {
 	switch s.cfg.registration.mode {
 	case pinnedID:
 		id = s.cfg.registration.id
-		writer, err = s.reg.SchemaByID(ctx, id)
+		writer, err = s.reg.schemaByID(ctx, id, s.cfg.observer)
 	case useLatest:
 		var sub string
 		if sub, err = subject(); err == nil {
 			var v SubjectVersion
-			v, err = s.reg.Latest(ctx, sub)
+			v, err = s.reg.latest(ctx, sub, s.cfg.observer)
 			id, writer = v.ID, v.Schema
 		}
 	case lookupOnly:
 		var sub string
 		if sub, err = subject(); err == nil {
-			id, err = s.reg.Lookup(ctx, sub, writer)
+			id, err = s.reg.lookup(ctx, sub, writer, s.cfg.observer)
 		}
 	default:
 		var sub string
 		if sub, err = subject(); err == nil {
-			id, err = s.reg.Register(ctx, sub, writer)
+			id, err = s.reg.register(ctx, sub, writer, s.cfg.observer)
 		}
 	}
 	if err != nil {
@@ -176,13 +176,22 @@ func (s *Serde[T]) bind(ctx context.Context, topic string) (*binding, error) {
 func (s *Serde[T]) AppendEncode(ctx context.Context, dst []byte, topic string, v T) ([]byte, error) {
 	b, err := s.binding(ctx, topic)
 	if err != nil {
+		s.encodeError(topic, err)
 		return dst, err
 	}
 	out, err := avrocodec.AppendEncode(dst, b.header[:], b.schema.parsed, &v)
 	if err != nil {
-		return dst, fmt.Errorf("encode %v for topic %q: %w", reflect.TypeFor[T](), topic, err)
+		err = fmt.Errorf("encode %v for topic %q: %w", reflect.TypeFor[T](), topic, err)
+		s.encodeError(topic, err)
+		return dst, err
 	}
 	return out, nil
+}
+
+func (s *Serde[T]) encodeError(topic string, err error) {
+	if s.cfg.observer != nil {
+		s.cfg.observer.OnEncodeError(topic, err)
+	}
 }
 
 // Encode returns v in the Confluent wire format.
@@ -234,7 +243,7 @@ func (s *Serde[T]) plan(ctx context.Context, id int) (*plan, error) {
 		p := p.(*plan)
 		return p, p.err
 	}
-	writer, err := s.reg.SchemaByID(ctx, id)
+	writer, err := s.reg.schemaByID(ctx, id, s.cfg.observer)
 	if err != nil {
 		return nil, err // not cached: the registry may answer next time
 	}
