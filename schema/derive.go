@@ -220,7 +220,7 @@ func (d *deriver) record(t reflect.Type, path string) (any, error) {
 	if name == "" {
 		return nil, errorf("unsupported anonymous struct type %s: declare a named struct type", t)
 	}
-	if !deriveValidName(name) || derivePrimitive(name) {
+	if !ValidName(name) || derivePrimitive(name) {
 		return nil, errorf("%s: type name %q is not a valid avro name", what, name)
 	}
 	if err := d.define(name, what); err != nil {
@@ -443,7 +443,7 @@ func deriveStructFields(t reflect.Type, path string) ([]deriveStructFieldInfo, e
 					continue
 				case name == "":
 					return nil, fmt.Errorf("field %q: avro tag %q gives an empty name", fieldPath(sf.Name), sf.Tag.Get(deriveTagKey))
-				case !deriveValidName(name):
+				case !ValidName(name):
 					return nil, fmt.Errorf("field %q: invalid avro field name: want letters, digits and underscores, not starting with a digit", fieldPath(name))
 				}
 				if j, ok := byName[name]; ok {
@@ -461,9 +461,9 @@ func deriveStructFields(t reflect.Type, path string) ([]deriveStructFieldInfo, e
 	return fields, nil
 }
 
-// deriveValidName reports whether s is a valid Avro name:
-// [A-Za-z_][A-Za-z0-9_]*.
-func deriveValidName(s string) bool {
+// ValidName reports whether s is a valid Avro name (one segment of a full
+// name): [A-Za-z_][A-Za-z0-9_]*.
+func ValidName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -493,7 +493,7 @@ func deriveCheckNamespace(namespace string) error {
 		return nil
 	}
 	for part := range strings.SplitSeq(namespace, ".") {
-		if !deriveValidName(part) {
+		if !ValidName(part) {
 			return fmt.Errorf("invalid namespace %q: want dot-separated avro names", namespace)
 		}
 	}

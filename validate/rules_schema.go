@@ -100,27 +100,13 @@ func decodeAvro(text string) (any, bool) {
 	return v, true
 }
 
-// avroName reports whether s is an Avro name: [A-Za-z_][A-Za-z0-9_]*.
-func avroName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		letter := r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '_'
-		if !letter && (i == 0 || r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // avroNamespace reports whether s is empty or Avro names joined by dots.
 func avroNamespace(s string) bool {
 	if s == "" {
 		return true
 	}
 	for part := range strings.SplitSeq(s, ".") {
-		if !avroName(part) {
+		if !schema.ValidName(part) {
 			return false
 		}
 	}
@@ -132,9 +118,9 @@ func avroNamespace(s string) bool {
 func avroFullName(s string) bool {
 	i := strings.LastIndex(s, ".")
 	if i < 0 {
-		return avroName(s)
+		return schema.ValidName(s)
 	}
-	return avroNamespace(s[:i]) && avroName(s[i+1:])
+	return avroNamespace(s[:i]) && schema.ValidName(s[i+1:])
 }
 
 // walkAvro calls visit for every object of a decoded schema, in document
@@ -195,14 +181,14 @@ func checkSchemaNames(c *Context, s SchemaSpec, key string) []Finding {
 			for _, f := range fields {
 				fo, _ := f.(map[string]any)
 				fn, _ := fo["name"].(string)
-				if !avroName(fn) {
+				if !schema.ValidName(fn) {
 					bad("record %s: field name %q: want [A-Za-z_][A-Za-z0-9_]*", name, fn)
 				}
 			}
 		}
 		if symbols, ok := obj["symbols"].([]any); ok {
 			for _, sym := range symbols {
-				if str, _ := sym.(string); !avroName(str) {
+				if str, _ := sym.(string); !schema.ValidName(str) {
 					bad("enum %s: symbol %s: want [A-Za-z_][A-Za-z0-9_]*", name, fmt.Sprint(sym))
 				}
 			}
