@@ -188,22 +188,8 @@ func TestIntegrationSASLRotation(t *testing.T) {
 	pw1, pw2 := platformtest.UniqueName("pw"), platformtest.UniqueName("pw")
 	setPassword(pw1)
 	// Every broker learns of the new credential a moment apart.
-	for _, addr := range p.SASLBrokers {
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			probe, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(scram.Auth{User: user, Pass: pw1}.AsSha512Mechanism()), kgo.RequestRetries(0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = probe.Ping(ctx)
-			probe.Close()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("broker %s does not accept the new user: %v", addr, err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+	if err := p.WaitForSCRAM(ctx, user, pw1, true); err != nil {
+		t.Fatal(err)
 	}
 
 	creds := root.Credentials("secret/data/"+ns+"kafka", "username", "password", 0, time.Hour)
@@ -220,25 +206,12 @@ func TestIntegrationSASLRotation(t *testing.T) {
 	}
 
 	setPassword(pw2)
-	// The old password no longer works on any broker: each learns of the
-	// change from the controller a moment apart.
-	for _, addr := range p.SASLBrokers {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			stale, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(scram.Auth{User: user, Pass: pw1}.AsSha512Mechanism()), kgo.RequestRetries(0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = stale.Ping(ctx)
-			stale.Close()
-			if err != nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("broker %s still accepts the rotated-out password", addr)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+	// The old password no longer works on any broker, and the new one does.
+	if err := p.WaitForSCRAM(ctx, user, pw1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitForSCRAM(ctx, user, pw2, true); err != nil {
+		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second) // let the producer's connections idle out
 	if err := producer.ProduceSync(ctx, &kgo.Record{Value: []byte("after")}).FirstErr(); err != nil {

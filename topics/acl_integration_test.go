@@ -58,22 +58,8 @@ func TestIntegrationACLRoles(t *testing.T) {
 
 	// Every broker learns of the new credentials a moment apart.
 	for user, pass := range map[string]string{producer: producerPass, consumer: consumerPass} {
-		for _, addr := range p.SASLBrokers {
-			for deadline := time.Now().Add(30 * time.Second); ; {
-				probe, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()), kgo.RequestRetries(0))
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = probe.Ping(ctx)
-				probe.Close()
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("broker %s does not accept user %s: %v", addr, user, err)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+		if err := p.WaitForSCRAM(ctx, user, pass, true); err != nil {
+			t.Fatal(err)
 		}
 	}
 
