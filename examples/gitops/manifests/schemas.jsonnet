@@ -1,0 +1,8 @@
+// Value schemas, registered under <topic>-value (the topic name strategy).
+local p = import 'pricing.libsonnet';
+
+{
+  schemas: [
+    { subject: p.name('prices.v1-value'), file: 'price.avsc' },
+  ],
+}
