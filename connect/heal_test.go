@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -747,29 +746,12 @@ func TestHealerRunReturnsOnCancel(t *testing.T) {
 	}
 }
 
-// healBuffer is a log sink safe for concurrent use.
-type healBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *healBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *healBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
+// syncBuffer is a log sink safe for concurrent use.
 func TestHealerOnEventPanic(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("a", StateFailed))
 	w.sticky["a"] = true
-	var logs healBuffer
+	var logs syncBuffer
 	r := startHeal(t, c, func(HealEvent) { panic("callback bug") },
 		HealInterval(time.Second), HealBackoff(time.Second, time.Second),
 		HealLogger(slog.New(slog.NewTextHandler(&logs, nil))))
