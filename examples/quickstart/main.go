@@ -1,5 +1,10 @@
-// Command quickstart produces and consumes a few Avro orders through Kafka
-// and a schema registry, in the Confluent wire format.
+// Command quickstart walks through streamkit once, top to bottom: it
+// validates the team's manifests (manifests/orders.jsonnet: a topic and the
+// Avro schema of its values) with the validate package, creates the topic
+// they declare with the topics package, produces and consumes a few typed
+// Avro orders with schema.Producer and schema.Consumer in the Confluent wire
+// format, and prints a few client metrics that metrics.ClientMetrics counted
+// on the way.
 //
 //	go run ./examples/quickstart
 //
@@ -7,31 +12,49 @@
 // kfake) and schema registry (srfake), so it runs on any machine. To run it
 // against a real platform, point it there:
 //
+//	scripts/platform up
 //	eval "$(scripts/platform env)"
 //	go run ./examples/quickstart
+//
+// It uses STREAMKIT_BROKERS and STREAMKIT_SCHEMA_REGISTRY_URL (read with
+// platformtest.FromEnvironment) and takes no flags.
 package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/streamkit/streamkit/metrics"
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
+	"github.com/streamkit/streamkit/topics"
+	"github.com/streamkit/streamkit/validate"
 )
 
-// Order is a retail order as the team's services exchange it.
+// The manifests are compiled in, so that the program runs from any folder.
+//
+//go:embed manifests
+var manifests embed.FS
+
+// Order is a retail order as the team's services exchange it; its Avro
+// schema is manifests/order.avsc.
 type Order struct {
 	ID         string `avro:"id"`
 	Store      string `avro:"store"`
@@ -41,19 +64,10 @@ type Order struct {
 	Currency   string `avro:"currency"`
 }
 
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "retail",
-  "fields": [
-    {"name": "id",          "type": "string"},
-    {"name": "store",       "type": "string"},
-    {"name": "sku",         "type": "string"},
-    {"name": "quantity",    "type": "int"},
-    {"name": "price_cents", "type": "long"},
-    {"name": "currency",    "type": "string", "default": "EUR"}
-  ]
-}`
-
-const topic = "retail.orders.v1"
+const (
+	namespace = "retail."
+	topic     = "retail.orders.v1"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -80,43 +94,82 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 		if p.SchemaRegistryURL == "" {
 			return fmt.Errorf("%s is set but %s is not", platformtest.EnvBrokers, platformtest.EnvSchemaRegistryURL)
 		}
-		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(p.Brokers, ","), p.SchemaRegistryURL)
+		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(p.Brokers, ","), redactURL(p.SchemaRegistryURL))
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	runID := strconv.FormatInt(start.UnixNano(), 36)
+	defer admin.Close()
 
-	// 1. The topic.
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, 3, -1, nil, topic)
-	if err == nil {
-		err = resp.Err
+	// 1. Validate the manifests and stop on any error finding. Validation
+	// is offline; only the replication factor comes from the cluster.
+	brokers, err := kadm.NewClient(admin).BrokerMetadata(ctx)
+	if err != nil {
+		return fmt.Errorf("read brokers: %w", err)
 	}
-	switch {
-	case err == nil:
-		fmt.Fprintf(w, "topic %s: created with 3 partitions\n", topic)
-	case errors.Is(err, kerr.TopicAlreadyExists):
-		fmt.Fprintf(w, "topic %s: already there\n", topic)
-	default:
-		return fmt.Errorf("create topic %s: %w", topic, err)
+	replication := min(3, len(brokers.Brokers))
+	res, err := validateManifests(ctx, replication)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "validate %s: %d topic(s), %d schema(s), %d finding(s)\n", strings.Join(res.Files, ", "),
+		len(res.Manifest.Topics), len(res.Manifest.Schemas), len(res.Findings))
+	fmt.Fprint(w, res.Text())
+	if !res.OK() {
+		return errors.New("the manifests have errors")
 	}
 
-	// 2. The producer: the schema is registered under the topic's value
-	// subject before the first record (the registry returns the same ID for
-	// the same schema on every run), and the ID is cached from then on.
+	// 2. Create the topics they declare: plan, then apply. Apply is
+	// idempotent, so a second run's plan is empty.
+	tc, err := topics.NewClient(admin)
+	if err != nil {
+		return err
+	}
+	plan, err := tc.Plan(ctx, res.Manifest.Topics, topics.PlanOptions{Namespace: namespace})
+	if err != nil {
+		return err
+	}
+	if plan.Empty() {
+		fmt.Fprintf(w, "topic %s: up to date\n", topic)
+	} else {
+		fmt.Fprint(w, plan)
+		applied, err := tc.Apply(ctx, plan, topics.ApplyOptions{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "applied: created %q, updated %q\n", applied.Created, applied.Updated)
+	}
+
+	// 3. Metrics: one ClientMetrics counts what the Kafka clients (KgoOpts,
+	// once per client) and the schema serdes (WithObserver) do, on a
+	// registry of our own.
+	promReg := prometheus.NewRegistry()
+	m, err := metrics.NewClientMetrics(metrics.ClientRegisterer(promReg))
+	if err != nil {
+		return err
+	}
+
+	// 4. The producer registers the schema under the topic's value subject
+	// before the first record (the registry returns the same ID for the
+	// same schema on every run) and caches the ID from then on.
 	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL))
 	if err != nil {
 		return err
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	avsc, err := manifests.ReadFile("manifests/order.avsc")
+	if err != nil {
+		return err
+	}
+	orderAvro, err := schema.Parse(string(avsc))
 	if err != nil {
 		return err
 	}
 	producer, err := schema.NewProducer[Order](ctx, reg, topic,
-		schema.WithSchema(orderAvro), schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
+		schema.WithSchema(orderAvro),
+		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.Brokers...))...),
+		schema.WithObserver(m))
 	if err != nil {
 		return err
 	}
@@ -127,7 +180,10 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 	}
 	fmt.Fprintf(w, "schema %s-value: id %d\n", topic, id)
 
-	// 3. Produce: magic byte 0, the 4-byte schema ID, then Avro binary.
+	// 5. Produce: magic byte 0, the 4-byte schema ID, then Avro binary. A
+	// header marks this run's records: a long-lived topic holds earlier
+	// runs' too.
+	runID := strconv.FormatInt(start.UnixNano(), 36)
 	orders := []Order{
 		{ID: "o-1001", Store: "berlin-01", SKU: "sku-coffee-1kg", Quantity: 2, PriceCents: 1899, Currency: "EUR"},
 		{ID: "o-1002", Store: "hamburg-03", SKU: "sku-tea-green", Quantity: 5, PriceCents: 450, Currency: "EUR"},
@@ -145,13 +201,13 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 	}
 	fmt.Fprintf(w, "produced %d orders\n", len(orders))
 
-	// 4. Consume with a group of this run's own, starting at the records
-	// written since the run began, and keep only this run's orders: a
-	// long-lived topic holds earlier runs' too.
+	// 6. Consume with a group of this run's own, from the records written
+	// since the run began, until this run's orders are all back.
 	consumer, err := schema.NewConsumer[Order](reg, "quickstart-"+runID, []string{topic},
 		schema.WithSchema(orderAvro),
-		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(runStart.UnixMilli()))))
+		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.Brokers...),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(runStart.UnixMilli())))...),
+		schema.WithObserver(m))
 	if err != nil {
 		return err
 	}
@@ -172,8 +228,57 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 		}
 		consumer.MarkProcessed(recs...)
 	}
+
+	// 7. Read a few counters back, before the clients close: kprom drops a
+	// client's series when it closes. A service serves them instead, with
+	// m.Handler() or its own registry on /metrics.
+	families, err := promReg.Gather()
+	if err != nil {
+		return fmt.Errorf("gather metrics: %w", err)
+	}
+	fmt.Fprintf(w, "metrics: produced %.0f records, fetched %.0f records, schema cache %.0f hit(s) %.0f miss(es), %.0f registry request(s)\n",
+		sum(families, "streamkit_client_produce_records_total", "topic", topic),
+		sum(families, "streamkit_client_fetch_records_total", "topic", topic),
+		sum(families, "streamkit_client_schema_cache_total", "result", "hit"),
+		sum(families, "streamkit_client_schema_cache_total", "result", "miss"),
+		sum(families, "streamkit_client_registry_requests_total", "", ""))
 	fmt.Fprintf(w, "done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// validateManifests runs the built-in rules over the embedded manifests.
+// validate reads files, so they are written to a temporary folder first.
+func validateManifests(ctx context.Context, replication int) (*validate.Result, error) {
+	dir, err := os.MkdirTemp("", "quickstart-manifests-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.CopyFS(dir, manifests); err != nil {
+		return nil, fmt.Errorf("write manifests: %w", err)
+	}
+	return validate.Validate(ctx, validate.Options{
+		Dir:     filepath.Join(dir, "manifests"),
+		ExtVars: map[string]string{"replication": strconv.Itoa(replication)},
+	}, validate.Config{Policy: validate.Policy{Namespace: namespace}})
+}
+
+// sum adds up the values of the counter called name, over the series whose
+// label is value, or over all of them when label is empty.
+func sum(families []*dto.MetricFamily, name, label, value string) float64 {
+	matches := func(l *dto.LabelPair) bool { return l.GetName() == label && l.GetValue() == value }
+	var total float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label == "" || slices.ContainsFunc(m.GetLabel(), matches) {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
 }
 
 func fromRun(headers []kgo.RecordHeader, runID string) bool {
@@ -183,4 +288,13 @@ func fromRun(headers []kgo.RecordHeader, runID string) bool {
 		}
 	}
 	return false
+}
+
+// redactURL hides a password in u, as the registry URL may carry one.
+func redactURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return parsed.Redacted()
 }
