@@ -9,12 +9,12 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
-// Embedded is a platform that runs in this process: a franz-go kfake Kafka
+// EmbeddedPlatform is a platform that runs in this process: a franz-go kfake Kafka
 // cluster and an srfake schema registry, both on loopback ports. It has no
 // Connect worker, no Vault and no SASL listeners.
 //
-// Embedded is safe for concurrent use; Close is idempotent.
-type Embedded struct {
+// EmbeddedPlatform is safe for concurrent use; Close is idempotent.
+type EmbeddedPlatform struct {
 	Platform
 
 	cluster  *kfake.Cluster
@@ -25,7 +25,7 @@ type Embedded struct {
 // StartEmbedded starts an in-process Kafka cluster with the given number of
 // brokers (1 when brokers < 1) and an in-process schema registry. It starts
 // their listener goroutines; Close stops them.
-func StartEmbedded(brokers int) (*Embedded, error) {
+func StartEmbedded(brokers int) (*EmbeddedPlatform, error) {
 	if brokers < 1 {
 		brokers = 1
 	}
@@ -34,7 +34,7 @@ func StartEmbedded(brokers int) (*Embedded, error) {
 		return nil, fmt.Errorf("start embedded kafka: %w", err)
 	}
 	registry := srfake.New()
-	return &Embedded{
+	return &EmbeddedPlatform{
 		Platform: Platform{
 			Brokers:           cluster.ListenAddrs(),
 			SchemaRegistryURL: registry.URL(),
@@ -46,7 +46,7 @@ func StartEmbedded(brokers int) (*Embedded, error) {
 
 // StartEmbeddedT is StartEmbedded for tests: it fails tb on error and closes
 // the platform when the test ends.
-func StartEmbeddedT(tb testing.TB, brokers int) *Embedded {
+func StartEmbeddedT(tb testing.TB, brokers int) *EmbeddedPlatform {
 	tb.Helper()
 	e, err := StartEmbedded(brokers)
 	if err != nil {
@@ -58,14 +58,14 @@ func StartEmbeddedT(tb testing.TB, brokers int) *Embedded {
 
 // Cluster is the escape hatch to the kfake cluster, e.g. to inject faults
 // with ControlKey.
-func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }
+func (e *EmbeddedPlatform) Cluster() *kfake.Cluster { return e.cluster }
 
 // Registry is the escape hatch to the srfake registry.
-func (e *Embedded) Registry() *srfake.Registry { return e.registry }
+func (e *EmbeddedPlatform) Registry() *srfake.Registry { return e.registry }
 
 // Close stops the cluster and the registry. It blocks until both are shut
 // down and may be called more than once.
-func (e *Embedded) Close() {
+func (e *EmbeddedPlatform) Close() {
 	e.once.Do(func() {
 		e.cluster.Close()
 		e.registry.Close()

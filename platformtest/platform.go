@@ -34,6 +34,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/streamkit/streamkit/internal/platformenv"
 )
 
 // Environment variables that point at a platform. scripts/platform env
@@ -72,7 +74,7 @@ const (
 	EnvPostgresDB = "STREAMKIT_POSTGRES_DB"
 	// EnvRequirePlatform, when "1" or "true", makes Require fail a test
 	// whose platform is missing instead of skipping it. make test sets it.
-	EnvRequirePlatform = "STREAMKIT_REQUIRE_PLATFORM"
+	EnvRequirePlatform = platformenv.RequirePlatform
 )
 
 // Component is one part of the platform a test needs.
@@ -156,6 +158,27 @@ type Platform struct {
 	PostgresPassword string
 	// PostgresDB is a database that tests may create tables in.
 	PostgresDB string
+	// ConnectSharedDir is a folder that this process and the Connect worker
+	// see at the same path, for the files of FileStream connectors. The
+	// containers backend mounts it into the worker; it is empty for other
+	// platforms, where scripts/platform's worker runs on this machine and
+	// sees every path.
+	ConnectSharedDir string
+	// ContainerNetwork is the Docker network of a containers platform, for
+	// containers of the test's own that talk to it; empty otherwise.
+	ContainerNetwork string
+	// ContainerBrokers are Kafka's bootstrap addresses as containers on
+	// ContainerNetwork reach it (kafka:9092).
+	ContainerBrokers []string
+
+	// Backend is where Start got the platform from; zero when Start did
+	// not make it.
+	Backend Backend
+	// Clients are ready-made clients for the platform. Start sets them;
+	// FromEnvironment and Require leave them nil.
+	Clients *Clients
+
+	closer *closer
 }
 
 // FromEnvironment reads the platform from EnvBrokers, EnvSchemaRegistryURL,
@@ -282,17 +305,7 @@ func (p Platform) GoString() string { return "platformtest.Platform{" + p.String
 
 // Required reports whether EnvRequirePlatform asks for a missing platform
 // to fail tests rather than skip them.
-func Required() bool {
-	return isTrue(os.Getenv(EnvRequirePlatform))
-}
-
-func isTrue(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
+func Required() bool { return platformenv.Required() }
 
 // Require returns the platform from the environment when it has every
 // given component (all of them, KafkaSASL and Postgres included, when none

@@ -20,7 +20,7 @@ type Order struct {
 }
 
 // setup starts an in-process Kafka and registry and creates a topic.
-func setup(topics ...string) (*platformtest.Embedded, *schema.Registry) {
+func setup(topics ...string) (*platformtest.EmbeddedPlatform, *schema.Registry) {
 	e, err := platformtest.StartEmbedded(1)
 	if err != nil {
 		panic(err)

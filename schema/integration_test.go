@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/internal/platformenv"
 )
 
 type realPlatform struct {
@@ -25,23 +27,31 @@ type realPlatform struct {
 	calls   *countingTransport
 }
 
+// requireReal reads the platform's brokers and registry from the variables
+// platformtest.FromEnvironment reads (STREAMKIT_BROKERS,
+// STREAMKIT_SCHEMA_REGISTRY_URL). This package's tests cannot import
+// platformtest, which imports schema for its ready-made clients.
 func requireReal(t testing.TB) (context.Context, realPlatform) {
 	t.Helper()
-	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry)
+	brokers := strings.FieldsFunc(os.Getenv("STREAMKIT_BROKERS"), func(r rune) bool { return r == ',' || r == ' ' })
+	url := strings.TrimRight(strings.TrimSpace(os.Getenv("STREAMKIT_SCHEMA_REGISTRY_URL")), "/")
+	if len(brokers) == 0 || url == "" {
+		platformenv.Missing(t, "platform not configured: STREAMKIT_BROKERS or STREAMKIT_SCHEMA_REGISTRY_URL unset (scripts/platform up; eval \"$(scripts/platform env)\")")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	ct := &countingTransport{next: http.DefaultTransport}
-	reg, err := NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL), sr.HTTPClient(&http.Client{Transport: ct}))
+	reg, err := NewRegistryFromOptions(sr.URLs(url), sr.HTTPClient(&http.Client{Transport: ct}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ctx, realPlatform{brokers: p.Brokers, url: p.SchemaRegistryURL, reg: reg, calls: ct}
+	return ctx, realPlatform{brokers: brokers, url: url, reg: reg, calls: ct}
 }
 
 // topic creates a uniquely named topic and deletes it when the test ends.
 func (rp realPlatform) topic(t testing.TB, ctx context.Context, prefix string, partitions int32) string {
 	t.Helper()
-	name := platformtest.UniqueName(prefix)
+	name := platformenv.UniqueName(prefix)
 	adm := kadm.NewClient(rawClient(t, rp.brokers))
 	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, name)
 	if err == nil {
@@ -112,7 +122,7 @@ func TestIntegrationRoundTrip10000(t *testing.T) {
 		t.Fatalf("producing %d records made %d registry calls after NewProducer, want 0", n, got)
 	}
 
-	c, err := NewConsumer[retailOrder](rp.reg, platformtest.UniqueName("it-group"), []string{topic},
+	c, err := NewConsumer[retailOrder](rp.reg, platformenv.UniqueName("it-group"), []string{topic},
 		WithSchema(mustOrderSchema(t)),
 		WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
@@ -222,7 +232,7 @@ func TestIntegrationEvolution(t *testing.T) {
 
 	read := func(reader *Schema) []orderV2 {
 		t.Helper()
-		c, err := NewConsumer[orderV2](rp.reg, platformtest.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
+		c, err := NewConsumer[orderV2](rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
 			WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -289,5 +299,5 @@ func TestIntegrationDeadLetter(t *testing.T) {
 	ctx, rp := requireReal(t)
 	in := rp.topic(t, ctx, "it.dlq.in", 2)
 	dlq := rp.topic(t, ctx, "it.dlq.out", 1)
-	deadLetterScenario(t, ctx, rp.brokers, rp.reg, in, dlq, platformtest.UniqueName("it-dlq"))
+	deadLetterScenario(t, ctx, rp.brokers, rp.reg, in, dlq, platformenv.UniqueName("it-dlq"))
 }
