@@ -222,6 +222,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 				return err
 			}
 			p.VaultAddr, p.VaultToken = "http://"+net.JoinHostPort(host, port), token
+			p.ContainerVaultAddr = "http://" + VaultAlias + ":8200"
 			return nil
 		})
 	}
@@ -241,6 +242,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 				return err
 			}
 			p.SchemaRegistryURL = "http://" + net.JoinHostPort(host, port) + cc.registryPath
+			p.ContainerSchemaRegistryURL = "http://" + SchemaRegistryAlias + ":8080" + cc.registryPath
 			return nil
 		})
 	}

@@ -170,6 +170,12 @@ type Platform struct {
 	// ContainerBrokers are Kafka's bootstrap addresses as containers on
 	// ContainerNetwork reach it (kafka:9092).
 	ContainerBrokers []string
+	// ContainerSchemaRegistryURL is the registry's API as containers on
+	// ContainerNetwork reach it.
+	ContainerSchemaRegistryURL string
+	// ContainerVaultAddr is Vault's address as containers on
+	// ContainerNetwork reach it.
+	ContainerVaultAddr string
 
 	// Backend is where Start got the platform from; zero when Start did
 	// not make it.
