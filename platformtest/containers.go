@@ -19,6 +19,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
+	"github.com/twmb/franz-go/pkg/sr"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -85,6 +86,20 @@ type ContainerOption func(*containerConfig)
 
 type containerConfig struct {
 	kafkaImage, connectImage, registryImage, registryPath, vaultImage string
+	labels                                                            map[string]string
+}
+
+// WithLabels adds labels to every container and network the platform
+// creates, e.g. a CI job's id, to find them with `docker ps --filter`.
+func WithLabels(labels map[string]string) ContainerOption {
+	return func(c *containerConfig) {
+		if c.labels == nil {
+			c.labels = make(map[string]string, len(labels))
+		}
+		for k, v := range labels {
+			c.labels[k] = v
+		}
+	}
 }
 
 // WithKafkaImage sets the broker's image (and the Connect worker's, unless
@@ -161,8 +176,13 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 		return err
 	}
 	id := randomHex(6)
-	labels := map[string]string{Label: id}
 	cc := cfg.containers
+	labels := map[string]string{Label: id}
+	for k, v := range cc.labels {
+		if k != Label {
+			labels[k] = v
+		}
+	}
 	log := cfg.logger.With("platform", id)
 
 	nw, err := network.New(ctx, network.WithLabels(labels))
@@ -242,6 +262,9 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 				return err
 			}
 			p.SchemaRegistryURL = "http://" + net.JoinHostPort(host, port) + cc.registryPath
+			if err := setBackward(sctx, p.SchemaRegistryURL); err != nil {
+				return &ContainerError{Component: SchemaRegistry, Image: cc.registryImage, Err: err}
+			}
 			p.ContainerSchemaRegistryURL = "http://" + SchemaRegistryAlias + ":8080" + cc.registryPath
 			return nil
 		})
@@ -339,7 +362,7 @@ func kafkaStartScript(clusterID, hostAddr string) string {
 }
 
 // registryRequest is Apicurio Registry storing its data in Kafka
-// (kafkasql), with BACKWARD as the global compatibility like Confluent's.
+// (kafkasql).
 func registryRequest(apiPath string) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(registryPort),
@@ -354,6 +377,21 @@ func registryRequest(apiPath string) []testcontainers.ContainerCustomizer {
 		}),
 		testcontainers.WithWaitStrategy(wait.ForHTTP(apiPath + "/subjects").WithPort(registryPort)),
 	}
+}
+
+// setBackward makes BACKWARD the registry's global compatibility, as
+// Confluent's default is; Apicurio's is NONE.
+func setBackward(ctx context.Context, url string) error {
+	cl, err := sr.NewClient(sr.URLs(url))
+	if err != nil {
+		return err
+	}
+	for _, r := range cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatBackward}) {
+		if r.Err != nil {
+			return fmt.Errorf("set global compatibility: %w", r.Err)
+		}
+	}
+	return nil
 }
 
 // connectRequest is a distributed worker whose group and storage topics
