@@ -1,7 +1,9 @@
 # streamkit's build. `make test` is the whole set-up and test run on a fresh
-# machine: it installs and starts the real platform (scripts/platform),
-# checks formatting and vets, then runs every test against that platform
-# with STREAMKIT_REQUIRE_PLATFORM=1, and stops the platform even on failure.
+# machine: it installs and starts the real platform (scripts/platform) and
+# a Docker Engine with locally built images (scripts/containers), checks
+# formatting and vets, then runs every test against that platform, and the
+# containers backend's tests on that engine, with
+# STREAMKIT_REQUIRE_PLATFORM=1, and stops both even on failure.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -17,23 +19,33 @@ BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 BENCHSTAT := $(STREAMKIT_CACHE)/bin/benchstat-$(BENCHSTAT_VERSION)
 BENCH_COUNT ?= 6
 PLATFORM := scripts/platform
+# Docker Engine and the locally built images of platformtest's containers
+# backend.
+CONTAINERS := scripts/containers
 
 .PHONY: test check unit bench bench-smoke platform-up platform-down
 
-# A platform that was already running when `make test` began is left
-# running; one that `make test` started is stopped.
+# A platform (or Docker Engine) that was already running when `make test`
+# began is left running; one that `make test` started is stopped. After the
+# tests, no container or network of platformtest may be left.
 test:
 	@was_up=0; $(PLATFORM) status >/dev/null 2>&1 && was_up=1; \
+	engine_was_up=0; $(CONTAINERS) status && engine_was_up=1; \
 	stop() { rc=$$?; \
 	  if [[ $$rc != 0 ]]; then echo "make test: failed ($$rc); platform logs:" >&2; $(PLATFORM) logs >&2 || true; fi; \
-	  if [[ $$was_up == 0 ]]; then $(PLATFORM) down; fi; exit $$rc; }; \
+	  if [[ $$was_up == 0 ]]; then $(PLATFORM) down; fi; \
+	  if [[ $$engine_was_up == 0 ]]; then $(CONTAINERS) down; fi; exit $$rc; }; \
 	trap stop EXIT; \
 	start=$$SECONDS; \
 	$(PLATFORM) up; \
 	eval "$$($(PLATFORM) env)"; \
+	$(CONTAINERS) up; \
+	eval "$$($(CONTAINERS) env)"; \
+	echo "make test: platform, engine and images ready in $$((SECONDS - start))s"; \
 	$(MAKE) --no-print-directory check; \
 	$(MAKE) --no-print-directory bench-smoke; \
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -race -count=1 ./...; \
+	$(CONTAINERS) leaks; \
 	echo "make test: passed in $$((SECONDS - start))s"
 
 check: $(STATICCHECK)
