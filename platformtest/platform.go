@@ -1,26 +1,44 @@
 // Package platformtest gives integration tests, examples and a team's own
-// tests a streamkit platform to run against.
+// tests a streamkit platform to run against, in one call.
 //
-// A platform is a set of endpoints: Kafka brokers (and their SASL/SCRAM
-// listeners with an admin user), a Confluent-compatible schema registry, a
-// Kafka Connect worker (with the Debezium PostgreSQL connector), a Vault
-// server and a PostgreSQL database that Debezium can capture changes from.
-// It comes from one of two places:
+// A platform is a set of endpoints: Kafka brokers, a Confluent-compatible
+// schema registry, a Kafka Connect worker and a Vault server (and, from the
+// environment, SASL/SCRAM listeners with an admin user and a PostgreSQL
+// database for Debezium). Start makes one from one of three backends and
+// adds ready-made streamkit clients (Platform.Clients):
 //
-//   - the environment, for the real platform that scripts/platform starts
-//     (or any other): FromEnvironment reads the variables, and Require
-//     skips a test when they are unset, or fails it when
-//     STREAMKIT_REQUIRE_PLATFORM=1, so CI cannot pass by skipping;
-//   - the process itself: StartEmbedded runs franz-go's kfake broker and
-//     srfake registry in memory, for unit tests and the examples' default.
+//   - External: the platform the environment names (STREAMKIT_* and
+//     VAULT_* variables, as scripts/platform env prints them);
+//   - Containers: Kafka in KRaft mode, Apicurio Registry (storing its data
+//     in that Kafka), a Connect worker and an OpenBao (Vault API) dev
+//     server in Docker containers on one network, started with
+//     testcontainers-go. Each listens both for this process (on mapped
+//     ports) and for the other containers (by network alias: kafka:9092).
+//     Images are options, with public defaults;
+//   - Embedded: franz-go's kfake broker and srfake registry in this
+//     process, for fast tests; no Connect, no Vault.
 //
 // A typical integration test:
 //
 //	func TestIntegrationOrders(t *testing.T) {
-//		p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry)
-//		cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+//		p := platformtest.StartT(t, platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+//		prod, err := schema.NewProducer[Order](ctx, p.Clients.Registry, topic,
+//			schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
 //		...
 //	}
+//
+// Without a backend option, Start takes External when STREAMKIT_BROKERS is
+// set and Containers otherwise. StartT skips the test when the platform is
+// unavailable (no variables, no Docker Engine), or fails it when
+// STREAMKIT_REQUIRE_PLATFORM=1, so CI cannot pass by skipping; it removes
+// the containers when the test ends, passed, failed or panicked. The
+// containers backend does not rely on testcontainers' Ryuk reaper: where
+// its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true.
+// Where the machine running the tests looks like a container itself but
+// runs the engine locally, set TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1.
+//
+// FromEnvironment and Require read the environment alone, as the
+// project's own integration tests do against scripts/platform.
 //
 // The embedded platform is a fake: kfake has no replication and srfake
 // answers every compatibility check with "compatible". It never stands in
