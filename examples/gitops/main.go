@@ -4,11 +4,14 @@
 // would change on the platform and applies it, from a laptop or from CI
 // (see ci-workflow.yml).
 //
-//	go run ./examples/gitops validate                  # offline checks, plus live ones when the platform is set
-//	eval "$(scripts/platform env)"
-//	go run ./examples/gitops plan                      # what apply would change
-//	go run ./examples/gitops apply -dry-run            # validate, then print the plans only
-//	go run ./examples/gitops apply [-prune]            # validate, then change the platform
+// From this folder (the manifests folder is relative to it; from the
+// repository root, add -manifests examples/gitops/manifests):
+//
+//	go run . validate                  # offline checks, plus live ones when the platform is set
+//	eval "$(../../scripts/platform env)"
+//	go run . plan                      # what apply would change
+//	go run . apply -dry-run            # validate, then print the plans only
+//	go run . apply [-prune]            # validate, then change the platform
 //
 // Flags, after the subcommand:
 //
