@@ -183,6 +183,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 			labels[k] = v
 		}
 	}
+	p.ContainerLabels = labels
 	log := cfg.logger.With("platform", id)
 
 	nw, err := network.New(ctx, network.WithLabels(labels))
@@ -300,13 +301,19 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 func dockerHealth(ctx context.Context) error {
 	provider, err := testcontainers.NewDockerProvider()
 	if err != nil {
-		return fmt.Errorf("%w: docker: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: docker: %s", ErrUnavailable, oneLine(err))
 	}
 	defer provider.Close()
 	if err := provider.Health(ctx); err != nil {
-		return fmt.Errorf("%w: no Docker Engine answers: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: no Docker Engine answers: %s", ErrUnavailable, oneLine(err))
 	}
 	return nil
+}
+
+// oneLine is err's message on one line: testcontainers' own messages may
+// span several.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // kafkaRequest is a combined broker and controller with two client

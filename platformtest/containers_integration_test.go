@@ -54,6 +54,9 @@ func TestIntegrationContainersPlatform(t *testing.T) {
 		len(p.ContainerBrokers) != 1 || p.ContainerBrokers[0] != "kafka:9092" {
 		t.Fatalf("platform: backend %v, network %q, container brokers %v", p.Backend, p.ContainerNetwork, p.ContainerBrokers)
 	}
+	if p.ContainerLabels[platformtest.Label] == "" || p.ContainerLabels[testLabel] != label {
+		t.Errorf("container labels %v: want %s with the platform's id and %s=%s", p.ContainerLabels, platformtest.Label, testLabel, label)
+	}
 	c := p.Clients
 	if c.Kafka == nil || c.Admin == nil || c.Registry == nil || c.Connect == nil || c.Vault == nil {
 		t.Fatalf("clients missing: %+v", c)

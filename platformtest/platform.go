@@ -194,6 +194,11 @@ type Platform struct {
 	// ContainerVaultAddr is Vault's address as containers on
 	// ContainerNetwork reach it.
 	ContainerVaultAddr string
+	// ContainerLabels are the labels of the platform's containers and
+	// network (Label with the platform's id, and WithLabels'): put them on
+	// a test's own containers too, so that whatever looks for leftovers by
+	// label finds those as well.
+	ContainerLabels map[string]string
 
 	// Backend is where Start got the platform from; zero when Start did
 	// not make it.

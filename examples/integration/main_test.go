@@ -226,6 +226,8 @@ func TestIntegrationPricerContainer(t *testing.T) {
 	c, err := testcontainers.Run(ctx, "",
 		testcontainers.WithDockerfile(testcontainers.FromDockerfile{Context: dir, Repo: repo, Tag: tag}),
 		network.WithNetworkName([]string{"pricer"}, p.ContainerNetwork),
+		// The platform's labels: leftovers are found with its own.
+		testcontainers.WithLabels(p.ContainerLabels),
 		testcontainers.WithEnv(map[string]string{
 			envBrokers:     strings.Join(p.ContainerBrokers, ","),
 			envRegistryURL: p.ContainerSchemaRegistryURL,
