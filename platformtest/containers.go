@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -172,7 +173,7 @@ func (e *ContainerError) Unwrap() error { return e.Err }
 // startContainers starts the components on one new network: Kafka and
 // Vault first, then the registry (whose storage is Kafka) and Connect.
 func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
-	if err := dockerHealth(ctx); err != nil {
+	if err := dockerHealth(ctx, cfg.logger); err != nil {
 		return err
 	}
 	id := randomHex(6)
@@ -202,6 +203,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 	// not it started: the cleanup is registered before the error check.
 	run := func(ctx context.Context, comp Component, image, alias string, opts ...testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
 		log.Info("starting container", "component", comp.String(), "image", image)
+		opts = append([]testcontainers.ContainerCustomizer{testcontainers.WithLogger(tcLogger{log})}, opts...)
 		opts = append(opts, network.WithNetwork([]string{alias}, nw), testcontainers.WithLabels(labels),
 			testcontainers.WithName("streamkit-"+id+"-"+alias))
 		c, err := testcontainers.Run(ctx, image, opts...)
@@ -298,8 +300,8 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 }
 
 // dockerHealth reports ErrUnavailable when no Docker Engine answers.
-func dockerHealth(ctx context.Context) error {
-	provider, err := testcontainers.NewDockerProvider()
+func dockerHealth(ctx context.Context, logger *slog.Logger) error {
+	provider, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tcLogger{logger}))
 	if err != nil {
 		return fmt.Errorf("%w: docker: %s", ErrUnavailable, oneLine(err))
 	}
@@ -308,6 +310,14 @@ func dockerHealth(ctx context.Context) error {
 		return fmt.Errorf("%w: no Docker Engine answers: %s", ErrUnavailable, oneLine(err))
 	}
 	return nil
+}
+
+// tcLogger passes testcontainers' own progress lines to the platform's
+// logger at debug level, instead of the process's standard error.
+type tcLogger struct{ l *slog.Logger }
+
+func (t tcLogger) Printf(format string, args ...any) {
+	t.l.Debug(fmt.Sprintf(format, args...), "from", "testcontainers")
 }
 
 // oneLine is err's message on one line: testcontainers' own messages may
