@@ -195,6 +195,13 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 		})
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), "reaper") {
+			// testcontainers starts its Ryuk reaper with the first network
+			// or container; where its image cannot be pulled, nothing can
+			// run until the reaper is turned off.
+			return fmt.Errorf("%w: testcontainers' Ryuk reaper did not start (set TESTCONTAINERS_RYUK_DISABLED=true where its image cannot be pulled; platformtest removes what it starts without it): %s",
+				ErrUnavailable, oneLine(err))
+		}
 		return fmt.Errorf("platformtest: create network: %w", err)
 	}
 	p.ContainerNetwork = nw.Name

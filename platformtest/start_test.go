@@ -233,3 +233,16 @@ func TestStartTSkipsOrFailsWhenUnavailable(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestCreateTopics(t *testing.T) {
+	p := StartT(t, Embedded(), WithComponents(Kafka))
+	CreateTopicsT(t, p.Clients.Admin, 2, "a", "b")
+	ctx := context.Background()
+	ends, err := p.Clients.Admin.ListEndOffsets(ctx, "a", "b")
+	if err != nil || len(ends["a"]) != 2 || len(ends["b"]) != 2 {
+		t.Fatalf("got %v, %v; want two topics of two partitions", ends, err)
+	}
+	if err := CreateTopics(ctx, p.Clients.Admin, 1, "a"); err == nil || !strings.Contains(err.Error(), "create topics [a]") {
+		t.Fatalf("creating an existing topic: got %v", err)
+	}
+}

@@ -44,36 +44,6 @@ var (
 	metricsLine   = regexp.MustCompile(`(?m)^metrics: (http://\S+/metrics)$`)
 )
 
-// createTopics creates each topic with 3 partitions and waits until its
-// offsets list without error: on a 3-broker cluster the new topic's
-// leaders take a moment to be known to every broker.
-func createTopics(t *testing.T, adm *kadm.Client, names ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resps, err := adm.CreateTopics(ctx, 3, -1, nil, names...)
-	if err == nil {
-		err = resps.Error()
-	}
-	if err != nil {
-		t.Fatalf("create topics %v: %v", names, err)
-	}
-	for {
-		offs, err := adm.ListEndOffsets(ctx, names...)
-		if err == nil {
-			err = offs.Error()
-		}
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("topics %v never listed offsets: %v", names, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // produceInput writes 10 good orders and 2 records that are not in the
 // Confluent wire format, and returns the good orders' IDs.
 func produceInput(t *testing.T, p platformtest.Platform, topic string) map[string]bool {
@@ -161,7 +131,7 @@ func checkConsumer(t *testing.T, p platformtest.Platform, topic, group string) {
 	t.Cleanup(cl.Close) // after the cleanup below that uses it
 	adm := kadm.NewClient(cl)
 	dlq := topic + ".dlq"
-	createTopics(t, adm, topic, dlq)
+	platformtest.CreateTopicsT(t, adm, 3, topic, dlq)
 	t.Cleanup(func() {
 		_, _ = adm.DeleteTopics(context.Background(), topic, dlq)
 		_, _ = adm.DeleteGroup(context.Background(), group)

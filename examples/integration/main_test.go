@@ -160,7 +160,7 @@ func TestIntegrationPricer(t *testing.T) {
 // stops it and checks it exited cleanly with every offset committed.
 func testPricerInProcess(t *testing.T, p *platformtest.Platform) {
 	topics := newTopics()
-	createTopics(t, p.Clients.Admin, topics.in, topics.out, topics.dlq)
+	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -214,7 +214,7 @@ func TestIntegrationPricerContainer(t *testing.T) {
 	p := platformtest.StartT(t, platformtest.Containers(),
 		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
 	topics := newTopics()
-	createTopics(t, p.Clients.Admin, topics.in, topics.out, topics.dlq)
+	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
 
 	dir := buildContext(t)
 	ref := pricerImage + ":" + platformtest.UniqueName("test")
@@ -338,35 +338,6 @@ type pricerTopics struct{ in, out, dlq, group string }
 func newTopics() pricerTopics {
 	in := platformtest.UniqueName("retail.orders")
 	return pricerTopics{in: in, out: platformtest.UniqueName("retail.prices"), dlq: in + ".dlq", group: platformtest.UniqueName("pricer")}
-}
-
-// createTopics creates each topic with 3 partitions and waits until its
-// offsets list: a new topic's leaders take a moment to be known.
-func createTopics(t *testing.T, adm *kadm.Client, names ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resps, err := adm.CreateTopics(ctx, 3, -1, nil, names...)
-	if err == nil {
-		err = resps.Error()
-	}
-	if err != nil {
-		t.Fatalf("create topics %v: %v", names, err)
-	}
-	for {
-		offs, err := adm.ListEndOffsets(ctx, names...)
-		if err == nil {
-			err = offs.Error()
-		}
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("topics %v never listed offsets: %v", names, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // testOrders returns n orders; every fifth has an empty line and is
