@@ -36,7 +36,9 @@
 // service into a FROM scratch image and runs that container on the
 // platform's Docker network, the way it is deployed. Both need a Docker
 // Engine, skip without one, and fail instead when
-// STREAMKIT_REQUIRE_PLATFORM=1 (set it in CI):
+// STREAMKIT_REQUIRE_PLATFORM=1 (set it in CI). TestIntegrationPricerExternal
+// runs the in-process test against the platform the STREAMKIT_* variables
+// name, and skips (or fails) the same way without them:
 //
 //	go test ./examples/integration/
 //

@@ -155,6 +155,15 @@ func TestIntegrationPricer(t *testing.T) {
 	testPricerInProcess(t, p)
 }
 
+// TestIntegrationPricerExternal runs the same test against the platform
+// the environment names (scripts/platform's three Kafka nodes in this
+// project's CI): one test body, whichever platform a team's CI has.
+func TestIntegrationPricerExternal(t *testing.T) {
+	p := platformtest.StartT(t, platformtest.External(),
+		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+	testPricerInProcess(t, p)
+}
+
 // testPricerInProcess runs the service in a goroutine, feeds it orders and
 // one record that is not Avro, checks every price and the dead letter, then
 // stops it and checks it exited cleanly with every offset committed.
