@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/streamkit/streamkit/internal/backoff"
 )
 
 // ApplyOptions tune Apply.
@@ -219,12 +221,8 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptio
 			}
 			break
 		}
-		t := time.NewTimer(opts.PollInterval)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
+		// ctx ending is seen at the top of the next round.
+		_ = backoff.Sleep(ctx, opts.PollInterval)
 	}
 	if len(problems) > 0 {
 		return &StateError{Connectors: problems}
@@ -243,17 +241,7 @@ func reached(st Status, want string) (bool, string) {
 			return false, fmt.Sprintf("task %d FAILED: %s", t.ID, t.Trace)
 		}
 	}
-	if st.Connector.State != want {
-		return false, ""
-	}
-	if want == StateRunning {
-		for _, t := range st.Tasks {
-			if t.State != StateRunning {
-				return false, ""
-			}
-		}
-	}
-	return true, ""
+	return st.Connector.State == want && (want != StateRunning || healthy(st)), ""
 }
 
 func describe(st Status) string {

@@ -184,8 +184,7 @@ type request struct {
 	path   string // escaped, from the API root
 	query  url.Values
 	body   any
-	out    any   // decoded from a 2xx body when not nil
-	ok     []int // the success statuses; 2xx when empty
+	out    any // decoded from a 2xx body when not nil
 	// emptyOK accepts a success without a body even though out is set.
 	emptyOK bool
 }
@@ -261,7 +260,7 @@ func (c *Client) once(ctx context.Context, base *url.URL, r request, payload []b
 	if err != nil {
 		return resp.StatusCode, true, true, fmt.Errorf("%s %s: read response: %w", r.method, r.path, err)
 	}
-	if isOK(resp.StatusCode, r.ok) {
+	if resp.StatusCode/100 == 2 {
 		if r.out != nil && len(bytes.TrimSpace(raw)) > 0 {
 			if err := json.Unmarshal(raw, r.out); err != nil {
 				return resp.StatusCode, false, false, fmt.Errorf("%s %s: %w: %w", r.method, r.path, ErrMalformedResponse, err)
@@ -291,18 +290,6 @@ func (c *Client) once(ctx context.Context, base *url.URL, r request, payload []b
 		return resp.StatusCode, !strings.Contains(apiErr.Message, "already exists"), false, apiErr
 	}
 	return resp.StatusCode, false, false, apiErr
-}
-
-func isOK(status int, ok []int) bool {
-	if len(ok) == 0 {
-		return status >= 200 && status < 300
-	}
-	for _, s := range ok {
-		if s == status {
-			return true
-		}
-	}
-	return false
 }
 
 // redactURL removes a password from a URL for an error message.

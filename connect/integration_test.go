@@ -97,20 +97,9 @@ func setup(t *testing.T) (context.Context, *env) {
 	return ctx, e
 }
 
-func (e *env) topic(t *testing.T, ctx context.Context, name string) string {
+func (e *env) topic(t *testing.T, name string) string {
 	t.Helper()
-	resp, err := e.adm.CreateTopic(ctx, 1, -1, nil, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = e.adm.DeleteTopic(ctx, name)
-	})
+	platformtest.CreateTopicsT(t, e.adm, 1, name)
 	return name
 }
 
@@ -169,7 +158,7 @@ func TestIntegrationConnectorsAsCode(t *testing.T) {
 	if err := os.WriteFile(in, lines("order", n), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	topic := e.topic(t, ctx, e.ns+"orders")
+	topic := e.topic(t, e.ns+"orders")
 	brokers := strings.Join(e.p.Brokers, ",")
 
 	desired := []connect.Spec{
@@ -295,7 +284,7 @@ func TestIntegrationConnectorsAsCode(t *testing.T) {
 // the error carries its message for the key, and nothing is deployed.
 func TestIntegrationRejectedConfig(t *testing.T) {
 	ctx, e := setup(t)
-	topic := e.topic(t, ctx, e.ns+"t")
+	topic := e.topic(t, e.ns+"t")
 	desired := []connect.Spec{
 		{Name: e.ns + "good", Config: map[string]string{"connector.class": fileSink, "topics": topic, "file": filepath.Join(t.TempDir(), "x")}},
 		{Name: e.ns + "bad", Config: map[string]string{"connector.class": fileSource, "tasks.max": "many", "file": "/dev/null", "topic": topic}},
@@ -334,17 +323,14 @@ func TestIntegrationRejectedConfig(t *testing.T) {
 func TestIntegrationDirPlaceholder(t *testing.T) {
 	ctx, e := setup(t)
 	if e.p.ConnectSecretsDir == "" {
-		if platformtest.Required() {
-			t.Fatalf("%s unset", platformtest.EnvConnectSecretsDir)
-		}
-		t.Skipf("%s unset", platformtest.EnvConnectSecretsDir)
+		platformtest.SkipOrFail(t, platformtest.EnvConnectSecretsDir+" unset")
 	}
 	secretDir := filepath.Join(e.p.ConnectSecretsDir, strings.TrimSuffix(e.ns, "-"))
 	if err := os.MkdirAll(secretDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(secretDir) })
-	topic := e.topic(t, ctx, e.ns+"secret-topic")
+	topic := e.topic(t, e.ns+"secret-topic")
 	if err := os.WriteFile(filepath.Join(secretDir, "topic"), []byte(topic), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +373,7 @@ func TestIntegrationDirPlaceholder(t *testing.T) {
 // folder never appears is given up on after the cap.
 func TestIntegrationHealer(t *testing.T) {
 	ctx, e := setup(t)
-	topic := e.topic(t, ctx, e.ns+"heal")
+	topic := e.topic(t, e.ns+"heal")
 	dir := t.TempDir()
 	fixable := filepath.Join(dir, "later", "out.txt")
 	hopeless := filepath.Join(dir, "never", "out.txt")
@@ -488,7 +474,7 @@ func TestIntegrationHealer(t *testing.T) {
 func TestIntegrationClientEndpoints(t *testing.T) {
 	ctx, e := setup(t)
 	c := e.client
-	topic := e.topic(t, ctx, e.ns+"api")
+	topic := e.topic(t, e.ns+"api")
 	in := filepath.Join(t.TempDir(), "in.txt")
 	if err := os.WriteFile(in, lines("api", 5), 0o644); err != nil {
 		t.Fatal(err)

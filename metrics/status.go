@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -60,9 +59,7 @@ const DefaultLagWindow = 10
 
 // lagEntry is one partition's state in one snapshot.
 type lagEntry struct {
-	time      time.Time
 	committed int64
-	end       int64
 	lag       int64
 }
 
@@ -137,11 +134,11 @@ func (e *LagEvaluator) Update(s Snapshot) map[string]LagStatus {
 		for _, p := range g.Partitions {
 			k := lagKey{group: g.Group, topic: p.Topic, partition: p.Partition}
 			seen[k] = struct{}{}
-			w := append(e.windows[k], lagEntry{time: s.Time, committed: p.Committed, end: p.End, lag: p.Lag})
+			w := append(e.windows[k], lagEntry{committed: p.Committed, lag: p.Lag})
 			if len(w) > e.window {
-				// Copy rather than reslice so the backing array does not
-				// grow forever.
-				w = append([]lagEntry(nil), w[len(w)-e.window:]...)
+				// Shift in place rather than reslice, so the backing
+				// array neither grows nor is reallocated.
+				w = w[:copy(w, w[len(w)-e.window:])]
 			}
 			e.windows[k] = w
 			if st := evalLagWindow(w, g.Members); st > worst {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,7 +241,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 		p.ContainerBrokers = []string{KafkaAlias + ":" + kafkaInternalPort}
 		return nil
 	})
-	if hasComponent(cfg.components, Vault) {
+	if slices.Contains(cfg.components, Vault) {
 		first.Go(func() error {
 			token := "platformtest-" + randomHex(12)
 			c, err := run(fctx, Vault, cc.vaultImage, VaultAlias, vaultRequest(token)...)
@@ -261,7 +262,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 	}
 
 	second, sctx := errgroup.WithContext(ctx)
-	if hasComponent(cfg.components, SchemaRegistry) {
+	if slices.Contains(cfg.components, SchemaRegistry) {
 		second.Go(func() error {
 			c, err := run(sctx, SchemaRegistry, cc.registryImage, SchemaRegistryAlias, registryRequest(cc.registryPath)...)
 			if err != nil {
@@ -279,7 +280,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 			return nil
 		})
 	}
-	if hasComponent(cfg.components, Connect) {
+	if slices.Contains(cfg.components, Connect) {
 		shared, err := os.MkdirTemp("", "streamkit-connect-")
 		if err != nil {
 			return fmt.Errorf("platformtest: connect shared folder: %w", err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,7 +139,7 @@ func avroRoundTrip(t *testing.T, ctx context.Context, p *platformtest.Platform) 
 		t.Errorf("global compatibility: got %+v, want BACKWARD", compat)
 	}
 	subjects, err := p.Clients.Registry.Client().Subjects(ctx)
-	if err != nil || !contains(subjects, topic+"-value") {
+	if err != nil || !slices.Contains(subjects, topic+"-value") {
 		t.Errorf("subjects: got %v, %v, want %s-value among them", subjects, err, topic)
 	}
 }
@@ -237,7 +238,7 @@ func TestIntegrationContainersCleanupOnFailure(t *testing.T) {
 	p, err := platformtest.Start(context.Background(), platformtest.WithComponents(platformtest.Kafka, platformtest.Vault),
 		platformtest.Containers(platformtest.WithVaultImage(kafkaImage), platformtest.WithLabels(map[string]string{testLabel: label})))
 	if errors.Is(err, platformtest.ErrUnavailable) {
-		missing(t, err)
+		platformtest.SkipOrFail(t, err.Error())
 	}
 	var ce *platformtest.ContainerError
 	if p != nil || !errors.As(err, &ce) || ce.Component != platformtest.Vault {
@@ -264,7 +265,7 @@ func TestIntegrationContainersCleanupOnPanic(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if i := strings.Index(string(out), platformtest.ErrUnavailable.Error()); i >= 0 {
 		line, _, _ := strings.Cut(string(out[i:]), "\n")
-		missing(t, errors.New(line))
+		platformtest.SkipOrFail(t, line)
 	}
 	if err == nil || !strings.Contains(string(out), "a test panics with its platform running") {
 		t.Fatalf("child: got %v, want a panic; output:\n%s", err, out)
@@ -298,22 +299,4 @@ func requireNoContainers(t *testing.T, label string) {
 	for _, n := range ns.Items {
 		t.Errorf("network left behind: %s", n.Name)
 	}
-}
-
-// missing skips t, or fails it when the platform is required.
-func missing(t *testing.T, err error) {
-	t.Helper()
-	if platformtest.Required() {
-		t.Fatalf("%v; %s=1 makes this a failure", err, platformtest.EnvRequirePlatform)
-	}
-	t.Skip(err)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

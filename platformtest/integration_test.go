@@ -42,7 +42,7 @@ func TestIntegrationKafkaRoundTrip(t *testing.T) {
 	defer cancel()
 
 	topic := platformtest.UniqueName("smoke.kafka")
-	createTopic(ctx, t, p, topic, 3)
+	createTopic(t, p, topic, 3)
 
 	const n = 1000
 	producer := newClient(t, p, kgo.DefaultProduceTopic(topic))
@@ -194,7 +194,7 @@ func TestIntegrationConnectFileSource(t *testing.T) {
 	defer cancel()
 
 	topic := platformtest.UniqueName("smoke.connect")
-	createTopic(ctx, t, p, topic, 1)
+	createTopic(t, p, topic, 1)
 
 	const n = 50
 	var lines bytes.Buffer
@@ -353,23 +353,9 @@ func newClient(t *testing.T, p platformtest.Platform, opts ...kgo.Opt) *kgo.Clie
 	return cl
 }
 
-func createTopic(ctx context.Context, t *testing.T, p platformtest.Platform, topic string, partitions int32) {
+func createTopic(t *testing.T, p platformtest.Platform, topic string, partitions int32) {
 	t.Helper()
-	adm := kadm.NewClient(newClient(t, p))
-	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
-			t.Logf("delete topic %s: %v", topic, err)
-		}
-	})
+	platformtest.CreateTopicsT(t, kadm.NewClient(newClient(t, p)), partitions, topic)
 }
 
 // TestIntegrationKafkaSASL shows the SASL/SCRAM listeners authenticate and
@@ -384,20 +370,7 @@ func TestIntegrationKafkaSASL(t *testing.T) {
 	admin := scram.Auth{User: p.KafkaAdminUser, Pass: p.KafkaAdminPassword}
 	adm := kadm.NewClient(newSASLClient(t, p, admin.AsSha512Mechanism()))
 	topic := platformtest.UniqueName("smoke.sasl")
-	resp, err := adm.CreateTopic(ctx, 1, -1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s as %s: %v", topic, admin.User, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
-			t.Logf("delete topic %s: %v", topic, err)
-		}
-	})
+	platformtest.CreateTopicsT(t, adm, 1, topic) // as the admin, through SASL
 
 	t.Run("admin round trip", func(t *testing.T) {
 		producer := newSASLClient(t, p, admin.AsSha512Mechanism(), kgo.DefaultProduceTopic(topic))
@@ -566,7 +539,7 @@ func TestIntegrationDebeziumPostgres(t *testing.T) {
 	pgExec(ctx, t, db, insertItems, 1, 5)
 
 	// The brokers do not create topics on demand; the cleanup deletes it.
-	createTopic(ctx, t, p, topic, 1)
+	createTopic(t, p, topic, 1)
 
 	connector := name
 	config := map[string]string{

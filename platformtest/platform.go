@@ -336,16 +336,24 @@ func (p Platform) GoString() string { return "platformtest.Platform{" + p.String
 // to fail tests rather than skip them.
 func Required() bool { return platformenv.Required() }
 
+// SkipOrFail skips tb with msg, or fails it when Required reports true:
+// for a test whose platform lacks something Require cannot check, such as
+// a third broker.
+func SkipOrFail(tb testing.TB, msg string) {
+	tb.Helper()
+	platformenv.Missing(tb, msg)
+}
+
 // Require returns the platform from the environment when it has every
 // given component (all of them, KafkaSASL and Postgres included, when none
 // are given).
 // Otherwise it skips the test, or fails it when Required reports true.
 func Require(tb testing.TB, components ...Component) Platform {
 	tb.Helper()
-	return require(tb, FromEnvironment(), Required(), components)
+	return require(tb, FromEnvironment(), components)
 }
 
-func require(tb testing.TB, p Platform, required bool, components []Component) Platform {
+func require(tb testing.TB, p Platform, components []Component) Platform {
 	tb.Helper()
 	if len(components) == 0 {
 		components = allComponents
@@ -356,10 +364,6 @@ func require(tb testing.TB, p Platform, required bool, components []Component) P
 	}
 	msg := fmt.Sprintf("platform not configured: %s unset (start one with scripts/platform up; eval \"$(scripts/platform env)\")",
 		strings.Join(missing, ", "))
-	if required {
-		tb.Fatalf("%s; %s=1 makes this a failure", msg, EnvRequirePlatform)
-		return p
-	}
-	tb.Skip(msg)
+	platformenv.Missing(tb, msg)
 	return p
 }

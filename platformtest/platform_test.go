@@ -163,8 +163,9 @@ func TestRequire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvRequirePlatform, map[bool]string{true: "1", false: ""}[tt.required])
 			rec := &recordingTB{TB: t}
-			require(rec, tt.p, tt.required, tt.components)
+			require(rec, tt.p, tt.components)
 			if rec.skipped != tt.wantSkip || rec.failed != tt.wantFail {
 				t.Fatalf("skipped=%v failed=%v, want skipped=%v failed=%v (%s)", rec.skipped, rec.failed, tt.wantSkip, tt.wantFail, rec.msg)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -237,7 +238,7 @@ func (c *startConfig) validate() error {
 				return fmt.Errorf("%w: the containers backend has no %v", ErrUnsupported, comp)
 			}
 		}
-		if !hasComponent(c.components, Kafka) {
+		if !slices.Contains(c.components, Kafka) {
 			c.components = append(c.components, Kafka)
 		}
 		return c.containers.validate(c.getenv)
@@ -246,15 +247,6 @@ func (c *startConfig) validate() error {
 		return fmt.Errorf("platformtest: unknown %v", c.backend)
 	}
 	return nil
-}
-
-func hasComponent(cs []Component, c Component) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 func startExternal(cfg *startConfig, p *Platform) error {
@@ -266,9 +258,8 @@ func startExternal(cfg *startConfig, p *Platform) error {
 		return fmt.Errorf("%w: %s unset (start one with scripts/platform up; eval \"$(scripts/platform env)\")",
 			ErrUnavailable, strings.Join(missing, ", "))
 	}
-	backend, clients, cl := p.Backend, p.Clients, p.closer
+	env.Backend, env.Clients, env.closer = p.Backend, p.Clients, p.closer
 	*p = env
-	p.Backend, p.Clients, p.closer = backend, clients, cl
 	return nil
 }
 
@@ -290,7 +281,7 @@ func startEmbedded(cfg *startConfig, p *Platform) error {
 	}
 	p.closer.add(func(context.Context) error { e.Close(); return nil })
 	p.Brokers = e.Brokers
-	if hasComponent(cfg.components, SchemaRegistry) {
+	if slices.Contains(cfg.components, SchemaRegistry) {
 		p.SchemaRegistryURL = e.SchemaRegistryURL
 	}
 	return nil
@@ -299,7 +290,7 @@ func startEmbedded(cfg *startConfig, p *Platform) error {
 // connectClients makes the ready-made clients for the components asked
 // for, and waits until Kafka answers.
 func (p *Platform) connectClients(ctx context.Context, components []Component) error {
-	has := func(c Component) bool { return hasComponent(components, c) && len(p.Missing(c)) == 0 }
+	has := func(c Component) bool { return slices.Contains(components, c) && len(p.Missing(c)) == 0 }
 	if has(Kafka) {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
 		if err != nil {

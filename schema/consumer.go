@@ -189,6 +189,21 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 			return
 		}
 		tp := topicPartition{p.Topic, p.Partition}
+		// The partition's last good offset, read and written back once
+		// rather than under the lock for every record.
+		c.mu.Lock()
+		last, ok := c.delivered[tp]
+		c.mu.Unlock()
+		if !ok {
+			last = -1
+		}
+		defer func() {
+			if last >= 0 {
+				c.mu.Lock()
+				c.delivered[tp] = last
+				c.mu.Unlock()
+			}
+		}()
 		for _, r := range p.Records {
 			rec := Record[T]{
 				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
@@ -203,18 +218,10 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 					stop = de
 					return
 				}
-				c.mu.Lock()
-				after, ok := c.delivered[tp]
-				c.mu.Unlock()
-				if !ok {
-					after = -1
-				}
-				bad = append(bad, &invalidRecord{raw: r, err: de, after: after})
+				bad = append(bad, &invalidRecord{raw: r, err: de, after: last})
 				continue
 			}
-			c.mu.Lock()
-			c.delivered[tp] = r.Offset
-			c.mu.Unlock()
+			last = r.Offset
 			out = append(out, rec)
 		}
 	})

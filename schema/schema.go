@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"reflect"
@@ -61,8 +60,8 @@ func (s *Schema) String() string { return s.text }
 // share exactly when they describe the same data.
 func (s *Schema) Canonical() string { return s.parsed.String() }
 
-// Fingerprint returns the SHA-256 of the canonical form.
-func (s *Schema) Fingerprint() [32]byte { return sha256.Sum256([]byte(s.Canonical())) }
+// Fingerprint returns the SHA-256 of the canonical form, computed once.
+func (s *Schema) Fingerprint() [32]byte { return s.parsed.Fingerprint() }
 
 // FullName returns the namespace-qualified name of a record, enum or fixed
 // schema, and "" for other schemas.

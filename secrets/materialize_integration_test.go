@@ -73,22 +73,6 @@ func matPut(t *testing.T, ctx context.Context, c *secrets.Client, path string, d
 	})
 }
 
-func matTopic(t *testing.T, ctx context.Context, adm *kadm.Client, name string) {
-	t.Helper()
-	resp, err := adm.CreateTopic(ctx, 1, -1, nil, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = adm.DeleteTopic(ctx, name)
-	})
-}
-
 // matConsume reads topic from its start until it holds every one of want,
 // and returns every value read.
 func matConsume(t *testing.T, ctx context.Context, brokers []string, topic string, want []string) []string {
@@ -185,11 +169,7 @@ func matWaitRunning(t *testing.T, ctx context.Context, cc *connect.Client, name 
 func TestIntegrationMaterializer(t *testing.T) {
 	p := platformtest.Require(t, platformtest.Vault, platformtest.Connect, platformtest.Kafka)
 	if p.ConnectSecretsDir == "" {
-		msg := platformtest.EnvConnectSecretsDir + " is unset: the worker's secrets folder is unknown"
-		if platformtest.Required() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		platformtest.SkipOrFail(t, platformtest.EnvConnectSecretsDir+" is unset: the worker's secrets folder is unknown")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -211,8 +191,7 @@ func TestIntegrationMaterializer(t *testing.T) {
 	name := ns + "file-source"
 	secretPath := unique + "/cfg"
 	topicA, topicB := platformtest.UniqueName("it-mat-topic-a"), platformtest.UniqueName("it-mat-topic-b")
-	matTopic(t, ctx, adm, topicA)
-	matTopic(t, ctx, adm, topicB)
+	platformtest.CreateTopicsT(t, adm, 1, topicA, topicB)
 	matPut(t, ctx, vc, secretPath, map[string]any{"topic": topicA})
 
 	in := filepath.Join(t.TempDir(), "in.txt")

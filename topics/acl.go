@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -377,7 +378,7 @@ func (c *Client) waitACLs(ctx context.Context, p *ACLPlan) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	md, err := c.metadata(ctx)
+	md, err := c.adm.BrokerMetadata(ctx)
 	if err != nil {
 		return fmt.Errorf("wait for acls: %w", err)
 	}
@@ -400,12 +401,8 @@ func (c *Client) waitACLs(ctx context.Context, p *ACLPlan) error {
 					break
 				}
 			}
-			t := time.NewTimer(100 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Errorf("wait for acls on broker %d: %w", br.NodeID, ctx.Err())
-			case <-t.C:
+			if err := backoff.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return fmt.Errorf("wait for acls on broker %d: %w", br.NodeID, err)
 			}
 		}
 	}

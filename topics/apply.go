@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -313,12 +314,8 @@ func (c *Client) waitReassignments(ctx context.Context, changes []*Change, opts 
 				}
 			}
 		}
-		t := time.NewTimer(opts.PollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("wait for reassignment of %s: %w", pending, ctx.Err())
-		case <-t.C:
+		if err := backoff.Sleep(ctx, opts.PollInterval); err != nil {
+			return fmt.Errorf("wait for reassignment of %s: %w", pending, err)
 		}
 	}
 }
@@ -328,7 +325,7 @@ func (c *Client) waitReassignments(ctx context.Context, changes []*Change, opts 
 func (c *Client) waitConfigs(ctx context.Context, ch *Change) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	md, err := c.metadata(ctx)
+	md, err := c.adm.BrokerMetadata(ctx)
 	if err != nil {
 		return fmt.Errorf("wait for configs of %s: %w", ch.Topic, err)
 	}
@@ -357,12 +354,8 @@ func (c *Client) waitConfigs(ctx context.Context, ch *Change) error {
 					break
 				}
 			}
-			t := time.NewTimer(100 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Errorf("wait for configs of %s on broker %d: %w", ch.Topic, b.NodeID, ctx.Err())
-			case <-t.C:
+			if err := backoff.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return fmt.Errorf("wait for configs of %s on broker %d: %w", ch.Topic, b.NodeID, err)
 			}
 		}
 	}
@@ -448,7 +441,7 @@ func (c *Client) waitEveryBroker(ctx context.Context, opts ApplyOptions, what st
 	defer cancel()
 	var lastErr error
 	for {
-		md, err := c.metadata(ctx)
+		md, err := c.adm.BrokerMetadata(ctx)
 		if err == nil {
 			all := true
 			for _, b := range md.Brokers {
@@ -474,15 +467,11 @@ func (c *Client) waitEveryBroker(ctx context.Context, opts ApplyOptions, what st
 		} else {
 			lastErr = err
 		}
-		t := time.NewTimer(opts.PollInterval / 5)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := backoff.Sleep(ctx, opts.PollInterval/5); err != nil {
 			if lastErr != nil {
-				return fmt.Errorf("wait for %s: %w (last error: %w)", what, ctx.Err(), lastErr)
+				return fmt.Errorf("wait for %s: %w (last error: %w)", what, err, lastErr)
 			}
-			return fmt.Errorf("wait for %s: %w", what, ctx.Err())
-		case <-t.C:
+			return fmt.Errorf("wait for %s: %w", what, err)
 		}
 	}
 }

@@ -288,12 +288,15 @@ func sortedListed(ps map[int32]kadm.ListedOffset) []kadm.ListedOffset {
 	return out
 }
 
-// inspectGroups fills the sections on groups: topics no group has
-// committed to, and empty and dead groups with their age.
-func (c *Client) inspectGroups(ctx context.Context, r *HousekeepingReport, all kadm.TopicDetails, names []string) error {
+// groupOffsets lists the groups and fetches the committed offsets of each
+// that has them: share groups keep theirs apart (KIP-932), and a group
+// that is Dead or gone by the time its offsets are asked for has none. A
+// partial listing or a failed fetch is a problem, not an error, and the
+// group is left out; err is for a listing that failed whole.
+func (c *Client) groupOffsets(ctx context.Context) (kadm.ListedGroups, kadm.FetchOffsetsResponses, []error, error) {
 	listed, err := c.adm.ListGroups(ctx)
 	if err != nil && !isPartial(err) {
-		return fmt.Errorf("list groups: %w", err)
+		return nil, nil, nil, fmt.Errorf("list groups: %w", err)
 	}
 	var problems []error
 	if err != nil {
@@ -301,27 +304,37 @@ func (c *Client) inspectGroups(ctx context.Context, r *HousekeepingReport, all k
 	}
 	var withOffsets []string
 	for _, g := range listed.Sorted() {
-		// Share groups keep their offsets apart (KIP-932).
 		if g.GroupType != "share" {
 			withOffsets = append(withOffsets, g.Group)
 		}
 	}
-	var fetched kadm.FetchOffsetsResponses
-	if len(withOffsets) > 0 {
-		fetched = c.adm.FetchManyOffsets(ctx, withOffsets...)
+	out := make(kadm.FetchOffsetsResponses, len(withOffsets))
+	if len(withOffsets) == 0 {
+		return listed, out, problems, nil
 	}
-
-	consumed := make(map[string]bool)
-	committedTopics := make(map[string][]string)
-	for _, name := range withOffsets {
-		f := fetched[name]
+	for name, f := range c.adm.FetchManyOffsets(ctx, withOffsets...) {
 		if f.Err != nil {
 			if listed[name].State != "Dead" && !errors.Is(f.Err, kerr.GroupIDNotFound) {
 				problems = append(problems, fmt.Errorf("fetch offsets of group %q: %w", name, f.Err))
 			}
 			continue
 		}
-		for t, ps := range f.Fetched {
+		out[name] = f
+	}
+	return listed, out, problems, nil
+}
+
+// inspectGroups fills the sections on groups: topics no group has
+// committed to, and empty and dead groups with their age.
+func (c *Client) inspectGroups(ctx context.Context, r *HousekeepingReport, all kadm.TopicDetails, names []string) error {
+	listed, fetched, problems, err := c.groupOffsets(ctx)
+	if err != nil {
+		return err
+	}
+	consumed := make(map[string]bool)
+	committedTopics := make(map[string][]string)
+	for _, name := range slices.Sorted(maps.Keys(fetched)) {
+		for t, ps := range fetched[name].Fetched {
 			for _, p := range ps {
 				if p.Err == nil && p.At >= 0 {
 					consumed[t] = true

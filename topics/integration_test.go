@@ -150,11 +150,7 @@ func TestIntegrationReplicationIncrease(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(brokers) < 3 {
-		msg := "needs a three-broker cluster (STREAMKIT_KAFKA_NODES=3 scripts/platform up)"
-		if platformtest.Required() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		platformtest.SkipOrFail(t, "needs a three-broker cluster (STREAMKIT_KAFKA_NODES=3 scripts/platform up)")
 	}
 	opts := topics.PlanOptions{Namespace: ns}
 	specs := []topics.Spec{{Name: ns + "replicated.v1", Partitions: 4, ReplicationFactor: 1}}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -304,9 +306,16 @@ func ptr[T any](v T) *T { return &v }
 // offsets on them.
 func (c *Client) deletionDangers(ctx context.Context, topics []string, recent time.Duration) (map[string]string, error) {
 	reasons := map[string][]string{}
-	newest, err := c.newestTimestamps(ctx, topics...)
+	newest, failed, err := c.newestRecords(ctx, topics)
 	if err != nil {
 		return nil, err
+	}
+	if len(failed) > 0 {
+		var errs []error
+		for _, t := range slices.Sorted(maps.Keys(failed)) {
+			errs = append(errs, failed[t])
+		}
+		return nil, errors.Join(errs...)
 	}
 	cutoff := c.now().Add(-recent)
 	for t, ts := range newest {
@@ -328,79 +337,21 @@ func (c *Client) deletionDangers(ctx context.Context, topics []string, recent ti
 	return out, nil
 }
 
-// newestTimestamps returns each topic's newest record timestamp (zero for
-// an empty topic) with one ListOffsets request per partition leader, using
-// the max-timestamp lookup (KIP-734).
-func (c *Client) newestTimestamps(ctx context.Context, topics ...string) (map[string]time.Time, error) {
-	md, err := c.metadata(ctx, topics...)
-	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	req := kmsg.NewPtrListOffsetsRequest()
-	req.ReplicaID = -1
-	for _, t := range topics {
-		td, ok := md.Topics[t]
-		if !ok || td.Err != nil {
-			continue
-		}
-		rt := kmsg.NewListOffsetsRequestTopic()
-		rt.Topic = t
-		for _, pd := range td.Partitions {
-			rp := kmsg.NewListOffsetsRequestTopicPartition()
-			rp.Partition = pd.Partition
-			rp.Timestamp = -3 // the record with the largest timestamp
-			rp.CurrentLeaderEpoch = -1
-			rt.Partitions = append(rt.Partitions, rp)
-		}
-		req.Topics = append(req.Topics, rt)
-	}
-	out := map[string]time.Time{}
-	shards := c.cl.RequestSharded(ctx, req)
-	for _, sh := range shards {
-		if sh.Err != nil {
-			return nil, fmt.Errorf("list newest timestamps: %w", sh.Err)
-		}
-		for _, rt := range sh.Resp.(*kmsg.ListOffsetsResponse).Topics {
-			for _, rp := range rt.Partitions {
-				if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-					return nil, fmt.Errorf("newest timestamp of %s[%d]: %w", rt.Topic, rp.Partition, err)
-				}
-				if rp.Timestamp < 0 || rp.Offset < 0 {
-					continue
-				}
-				if ts := time.UnixMilli(rp.Timestamp); ts.After(out[rt.Topic]) {
-					out[rt.Topic] = ts
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-// groupsReading returns, per topic, the groups with committed offsets on it.
+// groupsReading returns, per topic, the groups with committed offsets on
+// it. Unlike the housekeeping report, it fails on any problem: a prune
+// must not go ahead on a partial view of who reads.
 func (c *Client) groupsReading(ctx context.Context, topics []string) (map[string][]string, error) {
-	listed, err := c.adm.ListGroups(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
+	_, fetched, problems, err := c.groupOffsets(ctx)
+	if err == nil {
+		err = errors.Join(problems...)
 	}
-	wanted := map[string]bool{}
-	for _, t := range topics {
-		wanted[t] = true
-	}
-	out := map[string][]string{}
-	if len(listed) == 0 {
-		return out, nil
-	}
-	fetched := c.adm.FetchManyOffsets(ctx, listed.Groups()...)
-	fetched.EachError(func(r kadm.FetchOffsetsResponse) {
-		err = errors.Join(err, fmt.Errorf("offsets of group %s: %w", r.Group, r.Err))
-	})
 	if err != nil {
 		return nil, err
 	}
+	out := map[string][]string{}
 	for _, r := range fetched {
-		for t := range r.Fetched {
-			if wanted[t] {
+		for _, t := range topics {
+			if _, ok := r.Fetched[t]; ok {
 				out[t] = append(out[t], r.Group)
 			}
 		}

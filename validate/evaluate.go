@@ -135,13 +135,12 @@ func evaluate(ctx context.Context, opts Options, afterFile func(file string)) (*
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		src, err := os.ReadFile(path)
+		src, err := imp.read(path)
 		if err != nil {
 			return nil, fmt.Errorf("read manifest: %w", err)
 		}
 		name := ev.display(path)
 		res.Files = append(res.Files, name)
-		imp.seed(path, src)
 		ev.file(vm, path, name, src, &res.Manifest)
 		if afterFile != nil {
 			afterFile(name)
@@ -333,12 +332,19 @@ func newImporter(paths []string) *importer {
 	}
 }
 
-// seed records a manifest's source already read, so that a manifest
-// imported by another is read once.
-func (imp *importer) seed(path string, src []byte) {
-	if _, ok := imp.contents[path]; !ok {
-		imp.contents[path] = jsonnet.MakeContents(string(src))
+// read returns a manifest's source, from the cache when another manifest
+// imported it already, and caches it otherwise: whichever way a file is
+// reached first, it is read once.
+func (imp *importer) read(path string) ([]byte, error) {
+	if c, ok := imp.contents[path]; ok {
+		return []byte(c.String()), nil
 	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	imp.contents[path] = jsonnet.MakeContents(string(src))
+	return src, nil
 }
 
 func (imp *importer) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {

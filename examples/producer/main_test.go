@@ -324,14 +324,7 @@ func TestIntegrationProducerVaultSASL(t *testing.T) {
 	topic := platformtest.UniqueName("examples.producer.sasl")
 	user := platformtest.UniqueName("examples-producer")
 	password := platformtest.UniqueName("pw")
-	resp, err := adm.CreateTopic(ctx, 3, -1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	t.Cleanup(func() { _, _ = adm.DeleteTopics(context.Background(), topic) })
+	platformtest.CreateTopicsT(t, adm, 3, topic)
 
 	acl := kadm.NewACLs().Allow("User:" + user).Topics(topic).Operations(kadm.OpAll)
 	created, err := adm.CreateACLs(ctx, acl)
