@@ -68,6 +68,7 @@ func ClientNamespace(ns string) ClientOpt {
 //	streamkit_client_decode_errors_total               counter    topic           records a Consumer could not decode, whatever its policy
 //	streamkit_client_dead_lettered_total               counter    topic           undecodable records written to the dead-letter topic
 //	streamkit_client_skipped_total                     counter    topic           undecodable records dropped under SkipInvalid
+//	streamkit_client_held_total                        counter    topic           times a consumer held a partition back at a record that failed transiently (registry down, dead letter not written)
 //	streamkit_client_schema_cache_total                counter    result          Registry cache lookups of a Serde's first use of a topic or ID (hit, miss)
 //	streamkit_client_registry_requests_total           counter    op, result      schema registry requests (result ok, not_found, error)
 //	streamkit_client_produce_records_total             counter    client, topic   records produced (kprom)
@@ -100,6 +101,7 @@ type ClientMetrics struct {
 	decodeErrors     *prometheus.CounterVec
 	deadLettered     *prometheus.CounterVec
 	skipped          *prometheus.CounterVec
+	held             *prometheus.CounterVec
 	cacheHit         prometheus.Counter
 	cacheMiss        prometheus.Counter
 	registryRequests *prometheus.CounterVec
@@ -145,13 +147,14 @@ func NewClientMetrics(opts ...ClientOpt) (*ClientMetrics, error) {
 	m.decodeErrors = counterVec("decode_errors_total", "Records of the topic a consumer could not decode.", "topic")
 	m.deadLettered = counterVec("dead_lettered_total", "Undecodable records of the topic written to the dead-letter topic.", "topic")
 	m.skipped = counterVec("skipped_total", "Undecodable records of the topic dropped.", "topic")
+	m.held = counterVec("held_total", "Times a consumer held a partition of the topic back at a record that failed transiently.", "topic")
 	cache := counterVec("schema_cache_total", "Schema registry cache lookups by result (hit, miss).", "result")
 	m.registryRequests = counterVec("registry_requests_total", "Schema registry requests by operation and result (ok, not_found, error).", "op", "result")
 	// The two results are known: export them at zero.
 	m.cacheHit, m.cacheMiss = cache.WithLabelValues("hit"), cache.WithLabelValues("miss")
 
 	var registered []prometheus.Collector
-	for _, c := range []prometheus.Collector{m.encodeErrors, m.decodeErrors, m.deadLettered, m.skipped, cache, m.registryRequests} {
+	for _, c := range []prometheus.Collector{m.encodeErrors, m.decodeErrors, m.deadLettered, m.skipped, m.held, cache, m.registryRequests} {
 		if err := m.reg.Register(c); err != nil {
 			for _, r := range registered {
 				m.reg.Unregister(r)
@@ -254,6 +257,7 @@ func (m *ClientMetrics) MetricNames() []string {
 		"decode_errors_total",
 		"dead_lettered_total",
 		"skipped_total",
+		"held_total",
 		"schema_cache_total",
 		"registry_requests_total",
 		"produce_records_total",
@@ -309,6 +313,13 @@ func (m *ClientMetrics) OnDeadLetter(topic string) {
 func (m *ClientMetrics) OnSkip(topic string) {
 	if m != nil {
 		m.skipped.WithLabelValues(topic).Inc()
+	}
+}
+
+// OnHold implements schema.Observer.
+func (m *ClientMetrics) OnHold(topic string, _ error) {
+	if m != nil {
+		m.held.WithLabelValues(topic).Inc()
 	}
 }
 

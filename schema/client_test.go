@@ -246,7 +246,7 @@ func deadLetterScenario(t *testing.T, ctx context.Context, brokers []string, reg
 	t.Helper()
 	bad, good := poisonFixture(t, ctx, brokers, reg, in)
 
-	c, err := NewConsumer[orderV1](reg, group, []string{in}, OnInvalid(DeadLetter(dlq)),
+	c, err := NewConsumer[orderV1](reg, group, []string{in}, AnyRecordName(), OnInvalid(DeadLetter(dlq)),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +324,7 @@ func TestConsumerSkipAndStop(t *testing.T) {
 	bad, good := poisonFixture(t, ctx, brokers, reg, "in")
 
 	t.Run("skip", func(t *testing.T) {
-		c, err := NewConsumer[orderV1](reg, "skip-group", []string{"in"}, OnInvalid(SkipInvalid()),
+		c, err := NewConsumer[orderV1](reg, "skip-group", []string{"in"}, AnyRecordName(), OnInvalid(SkipInvalid()),
 			WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -344,7 +344,7 @@ func TestConsumerSkipAndStop(t *testing.T) {
 	})
 
 	t.Run("stop", func(t *testing.T) {
-		c, err := NewConsumer[orderV1](reg, "stop-group", []string{"in"},
+		c, err := NewConsumer[orderV1](reg, "stop-group", []string{"in"}, AnyRecordName(),
 			WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -398,7 +398,7 @@ func TestConsumerDeadLetterWaitsForEarlierRecords(t *testing.T) {
 	).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewConsumer[orderV1](reg, "wait-group", []string{"one"}, OnInvalid(DeadLetter("one.dlq")),
+	c, err := NewConsumer[orderV1](reg, "wait-group", []string{"one"}, AnyRecordName(), OnInvalid(DeadLetter("one.dlq")),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,7 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Sc
 	// Verbose: the registry says why, not only whether.
 	res, err := r.cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), subject, -1, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	if err != nil {
-		rerr := registryErr(fmt.Sprintf("check compatibility of %q", subject), err)
+		rerr := registryErr(ctx, fmt.Sprintf("check compatibility of %q", subject), err)
 		if isNotFound(rerr) {
 			return nil
 		}

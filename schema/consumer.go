@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/backoff"
 )
 
 // Record is a consumed record with its value decoded.
@@ -50,6 +52,10 @@ type ConsumerStats struct {
 	// DeadLettered records could not be decoded and were written to the
 	// dead-letter topic (DeadLetter).
 	DeadLettered uint64
+	// Held counts the times a partition was held back at a record that
+	// failed for a transient reason or whose dead letter could not be
+	// written (see HoldError).
+	Held uint64
 }
 
 type topicPartition struct {
@@ -65,11 +71,27 @@ type pendingMark struct {
 	raw   *kgo.Record
 }
 
+// hold is a partition held back at a record (see HoldError).
+type hold struct {
+	offset  int64
+	attempt int
+	retryAt time.Time
+	paused  bool
+}
+
 // Consumer reads values of type T as a member of a consumer group, with
 // at-least-once delivery: it commits only offsets the caller has marked
 // with MarkProcessed (periodically, on rebalance, and in Commit and Close).
-// Records it cannot decode are handled by its InvalidPolicy and are never
-// committed before the good records that precede them.
+//
+// Every record Poll returns is safe to process and mark, whatever else
+// fails: Poll never returns a record of a partition after one that is not
+// handled yet. Records it cannot decode are handled by its InvalidPolicy,
+// but only when the failure is permanent (see Permanent) and never
+// committed before the good records that precede them. A transient
+// failure (the registry down, a dead letter that cannot be written) holds
+// the partition at the record: Poll returns a *HoldError for it, the
+// records of other partitions go on, and the Consumer tries the record
+// again with backoff (WithBackoff) until it is handled.
 //
 // Poll must be called from one goroutine at a time; MarkProcessed, Commit,
 // Stats and Close are safe for concurrent use with it and each other.
@@ -80,25 +102,44 @@ type Consumer[T any] struct {
 	policy InvalidPolicy
 	log    *slog.Logger
 	obs    Observer
+	retry  backoff.Policy
+	auth   *authWatch // nil when the caller built the client
+	now    func() time.Time
+
+	// Only Poll's goroutine uses these.
+	holds    map[topicPartition]*hold
+	authSeen uint64 // the authentication failures Poll has reported
 
 	mu        sync.Mutex
 	delivered map[topicPartition]int64
 	marked    map[topicPartition]int64
 	pending   map[topicPartition][]pendingMark
-	stopped   error
+	// written holds the offsets of dead letters written for records that
+	// were then held back with their partition, so that they are not
+	// written twice when the partition is read again.
+	written map[topicPartition]map[int64]bool
+	stopped error
 
-	decoded, skipped, deadLettered atomic.Uint64
-	closed                         atomic.Bool
+	decoded, skipped, deadLettered, held atomic.Uint64
+	closed                               atomic.Bool
 }
 
-var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver}
+var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver, optAnyName, optBackoff}
 
 // NewConsumer returns a consumer of T for group on topics. It takes
 // WithSchema (the reader's schema; by default Derive's for a struct T, the
-// writer's for a generic T), OnInvalid, WithLogger, WithObserver, and
-// either WithClient or WithClientOpts (with kgo.SeedBrokers). The client
-// it builds consumes group with kgo.AutoCommitMarks; it starts no
-// goroutine of its own beyond the client's.
+// writer's for a generic T), AnyRecordName, OnInvalid, WithBackoff,
+// WithLogger, WithObserver, and either WithClient or WithClientOpts (with
+// kgo.SeedBrokers). It starts no goroutine of its own beyond the client's.
+//
+// The client it builds consumes group with kgo.AutoCommitMarks and
+// kgo.BlockRebalanceOnPoll (a rebalance waits until Poll has handed over
+// its records), and watches its connections, so that a broker refusing the
+// credentials reaches Poll as an *AuthError at once rather than as a
+// context deadline. A client given with WithClient must consume the group
+// with kgo.AutoCommitMarks; the Consumer calls its AllowRebalance at the
+// end of every Poll, and authentication failures reach the caller only
+// through the client's own logger.
 func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Opt) (*Consumer[T], error) {
 	cfg, err := newConfig("consumer", consumerOpts, opts)
 	if err != nil {
@@ -121,15 +162,22 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Op
 		policy:    cfg.onInvalid,
 		log:       cfg.logger,
 		obs:       cfg.observer,
+		retry:     cfg.backoff,
+		now:       time.Now,
+		holds:     map[topicPartition]*hold{},
 		delivered: map[topicPartition]int64{},
 		marked:    map[topicPartition]int64{},
 		pending:   map[topicPartition][]pendingMark{},
+		written:   map[topicPartition]map[int64]bool{},
 	}
 	if c.cl == nil {
+		c.auth = newAuthWatch()
 		kopts := append([]kgo.Opt{
 			kgo.ConsumerGroup(group),
 			kgo.ConsumeTopics(topics...),
 			kgo.AutoCommitMarks(),
+			kgo.BlockRebalanceOnPoll(),
+			kgo.WithHooks(c.auth),
 		}, cfg.clientOpts...)
 		if c.cl, err = kgo.NewClient(kopts...); err != nil {
 			return nil, fmt.Errorf("new consumer: %w", err)
@@ -147,17 +195,22 @@ func (c *Consumer[T]) Serde() *Serde[T] { return c.serde }
 
 // Stats returns what the consumer has counted so far.
 func (c *Consumer[T]) Stats() ConsumerStats {
-	return ConsumerStats{Decoded: c.decoded.Load(), Skipped: c.skipped.Load(), DeadLettered: c.deadLettered.Load()}
+	return ConsumerStats{
+		Decoded: c.decoded.Load(), Skipped: c.skipped.Load(), DeadLettered: c.deadLettered.Load(), Held: c.held.Load(),
+	}
 }
 
 // Poll waits for records and returns them decoded, in partition order. It
-// returns when ctx ends (with ctx's error), when records arrive, or with
-// ErrClosed after Close. Fetch errors are returned beside the records that
-// did arrive.
+// returns when ctx ends (with ctx's error), when records arrive, when a
+// held partition's retry fails again, with an *AuthError when a broker
+// refuses the client's credentials, or with ErrClosed after Close. Errors
+// are returned beside the records that did arrive, joined: fetch errors,
+// a *HoldError for each partition held back, a *DecodeError under
+// StopOnInvalid. Every record returned is safe to process and mark.
 //
-// A record that cannot be decoded is handled by the policy: under
-// StopOnInvalid, Poll returns the good records before it and a
-// *DecodeError, and every later Poll returns that error again.
+// A record that cannot be decoded for a permanent reason is handled by
+// the policy: under StopOnInvalid, Poll returns the good records before
+// it and a *DecodeError, and every later Poll returns that error again.
 func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
@@ -168,68 +221,39 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	if stopped != nil {
 		return nil, stopped
 	}
+	// A rebalance may run once Poll has handed over its records and set
+	// the offsets of the partitions it holds back.
+	defer c.cl.AllowRebalance()
 
-	fs := c.cl.PollFetches(ctx)
-	if fs.IsClientClosed() {
-		return nil, ErrClosed
+	fs, err := c.fetch(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	fs.EachError(func(topic string, partition int32, err error) {
+		if topic == "" && partition == -1 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return // Poll's own wait ended; fetch said why
+		}
 		errs = append(errs, fmt.Errorf("fetch %s[%d]: %w", topic, partition, err))
 	})
-	if ctx.Err() != nil && fs.NumRecords() == 0 {
-		return nil, ctx.Err()
-	}
 
 	out := make([]Record[T], 0, fs.NumRecords())
-	var bad []*invalidRecord
+	var parts []*partResult
 	var stop error
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
-		if stop != nil {
+		if stop != nil || len(p.Records) == 0 {
 			return
 		}
-		tp := topicPartition{p.Topic, p.Partition}
-		// The partition's last good offset, read and written back once
-		// rather than under the lock for every record.
-		c.mu.Lock()
-		last, ok := c.delivered[tp]
-		c.mu.Unlock()
-		if !ok {
-			last = -1
-		}
-		defer func() {
-			if last >= 0 {
-				c.mu.Lock()
-				c.delivered[tp] = last
-				c.mu.Unlock()
-			}
-		}()
-		for _, r := range p.Records {
-			rec := Record[T]{
-				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
-				Headers: r.Headers, Key: r.Key, raw: r,
-			}
-			if err := c.serde.Decode(ctx, r.Value, &rec.Value); err != nil {
-				de := decodeError(r, err)
-				if c.obs != nil {
-					c.obs.OnDecodeError(r.Topic, de)
-				}
-				if c.policy.mode == stopOnInvalid {
-					stop = de
-					return
-				}
-				bad = append(bad, &invalidRecord{raw: r, err: de, after: last})
-				continue
-			}
-			last = r.Offset
-			out = append(out, rec)
-		}
+		var pr *partResult
+		out, pr, stop = c.decodePartition(ctx, p, out)
+		parts = append(parts, pr)
 	})
-	c.decoded.Add(uint64(len(out)))
 
-	if err := c.handleInvalid(ctx, bad); err != nil && stop == nil {
-		stop = err
-	}
+	c.handleInvalid(ctx, parts)
+	out = c.settle(parts, out)
+	c.decoded.Add(uint64(len(out)))
+	errs = append(errs, c.holdBack(parts)...)
+
 	if stop != nil {
 		c.mu.Lock()
 		c.stopped = stop
@@ -239,10 +263,169 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	return out, errors.Join(errs...)
 }
 
+// fetch polls the client. While partitions are held back it wakes up when
+// the first of them is due, resumes it and polls again; it wakes up early
+// when a broker refuses the credentials.
+func (c *Consumer[T]) fetch(ctx context.Context) (kgo.Fetches, error) {
+	for {
+		wait := c.resumeDue()
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if wait > 0 {
+			pctx, cancel = context.WithTimeout(ctx, wait)
+		}
+		var authCtx context.Context
+		if c.auth != nil {
+			var aerr *AuthError
+			var seq uint64
+			authCtx, aerr, seq = c.auth.state()
+			if aerr != nil && seq > c.authSeen {
+				cancel()
+				c.authSeen = seq
+				return nil, fmt.Errorf("poll: %w", aerr)
+			}
+			var stopAfter func() bool
+			var authCancel context.CancelFunc
+			pctx, authCancel = context.WithCancel(pctx)
+			stopAfter = context.AfterFunc(authCtx, authCancel)
+			inner := cancel
+			cancel = func() { stopAfter(); authCancel(); inner() }
+		}
+		fs := c.cl.PollFetches(pctx)
+		cancel()
+		if fs.IsClientClosed() {
+			return nil, ErrClosed
+		}
+		if fs.NumRecords() > 0 {
+			return fs, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if ae := authCause(authCtx); ae != nil {
+			_, _, seq := c.auth.state()
+			c.authSeen = seq
+			return nil, fmt.Errorf("poll: %w", ae)
+		}
+		if pctx.Err() == nil || hasRealErrors(fs) {
+			return fs, nil
+		}
+		// The wait for a held partition ended: resume it and poll again.
+		c.cl.AllowRebalance()
+	}
+}
+
+// hasRealErrors reports whether fs holds an error other than the end of
+// Poll's own wait.
+func hasRealErrors(fs kgo.Fetches) bool {
+	real := false
+	fs.EachError(func(topic string, partition int32, err error) {
+		if !(topic == "" && partition == -1 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
+			real = true
+		}
+	})
+	return real
+}
+
+// resumeDue resumes the held partitions whose retry is due and returns how
+// long until the next one is, or 0 when none waits.
+func (c *Consumer[T]) resumeDue() time.Duration {
+	now := c.now()
+	var resume map[string][]int32
+	var next time.Duration
+	for tp, h := range c.holds {
+		if !h.paused {
+			continue
+		}
+		if wait := h.retryAt.Sub(now); wait > 0 {
+			if next == 0 || wait < next {
+				next = wait
+			}
+			continue
+		}
+		if resume == nil {
+			resume = map[string][]int32{}
+		}
+		resume[tp.topic] = append(resume[tp.topic], tp.partition)
+		h.paused = false
+	}
+	if resume != nil {
+		c.cl.ResumeFetchPartitions(resume)
+	}
+	return next
+}
+
+// partResult is what Poll made of one partition's records: the decoded
+// ones, out[start:end], then at most one record the partition is held at.
+type partResult struct {
+	tp         topicPartition
+	start, end int
+	// last is the partition's last good offset delivered, before this
+	// Poll or in it; -1 for none.
+	last int64
+	// bad are the records that failed permanently, for the policy;
+	// rewritten are records whose dead letters were written before their
+	// partition was held back, now only to be marked.
+	bad, rewritten []*invalidRecord
+	// holdAt is the record the partition is held back at, if any, and
+	// holdErr why.
+	holdAt  *kgo.Record
+	holdErr error
+}
+
 type invalidRecord struct {
 	raw   *kgo.Record
 	err   *DecodeError
 	after int64
+	// failed is the dead-letter write's error.
+	failed error
+}
+
+// decodePartition decodes p's records into out, in order, up to the first
+// that fails transiently. A permanent failure under StopOnInvalid ends it
+// and is returned.
+func (c *Consumer[T]) decodePartition(ctx context.Context, p kgo.FetchTopicPartition, out []Record[T]) ([]Record[T], *partResult, error) {
+	tp := topicPartition{p.Topic, p.Partition}
+	c.mu.Lock()
+	last, ok := c.delivered[tp]
+	written := c.written[tp]
+	c.mu.Unlock()
+	if !ok {
+		last = -1
+	}
+	pr := &partResult{tp: tp, start: len(out)}
+	var stop error
+	for _, r := range p.Records {
+		if written[r.Offset] {
+			pr.rewritten = append(pr.rewritten, &invalidRecord{raw: r, after: last})
+			continue
+		}
+		out = append(out, Record[T]{
+			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
+			Headers: r.Headers, Key: r.Key, raw: r,
+		})
+		rec := &out[len(out)-1]
+		err := c.serde.Decode(ctx, r.Value, &rec.Value)
+		if err == nil {
+			last = r.Offset
+			continue
+		}
+		out = out[:len(out)-1]
+		de := decodeError(r, err)
+		if !Permanent(err) {
+			pr.holdAt, pr.holdErr = r, de
+			break
+		}
+		if c.obs != nil {
+			c.obs.OnDecodeError(r.Topic, de)
+		}
+		if c.policy.mode == stopOnInvalid {
+			stop = de
+			break
+		}
+		pr.bad = append(pr.bad, &invalidRecord{raw: r, err: de, after: last})
+	}
+	pr.end, pr.last = len(out), last
+	return out, pr, stop
 }
 
 func decodeError(r *kgo.Record, err error) *DecodeError {
@@ -253,45 +436,119 @@ func decodeError(r *kgo.Record, err error) *DecodeError {
 	return &DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, SchemaID: id, Err: err}
 }
 
-// handleInvalid dead-letters or skips the records, then lets their offsets
-// be committed once the good records before them are.
-func (c *Consumer[T]) handleInvalid(ctx context.Context, bad []*invalidRecord) error {
-	if len(bad) == 0 {
-		return nil
+// handleInvalid dead-letters or skips the permanently bad records. When a
+// dead letter cannot be written, its partition is held back at its record,
+// and nothing after it in the partition is delivered, skipped or marked.
+func (c *Consumer[T]) handleInvalid(ctx context.Context, parts []*partResult) {
+	var bad []*invalidRecord
+	for _, pr := range parts {
+		bad = append(bad, pr.bad...)
 	}
-	if c.policy.mode == deadLetter {
-		dlq := make([]*kgo.Record, len(bad))
-		for i, b := range bad {
-			dlq[i] = deadLetterRecord(c.policy.topic, b)
+	if len(bad) == 0 {
+		return
+	}
+	if c.policy.mode != deadLetter {
+		return
+	}
+	dlq := make([]*kgo.Record, len(bad))
+	for i, b := range bad {
+		dlq[i] = deadLetterRecord(c.policy.topic, b)
+	}
+	for i, res := range c.cl.ProduceSync(ctx, dlq...) {
+		if res.Err != nil {
+			bad[i].failed = fmt.Errorf("dead-letter %s[%d]@%d to %q: %w",
+				bad[i].raw.Topic, bad[i].raw.Partition, bad[i].raw.Offset, c.policy.topic, res.Err)
 		}
-		for i, res := range c.cl.ProduceSync(ctx, dlq...) {
-			if res.Err != nil {
-				// Nothing is marked: after a restart the records are read
-				// and dead-lettered again.
-				return fmt.Errorf("dead-letter %s[%d]@%d to %q: %w",
-					bad[i].raw.Topic, bad[i].raw.Partition, bad[i].raw.Offset, c.policy.topic, res.Err)
+	}
+	for _, pr := range parts {
+		for _, b := range pr.bad {
+			if b.failed != nil {
+				pr.holdAt, pr.holdErr = b.raw, b.failed
+				break
 			}
 		}
-		c.deadLettered.Add(uint64(len(bad)))
-		if c.obs != nil {
-			for _, b := range bad {
-				c.obs.OnDeadLetter(b.raw.Topic)
+	}
+}
+
+// settle records what Poll hands over: it drops the records of each
+// partition after the record it is held at, counts and marks the bad
+// records that were handled, and remembers the last good offset
+// delivered. It returns out without the dropped records.
+func (c *Consumer[T]) settle(parts []*partResult, out []Record[T]) []Record[T] {
+	// Drop what comes after a failed dead letter: decoding stopped at a
+	// transient failure already, but dead letters are written after
+	// decoding.
+	kept := out[:0]
+	cut := false
+	for _, pr := range parts {
+		recs := out[pr.start:pr.end]
+		last := pr.last
+		if pr.holdAt != nil {
+			n := 0
+			for n < len(recs) && recs[n].Offset < pr.holdAt.Offset {
+				n++
+			}
+			if n < len(recs) {
+				cut = true
+				recs = recs[:n]
+				last = -1
+				if n > 0 {
+					last = recs[n-1].Offset
+				} else if prev, ok := c.deliveredOf(pr.tp); ok {
+					last = prev
+				}
 			}
 		}
-	} else {
-		c.skipped.Add(uint64(len(bad)))
-		for _, b := range bad {
-			if c.obs != nil {
-				c.obs.OnSkip(b.raw.Topic)
-			}
-			c.log.Warn("skipped undecodable record", "topic", b.raw.Topic, "partition", b.raw.Partition,
-				"offset", b.raw.Offset, "schema_id", b.err.SchemaID, "error", b.err.Err)
+		pr.last = last
+		if cut {
+			pr.start = len(kept)
+			kept = append(kept, recs...)
+			pr.end = len(kept)
+		} else {
+			kept = out[:pr.end]
 		}
+	}
+	out = kept
+
+	var handled []*invalidRecord
+	for _, pr := range parts {
+		for _, b := range pr.bad {
+			switch {
+			case pr.holdAt != nil && b.raw.Offset >= pr.holdAt.Offset:
+				// Held back: its dead letter, if written, is remembered.
+				if b.failed == nil && c.policy.mode == deadLetter {
+					c.mu.Lock()
+					if c.written[pr.tp] == nil {
+						c.written[pr.tp] = map[int64]bool{}
+					}
+					c.written[pr.tp][b.raw.Offset] = true
+					c.mu.Unlock()
+					c.countHandled(b)
+				}
+			default:
+				c.countHandled(b)
+				handled = append(handled, b)
+			}
+		}
+		handled = append(handled, pr.rewritten...)
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, b := range bad {
+	for _, pr := range parts {
+		if pr.last >= 0 {
+			c.delivered[pr.tp] = pr.last
+		}
+		if w := c.written[pr.tp]; w != nil {
+			for _, b := range pr.rewritten {
+				delete(w, b.raw.Offset)
+			}
+			if len(w) == 0 {
+				delete(c.written, pr.tp)
+			}
+		}
+	}
+	for _, b := range handled {
 		tp := topicPartition{b.raw.Topic, b.raw.Partition}
 		if marked, ok := c.marked[tp]; b.after < 0 || ok && marked >= b.after {
 			c.cl.MarkCommitRecords(b.raw)
@@ -299,7 +556,68 @@ func (c *Consumer[T]) handleInvalid(ctx context.Context, bad []*invalidRecord) e
 		}
 		c.pending[tp] = append(c.pending[tp], pendingMark{after: b.after, raw: b.raw})
 	}
-	return nil
+	return out
+}
+
+func (c *Consumer[T]) deliveredOf(tp topicPartition) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.delivered[tp]
+	return o, ok
+}
+
+// countHandled counts a bad record that was dead-lettered or skipped, and
+// reports it.
+func (c *Consumer[T]) countHandled(b *invalidRecord) {
+	if c.policy.mode == deadLetter {
+		c.deadLettered.Add(1)
+		if c.obs != nil {
+			c.obs.OnDeadLetter(b.raw.Topic)
+		}
+		return
+	}
+	c.skipped.Add(1)
+	if c.obs != nil {
+		c.obs.OnSkip(b.raw.Topic)
+	}
+	c.log.Warn("skipped undecodable record", "topic", b.raw.Topic, "partition", b.raw.Partition,
+		"offset", b.raw.Offset, "schema_id", b.err.SchemaID, "error", b.err.Err)
+}
+
+// holdBack sets each held partition's position back to the record it is
+// held at, pauses it until its retry is due, and returns a *HoldError for
+// each. A partition that got past the record it was held at is released.
+func (c *Consumer[T]) holdBack(parts []*partResult) []error {
+	var errs []error
+	for _, pr := range parts {
+		h := c.holds[pr.tp]
+		if pr.holdAt == nil {
+			if h != nil && pr.last >= h.offset {
+				delete(c.holds, pr.tp)
+			}
+			continue
+		}
+		r := pr.holdAt
+		if h == nil || h.offset != r.Offset {
+			h = &hold{offset: r.Offset}
+			c.holds[pr.tp] = h
+		}
+		h.attempt++
+		delay := c.retry.Delay(h.attempt - 1)
+		h.retryAt = c.now().Add(delay)
+		h.paused = true
+		c.cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
+		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{r.Topic: {r.Partition: {Epoch: -1, Offset: r.Offset}}})
+		c.held.Add(1)
+		herr := &HoldError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Attempt: h.attempt, Retry: delay, Err: pr.holdErr}
+		if c.obs != nil {
+			c.obs.OnHold(r.Topic, herr)
+		}
+		c.log.Warn("holding partition at a record that failed transiently", "topic", r.Topic, "partition", r.Partition,
+			"offset", r.Offset, "attempt", h.attempt, "retry_in", delay, "error", pr.holdErr)
+		errs = append(errs, herr)
+	}
+	return errs
 }
 
 func deadLetterRecord(topic string, b *invalidRecord) *kgo.Record {

@@ -1,10 +1,20 @@
 package schema
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -37,53 +47,171 @@ var (
 	ErrInvalidSchema = errors.New("invalid schema")
 	// ErrClosed is returned by a Producer or Consumer after Close.
 	ErrClosed = errors.New("closed")
+	// ErrUnavailable is returned when the schema registry cannot be
+	// reached, does not answer in time, or answers with a server error
+	// (5xx). It is transient: the same call may succeed later, and a
+	// Consumer retries the record rather than dead-lettering it.
+	ErrUnavailable = errors.New("schema registry unavailable")
+	// ErrMalformedResponse is returned when the registry answers with
+	// something its API does not allow: a body that is not JSON (an HTML
+	// page from a proxy, a truncated body), a schema ID of 0 or none, an
+	// empty schema.
+	ErrMalformedResponse = errors.New("malformed registry response")
+	// ErrRefused is returned when the registry refuses a request with a
+	// 4xx answer other than "not found": wrong or missing credentials
+	// (401, 403), a schema it calls invalid (422, also ErrInvalidSchema)
+	// or incompatible (409, also ErrIncompatible).
+	ErrRefused = errors.New("refused by the schema registry")
+	// ErrAuthentication is returned, as an *AuthError, when a broker
+	// refuses the client's credentials (SASL authentication failed).
+	ErrAuthentication = errors.New("kafka authentication failed")
 )
 
-// RegistryError is a schema registry's error response. It wraps the
-// registry client's *sr.ResponseError and matches the sentinel of its code
-// with errors.Is (ErrSubjectNotFound, ErrIncompatible, ...).
+// RegistryError is a schema registry's answer to a request it did not
+// fulfil: an HTTP status of 300 or more. It matches, with errors.Is, the
+// sentinel of the registry's error code (ErrSubjectNotFound,
+// ErrIncompatible, ...), ErrRefused for every other 4xx, ErrUnavailable for
+// a 5xx, and ErrMalformedResponse when the body is not the registry's JSON
+// error. It also wraps the registry client's *sr.ResponseError.
 type RegistryError struct {
 	// Op says what streamkit asked, e.g. `register schema under "orders-value"`.
 	Op string
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// ErrorCode is the registry's error code, e.g. 40401 or 409.
+	// ErrorCode is the registry's error code, e.g. 40401 or 409, or 0 when
+	// the body held none.
 	ErrorCode int
-	// Message is the registry's message.
+	// Message is the registry's message, or the start of a body that was
+	// not the registry's JSON error, on one line.
 	Message string
 
-	sentinel error
-	resp     *sr.ResponseError
+	sentinels []error
+	resp      *sr.ResponseError
 }
 
 func (e *RegistryError) Error() string {
-	return fmt.Sprintf("%s: registry error %d: %s", e.Op, e.ErrorCode, e.Message)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: registry answered %d %s", e.Op, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.ErrorCode != 0 && e.ErrorCode != e.StatusCode {
+		fmt.Fprintf(&b, " (error code %d)", e.ErrorCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
 }
 
-// Unwrap returns the sentinel for the error code, if any, and the registry
-// client's *sr.ResponseError.
+// Unwrap returns the sentinels that apply and the registry client's
+// *sr.ResponseError.
 func (e *RegistryError) Unwrap() []error {
-	if e.sentinel == nil {
-		return []error{e.resp}
-	}
-	return []error{e.sentinel, e.resp}
+	out := append([]error(nil), e.sentinels...)
+	return append(out, e.resp)
 }
 
-// registryErr turns an error of the sr client into a *RegistryError when
-// it is a registry response, and wraps it with op otherwise.
-func registryErr(op string, err error) error {
+// maxBodyInError is how much of a body that is not the registry's JSON
+// error an error message quotes.
+const maxBodyInError = 120
+
+// registryErr classifies an error of the sr client, made for op under ctx:
+// an HTTP answer becomes a *RegistryError; a request that never got an
+// answer matches ErrUnavailable, unless ctx ended, which is the caller's
+// doing and is returned as ctx's error; an answer that did not decode
+// matches ErrMalformedResponse.
+func registryErr(ctx context.Context, op string, err error) error {
 	var re *sr.ResponseError
-	if !errors.As(err, &re) {
-		return fmt.Errorf("%s: %w", op, err)
+	if errors.As(err, &re) {
+		return newRegistryError(op, re)
 	}
-	return &RegistryError{
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%s: %w", op, cerr)
+	}
+	var (
+		ue  *url.Error
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+		ne  net.Error
+		ope *net.OpError
+	)
+	switch {
+	case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.ErrUnexpectedEOF) && !errors.As(err, &ue):
+		// The body of a 2xx answer that is not the JSON the API promises.
+		return fmt.Errorf("%s: %w: %w", op, ErrMalformedResponse, err)
+	case errors.As(err, &ue):
+		// net/http has already taken any password out of the URL in a
+		// *url.Error; the sr client's own wrapping has not, so only the
+		// *url.Error is kept.
+		if isCertificateError(ue) {
+			return fmt.Errorf("%s: %w: %w", op, ErrRefused, ue)
+		}
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, ue)
+	case errors.As(err, &ope), errors.As(err, &ne), errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isCertificateError reports whether the TLS handshake failed on a
+// certificate: a configuration problem that waiting does not fix.
+func isCertificateError(err error) bool {
+	var (
+		ua  x509.UnknownAuthorityError
+		ci  x509.CertificateInvalidError
+		he  x509.HostnameError
+		cve *tls.CertificateVerificationError
+	)
+	return errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &he) || errors.As(err, &cve)
+}
+
+func newRegistryError(op string, re *sr.ResponseError) *RegistryError {
+	e := &RegistryError{
 		Op:         op,
 		StatusCode: re.StatusCode,
 		ErrorCode:  re.ErrorCode,
-		Message:    strings.TrimSpace(re.Message),
-		sentinel:   sentinelFor(re),
+		Message:    oneLine(re.Message, maxBodyInError),
 		resp:       re,
 	}
+	// An empty body is no error document at all (sr's Message then says
+	// "no response"); a body that is not a JSON object is not the
+	// registry's.
+	wellFormed := len(re.Raw) == 0 || json.Valid(re.Raw) && bytes.HasPrefix(bytes.TrimSpace(re.Raw), []byte("{"))
+	if !wellFormed {
+		e.Message = "body is not the registry's JSON error: " + oneLine(string(re.Raw), maxBodyInError)
+		e.ErrorCode = 0
+	}
+	switch {
+	case re.StatusCode >= 500:
+		e.sentinels = append(e.sentinels, ErrUnavailable)
+	case !wellFormed:
+		// A 4xx that is not the registry's own answer: a proxy's page, or
+		// a URL that does not lead to the registry's API. Its "not found"
+		// says nothing about subjects or schemas.
+		e.sentinels = append(e.sentinels, ErrMalformedResponse)
+		if re.StatusCode != http.StatusNotFound {
+			e.sentinels = append(e.sentinels, ErrRefused)
+		}
+	default:
+		if s := sentinelFor(re); s != nil {
+			e.sentinels = append(e.sentinels, s)
+		}
+		if re.StatusCode != http.StatusNotFound {
+			e.sentinels = append(e.sentinels, ErrRefused)
+		}
+	}
+	return e
+}
+
+// oneLine returns s on one line, cut to at most n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
 }
 
 func sentinelFor(re *sr.ResponseError) error {
@@ -106,6 +234,34 @@ func sentinelFor(re *sr.ResponseError) error {
 		return ErrInvalidSchema
 	}
 	return nil
+}
+
+// Permanent reports whether a record that failed to decode with err can
+// never be decoded, however often it is tried: its header has no magic
+// byte (ErrBadMagic), its bytes do not decode (ErrCorruptPayload), the
+// registry says its schema ID does not exist (ErrUnknownSchemaID), its
+// writer's schema is not Avro or does not parse (ErrInvalidSchema), or it
+// cannot be read as the reader's type (ErrIncompatible).
+//
+// Every other failure is transient, a fault of the surroundings rather
+// than of the record: the registry unreachable, timing out or answering
+// 5xx (ErrUnavailable), a malformed or refused registry answer, a context
+// that ended. This is the one place streamkit decides it. A Consumer
+// dead-letters, skips or stops only for a permanent failure; for a
+// transient one it holds the record's partition at the record, retries it
+// with backoff and reports a *HoldError, and never loses, skips or
+// dead-letters the record for it.
+func Permanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae *AuthError
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrMalformedResponse) || errors.Is(err, ErrRefused) ||
+		errors.As(err, &ae) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, ErrBadMagic) || errors.Is(err, ErrCorruptPayload) || errors.Is(err, ErrUnknownSchemaID) ||
+		errors.Is(err, ErrInvalidSchema) || errors.Is(err, ErrIncompatible)
 }
 
 // IncompatibleError says why a schema breaks a compatibility level. It
@@ -151,3 +307,46 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// HoldError says a Consumer holds back a partition's records from Offset
+// on, because the record at Offset failed for a transient reason (see
+// Permanent) or could not be written to the dead-letter topic. Poll
+// returns no record of the partition from Offset on until the record is
+// handled; the Consumer tries it again after Retry, and every record Poll
+// returned beside this error is safe to process and mark. It matches Err
+// with errors.Is, e.g. ErrUnavailable.
+type HoldError struct {
+	Topic     string
+	Partition int32
+	// Offset is the first record held back; none before it is.
+	Offset int64
+	// Attempt counts the failures in a row at Offset, from 1.
+	Attempt int
+	// Retry is how long the Consumer waits before trying again.
+	Retry time.Duration
+	Err   error
+}
+
+func (e *HoldError) Error() string {
+	return fmt.Sprintf("holding %s[%d] at offset %d (attempt %d, retry in %s): %v",
+		e.Topic, e.Partition, e.Offset, e.Attempt, e.Retry.Round(time.Millisecond), e.Err)
+}
+
+// Unwrap returns Err.
+func (e *HoldError) Unwrap() error { return e.Err }
+
+// AuthError says a broker refused the client's credentials. It matches
+// ErrAuthentication and the broker's error (for example
+// kerr.SaslAuthenticationFailed) with errors.Is.
+type AuthError struct {
+	// Broker is the address of the broker that refused.
+	Broker string
+	Err    error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("%v: broker %s: %v", ErrAuthentication, e.Broker, e.Err)
+}
+
+// Unwrap returns ErrAuthentication and Err.
+func (e *AuthError) Unwrap() []error { return []error{ErrAuthentication, e.Err} }

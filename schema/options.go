@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/backoff"
 )
 
 // Opt configures a Serde, a Producer or a Consumer. Each constructor
@@ -29,6 +32,9 @@ type config struct {
 	logger     *slog.Logger
 	observer   Observer // nil: nothing is observed
 
+	anyRecordName bool
+	backoff       backoff.Policy
+
 	given map[string]bool
 }
 
@@ -39,6 +45,7 @@ func defaultConfig() config {
 		part:         Value,
 		onInvalid:    StopOnInvalid(),
 		logger:       slog.New(slog.DiscardHandler),
+		backoff:      backoff.Policy{Min: 250 * time.Millisecond, Max: 10 * time.Second},
 		given:        map[string]bool{},
 	}
 }
@@ -81,6 +88,9 @@ func newConfig(what string, allowed []string, opts []Opt) (config, error) {
 	if cfg.logger == nil {
 		return cfg, fmt.Errorf("new %s: nil logger", what)
 	}
+	if b := cfg.backoff; b.Min <= 0 || b.Max < b.Min {
+		return cfg, fmt.Errorf("new %s: backoff from %s to %s: want 0 < min <= max", what, b.Min, b.Max)
+	}
 	return cfg, nil
 }
 
@@ -102,15 +112,26 @@ const (
 	optOnInvalid    = "OnInvalid"
 	optLogger       = "WithLogger"
 	optObserver     = "WithObserver"
+	optAnyName      = "AnyRecordName"
+	optBackoff      = "WithBackoff"
 )
 
-var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys, optObserver}
+var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys, optObserver, optAnyName}
 
 // WithSchema sets the schema values are written with (and, for a
 // consumer, read into). The default is the schema Derive gives for T; a T
 // that is not a struct, such as map[string]any, needs WithSchema unless the
 // registration is UseLatest or PinnedID.
 func WithSchema(s *Schema) Opt { return opt{optSchema, func(c *config) { c.schema = s }} }
+
+// AnyRecordName makes a Serde or Consumer without WithSchema read records
+// whose writer's record name is not T's, matching fields by name. By
+// default such a record is refused as incompatible (ErrIncompatible): a
+// record of another type would otherwise read as a T with every field
+// zero. Names are compared without namespaces, and aliases count. A reader
+// given by WithSchema follows Avro's resolution rules instead, where only
+// an alias in the reader's schema admits another name.
+func AnyRecordName() Opt { return opt{optAnyName, func(c *config) { c.anyRecordName = true }} }
 
 // WithSubjectStrategy sets how subjects are named, overriding the default
 // TopicName.
@@ -141,6 +162,13 @@ func WithClientOpts(opts ...kgo.Opt) Opt {
 	return opt{optClientOpts, func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }}
 }
 
+// WithBackoff sets how long a Consumer waits before it tries again a
+// record that failed transiently (see HoldError): min after the first
+// failure, doubling up to max, with jitter. The default is 250ms to 10s.
+func WithBackoff(min, max time.Duration) Opt {
+	return opt{optBackoff, func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} }}
+}
+
 // OnInvalid sets what a Consumer does with a record it cannot decode,
 // overriding the default StopOnInvalid.
 func OnInvalid(p InvalidPolicy) Opt { return opt{optOnInvalid, func(c *config) { c.onInvalid = p }} }
@@ -169,6 +197,10 @@ type Observer interface {
 	// OnSkip is called when a Consumer drops an undecodable record of
 	// topic under SkipInvalid.
 	OnSkip(topic string)
+	// OnHold is called when a Consumer holds back a partition of topic at
+	// a record that failed transiently or whose dead letter could not be
+	// written; err is the *HoldError that Poll returns.
+	OnHold(topic string, err error)
 	// OnSchemaCache is called when a Serde asks the Registry for a schema
 	// ID or a schema it has not cached itself (its first record of a topic
 	// or of a schema ID): hit is true when the Registry answers from its
@@ -245,9 +277,12 @@ const (
 	deadLetter
 )
 
-// InvalidPolicy says what a Consumer does with a record it cannot decode:
-// a wrong magic byte, an unknown schema ID, a truncated or corrupt payload,
-// or a writer's schema that cannot resolve into T.
+// InvalidPolicy says what a Consumer does with a record it can never
+// decode (see Permanent): a wrong magic byte, a schema ID the registry
+// does not know, a truncated or corrupt payload, or a writer's schema that
+// cannot resolve into T. A record that fails for a transient reason, such
+// as the registry being down, is never subject to the policy: the Consumer
+// holds its partition and tries it again (see HoldError).
 type InvalidPolicy struct {
 	mode  invalidMode
 	topic string
@@ -263,9 +298,11 @@ func StopOnInvalid() InvalidPolicy { return InvalidPolicy{mode: stopOnInvalid} }
 func SkipInvalid() InvalidPolicy { return InvalidPolicy{mode: skipInvalid} }
 
 // DeadLetter writes the record, byte for byte, to topic, with headers that
-// say where it came from and why it failed (see the DeadLetterHeader
-// constants), and counts it in ConsumerStats.DeadLettered. The topic must
-// exist.
+// say where it came from and why it failed (see the Header constants), and
+// counts it in ConsumerStats.DeadLettered. The topic must exist. When the
+// write fails, the record's partition is held back at the record (a
+// *HoldError) until a later write succeeds: nothing after it is returned
+// or committed before.
 func DeadLetter(topic string) InvalidPolicy { return InvalidPolicy{mode: deadLetter, topic: topic} }
 
 func (p InvalidPolicy) validate() error {

@@ -28,10 +28,16 @@ type Message[T any] struct {
 //
 // By default it builds its own client with idempotent writes and
 // acks=all (franz-go's defaults, stated here because the guarantee matters:
-// no duplicates on retry, no loss on a leader change). It is safe for
-// concurrent use by multiple goroutines.
+// no duplicates on retry, no loss on a leader change). That client
+// watches its connections: when a broker refuses the credentials, every
+// record not yet sent fails at once with an error matching
+// ErrAuthentication (an *AuthError), as in Kafka's Java client, instead
+// of waiting forever; records produced later try again, so credentials
+// that are fixed (or rotated in, see package secrets) take effect without
+// a restart. It is safe for concurrent use by multiple goroutines.
 type Producer[T any] struct {
 	cl     *kgo.Client
+	auth   *authWatch // nil when the caller built the client
 	owned  bool
 	topic  string
 	serde  *Serde[T]
@@ -67,7 +73,8 @@ func NewProducer[T any](ctx context.Context, reg *Registry, topic string, opts .
 	}
 	p := &Producer[T]{cl: cfg.client, topic: topic, serde: serde}
 	if p.cl == nil {
-		kopts := append([]kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks())}, cfg.clientOpts...)
+		p.auth = newAuthWatch()
+		kopts := append([]kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks()), kgo.WithHooks(p.auth)}, cfg.clientOpts...)
 		if p.cl, err = kgo.NewClient(kopts...); err != nil {
 			return nil, fmt.Errorf("new producer: %w", err)
 		}
@@ -92,7 +99,11 @@ func (p *Producer[T]) record(ctx context.Context, m *Message[T]) (*kgo.Record, e
 	if err != nil {
 		return nil, err
 	}
-	return &kgo.Record{Topic: p.topic, Key: m.Key, Value: value, Headers: m.Headers, Timestamp: m.Timestamp}, nil
+	r := &kgo.Record{Topic: p.topic, Key: m.Key, Value: value, Headers: m.Headers, Timestamp: m.Timestamp}
+	if p.auth != nil {
+		r.Context = p.auth.context()
+	}
+	return r, nil
 }
 
 // Produce encodes m and produces it asynchronously. promise, if not nil, is
@@ -111,6 +122,10 @@ func (p *Producer[T]) Produce(ctx context.Context, m Message[T], promise func(*k
 	if err != nil {
 		promise(&kgo.Record{Topic: p.topic, Key: m.Key}, err)
 		return
+	}
+	if p.auth != nil {
+		user := promise
+		promise = func(r *kgo.Record, err error) { user(r, translateAuth(r, err)) }
 	}
 	p.cl.Produce(ctx, r, promise)
 }
@@ -132,7 +147,7 @@ func (p *Producer[T]) ProduceSync(ctx context.Context, ms ...Message[T]) error {
 	}
 	for i, res := range p.cl.ProduceSync(ctx, rs...) {
 		if res.Err != nil {
-			return fmt.Errorf("produce message %d: %w", i, res.Err)
+			return fmt.Errorf("produce message %d: %w", i, translateAuth(res.Record, res.Err))
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer) (*Schem
 	v, err, _ := r.flight.Do("id/"+strconv.Itoa(id), func() (any, error) {
 		got, err := r.cl.SchemaByID(ctx, id)
 		if err != nil {
-			rerr := registryErr(fmt.Sprintf("get schema id %d", id), err)
+			rerr := registryErr(ctx, fmt.Sprintf("get schema id %d", id), err)
 			observeRequest(obs, "schema_by_id", rerr)
 			if isNotFound(rerr) {
 				r.mu.Lock()
@@ -105,6 +106,9 @@ func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer) (*Schem
 			return nil, rerr
 		}
 		observeRequest(obs, "schema_by_id", nil)
+		if strings.TrimSpace(got.Schema) == "" {
+			return nil, fmt.Errorf("get schema id %d: %w: no schema in the answer", id, ErrMalformedResponse)
+		}
 		if got.Type != sr.TypeAvro {
 			return nil, fmt.Errorf("schema id %d is %s, not avro: %w", id, got.Type, ErrInvalidSchema)
 		}
@@ -171,7 +175,14 @@ func (r *Registry) idFor(ctx context.Context, verb, subject string, s *Schema, o
 	v, err, _ := r.flight.Do(fmt.Sprintf("%s/%s/%x", verb, subject, key.fingerprint), func() (any, error) {
 		ss, err := call()
 		if err != nil {
-			rerr := registryErr(fmt.Sprintf("%s schema under %q", verb, subject), err)
+			rerr := registryErr(ctx, fmt.Sprintf("%s schema under %q", verb, subject), err)
+			observeRequest(obs, op, rerr)
+			return 0, rerr
+		}
+		if ss.ID <= 0 {
+			// An answer of {} or an ID of 0 would frame every record with
+			// schema ID 0, which no reader can resolve.
+			rerr := fmt.Errorf("%s schema under %q: %w: schema id %d", verb, subject, ErrMalformedResponse, ss.ID)
 			observeRequest(obs, op, rerr)
 			return 0, rerr
 		}
@@ -207,7 +218,12 @@ func (r *Registry) Latest(ctx context.Context, subject string) (SubjectVersion, 
 func (r *Registry) latest(ctx context.Context, subject string, obs Observer) (SubjectVersion, error) {
 	ss, err := r.cl.SchemaByVersion(ctx, subject, -1)
 	if err != nil {
-		rerr := registryErr(fmt.Sprintf("get latest version of %q", subject), err)
+		rerr := registryErr(ctx, fmt.Sprintf("get latest version of %q", subject), err)
+		observeRequest(obs, "latest", rerr)
+		return SubjectVersion{}, rerr
+	}
+	if ss.ID <= 0 || strings.TrimSpace(ss.Schema.Schema) == "" {
+		rerr := fmt.Errorf("get latest version of %q: %w: schema id %d, %d bytes of schema", subject, ErrMalformedResponse, ss.ID, len(ss.Schema.Schema))
 		observeRequest(obs, "latest", rerr)
 		return SubjectVersion{}, rerr
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/streamkit/streamkit/internal/avrocodec"
@@ -248,6 +250,13 @@ func (s *Serde[T]) plan(ctx context.Context, id int) (*plan, error) {
 		return nil, err // not cached: the registry may answer next time
 	}
 	p := &plan{schema: writer.parsed}
+	if s.strict == nil && s.reader != nil && !s.cfg.anyRecordName {
+		if err := sameRecordName(s.reader, writer); err != nil {
+			p.err = &IncompatibleError{
+				Messages: []string{fmt.Sprintf("schema id %d cannot be read as %v: %v", id, reflect.TypeFor[T](), err)},
+			}
+		}
+	}
 	if s.strict != nil && writer.Fingerprint() != s.strict.Fingerprint() {
 		resolved, err := avrocodec.Resolve(s.strict.parsed, writer.parsed)
 		if err != nil {
@@ -261,4 +270,40 @@ func (s *Serde[T]) plan(ctx context.Context, id int) (*plan, error) {
 	actual, _ := s.plans.LoadOrStore(id, p)
 	p = actual.(*plan)
 	return p, p.err
+}
+
+// sameRecordName refuses a writer's record whose name is not the derived
+// reader's, so that records of another type (a billing.Payment on an
+// orders topic) are not read as a T with every field zero. Names are
+// compared without their namespace, because a derived schema has the Go
+// type's name and no namespace while a team's .avsc has both; an alias of
+// either side counts as its name, as in Avro's own resolution.
+func sameRecordName(reader, writer *Schema) error {
+	r, rok := reader.parsed.(avrocodec.NamedSchema)
+	w, wok := writer.parsed.(avrocodec.NamedSchema)
+	if !rok || !wok || r.Type() != w.Type() {
+		return nil // a non-record T, or a type mismatch hamba reports itself
+	}
+	names := func(n avrocodec.NamedSchema) []string {
+		out := []string{shortName(n.FullName())}
+		for _, a := range n.Aliases() {
+			out = append(out, shortName(a))
+		}
+		return out
+	}
+	rn, wn := names(r), names(w)
+	for _, a := range rn {
+		if slices.Contains(wn, a) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the writer's record %s is not the reader's %s (give one an alias of the other, or build the reader with AnyRecordName)",
+		w.FullName(), r.FullName())
+}
+
+func shortName(full string) string {
+	if i := strings.LastIndexByte(full, '.'); i >= 0 {
+		return full[i+1:]
+	}
+	return full
 }

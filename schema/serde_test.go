@@ -420,7 +420,7 @@ func TestRegistryErrorMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d/%d", tt.status, tt.code), func(t *testing.T) {
 			resp := &sr.ResponseError{StatusCode: tt.status, ErrorCode: tt.code, Message: "registry says no"}
-			err := registryErr("register schema under \"s\"", fmt.Errorf("wrapped: %w", resp))
+			err := registryErr(context.Background(), "register schema under \"s\"", fmt.Errorf("wrapped: %w", resp))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want it to match %v", err, tt.want)
 			}
@@ -434,7 +434,7 @@ func TestRegistryErrorMapping(t *testing.T) {
 			}
 		})
 	}
-	if err := registryErr("op", errors.New("dial tcp: refused")); errors.As(err, new(*RegistryError)) {
+	if err := registryErr(context.Background(), "op", errors.New("dial tcp: refused")); errors.As(err, new(*RegistryError)) {
 		t.Fatalf("a transport error became a *RegistryError: %v", err)
 	}
 }
