@@ -30,6 +30,8 @@ type TaskID struct {
 }
 
 // ConnectorInfo is a connector's definition as the worker stores it.
+// Printed or logged, it shows its config with credentials redacted; its
+// JSON encoding is the worker's, whole.
 type ConnectorInfo struct {
 	Name   string            `json:"name"`
 	Config map[string]string `json:"config"`
@@ -322,7 +324,9 @@ func (c *Client) Restart(ctx context.Context, name string, opts RestartOptions) 
 	return out, err
 }
 
-// Task is a task's ID and generated config.
+// Task is a task's ID and generated config. Printed or logged, it shows
+// its config with credentials redacted; its JSON encoding is the
+// worker's, whole.
 type Task struct {
 	ID     TaskID            `json:"id"`
 	Config map[string]string `json:"config"`

@@ -29,7 +29,7 @@ const EnvConnectURL = "STREAMKIT_CONNECT_URL"
 // retried with bounded exponential backoff and jitter.
 //
 // A Client starts no goroutines and is safe for concurrent use by multiple
-// goroutines.
+// goroutines. It prints as its workers' URLs, never its credentials.
 type Client struct {
 	cfg  config
 	hc   *http.Client
@@ -37,10 +37,15 @@ type Client struct {
 }
 
 type config struct {
-	urls        []*url.URL
-	hc          *http.Client
-	tls         *tls.Config
-	user, pass  string
+	urls []*url.URL
+	hc   *http.Client
+	tls  *tls.Config
+	user string
+	// pass is behind a pointer, as in secrets.Value. fmt calls no method
+	// of a value in an unexported field: a *Client in another type's
+	// field, printed with a verb such as %s, has its fields printed
+	// instead of its Format, and a pointer among them as an address.
+	pass        *string
 	attempts    int
 	backoff     backoff.Policy
 	logger      *slog.Logger
@@ -78,8 +83,8 @@ func WithURLs(urls ...string) Opt {
 				continue
 			}
 			if u.User != nil {
-				c.user = u.User.Username()
-				c.pass, _ = u.User.Password()
+				pass, _ := u.User.Password()
+				c.user, c.pass = u.User.Username(), &pass
 				u.User = nil
 			}
 			c.urls = append(c.urls, u)
@@ -110,7 +115,7 @@ func WithTLSConfig(t *tls.Config) Opt { return optFunc(func(c *config) { c.tls =
 
 // WithBasicAuth sets basic-auth credentials for every request.
 func WithBasicAuth(user, pass string) Opt {
-	return optFunc(func(c *config) { c.user, c.pass = user, pass })
+	return optFunc(func(c *config) { c.user, c.pass = user, &pass })
 }
 
 // WithRetries sets how many times a request is tried in all, overriding
@@ -168,6 +173,31 @@ func New(opts ...Opt) (*Client, error) {
 	}
 	return &Client{cfg: cfg, hc: hc}, nil
 }
+
+// password returns the basic-auth password, "" when there is none.
+func (c *config) password() string {
+	if c.pass == nil {
+		return ""
+	}
+	return *c.pass
+}
+
+// Format prints the client as its workers' URLs, which hold no
+// credentials, and whether it uses basic auth, for every verb: the
+// password is in a field that fmt would print.
+func (c *Client) Format(f fmt.State, _ rune) {
+	if c == nil {
+		_, _ = io.WriteString(f, "connect.Client(nil)")
+		return
+	}
+	auth := "none"
+	if c.cfg.user != "" || c.cfg.password() != "" {
+		auth = "basic"
+	}
+	_, _ = fmt.Fprintf(f, "connect.Client{urls: %v, auth: %s}", c.URLs(), auth)
+}
+
+var _ fmt.Formatter = (*Client)(nil)
 
 // URLs returns the workers' URLs, without credentials.
 func (c *Client) URLs() []string {
@@ -246,8 +276,8 @@ func (c *Client) once(ctx context.Context, base *url.URL, r request, payload []b
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.cfg.user != "" || c.cfg.pass != "" {
-		req.SetBasicAuth(c.cfg.user, c.cfg.pass)
+	if pass := c.cfg.password(); c.cfg.user != "" || pass != "" {
+		req.SetBasicAuth(c.cfg.user, pass)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

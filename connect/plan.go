@@ -12,7 +12,10 @@ import (
 	"github.com/streamkit/streamkit/internal/redact"
 )
 
-// Spec is one connector's desired state: connectors as code.
+// Spec is one connector's desired state: connectors as code. Printed,
+// logged or encoded as JSON, it shows its config with credentials
+// redacted unless they are config-provider placeholders; Config itself is
+// what Plan and Apply compare and send.
 type Spec struct {
 	// Name is the connector's name; it must start with the plan's
 	// namespace.

@@ -171,6 +171,17 @@ func (e *ContainerError) Error() string {
 
 func (e *ContainerError) Unwrap() error { return e.Err }
 
+// hideInLogs redacts secret in the log lines a *ContainerError quotes: a
+// Vault dev server prints its root token as it starts. Call it before err
+// is wrapped, since a wrapping error's text is made when it is.
+func hideInLogs(err error, secret string) error {
+	var ce *ContainerError
+	if secret != "" && errors.As(err, &ce) {
+		ce.Logs = strings.ReplaceAll(ce.Logs, secret, "[redacted]")
+	}
+	return err
+}
+
 // startContainers starts the components on one new network: Kafka and
 // Vault first, then the registry (whose storage is Kafka) and Connect.
 func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
@@ -246,7 +257,7 @@ func startContainers(ctx context.Context, cfg *startConfig, p *Platform) error {
 			token := "platformtest-" + randomHex(12)
 			c, err := run(fctx, Vault, cc.vaultImage, VaultAlias, vaultRequest(token)...)
 			if err != nil {
-				return err
+				return hideInLogs(err, token)
 			}
 			host, port, err := endpoint(fctx, c, vaultPort)
 			if err != nil {

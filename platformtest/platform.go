@@ -47,6 +47,7 @@
 package platformtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -150,8 +151,8 @@ type Platform struct {
 	ConnectSecretsDir string
 	// VaultAddr is the Vault server's address.
 	VaultAddr string
-	// VaultToken is a token for VaultAddr. Platform's String and GoString
-	// never print it.
+	// VaultToken is a token for VaultAddr. Platform's String, GoString
+	// and JSON encoding never show it.
 	VaultToken string
 	// SASLBrokers are Kafka bootstrap addresses, host:port, of listeners
 	// that authenticate with SASL/SCRAM (SCRAM-SHA-512; scripts/platform
@@ -159,8 +160,8 @@ type Platform struct {
 	SASLBrokers []string
 	// KafkaAdminUser is a SCRAM user of SASLBrokers that is a super user.
 	KafkaAdminUser string
-	// KafkaAdminPassword is KafkaAdminUser's password. Platform's String
-	// and GoString never print it.
+	// KafkaAdminPassword is KafkaAdminUser's password. Platform's String,
+	// GoString and JSON encoding never show it.
 	KafkaAdminPassword string
 	// PostgresHost and PostgresPort locate a PostgreSQL server with
 	// logical decoding, as seen from this process and from the Connect
@@ -171,8 +172,8 @@ type Platform struct {
 	PostgresPort string
 	// PostgresUser is a superuser of PostgresHost, allowed to replicate.
 	PostgresUser string
-	// PostgresPassword is PostgresUser's password. Platform's String and
-	// GoString never print it.
+	// PostgresPassword is PostgresUser's password. Platform's String,
+	// GoString and JSON encoding never show it.
 	PostgresPassword string
 	// PostgresDB is a database that tests may create tables in.
 	PostgresDB string
@@ -331,6 +332,16 @@ func redact(secret string) string {
 
 // GoString is String, so %#v does not print the secrets either.
 func (p Platform) GoString() string { return "platformtest.Platform{" + p.String() + "}" }
+
+// MarshalJSON encodes p with its Vault token, Kafka admin password and
+// PostgreSQL password redacted, so that slog's JSON handler does not show
+// them either.
+func (p Platform) MarshalJSON() ([]byte, error) {
+	type platform Platform // Platform without its methods
+	r := platform(p)
+	r.VaultToken, r.KafkaAdminPassword, r.PostgresPassword = redact(p.VaultToken), redact(p.KafkaAdminPassword), redact(p.PostgresPassword)
+	return json.Marshal(r)
+}
 
 // Required reports whether EnvRequirePlatform asks for a missing platform
 // to fail tests rather than skip them.

@@ -1,6 +1,7 @@
 package platformtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -102,7 +103,11 @@ func TestPlatformStringRedactsSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, s := range []string{tt.p.String(), fmt.Sprintf("%v", tt.p), fmt.Sprintf("%+v", tt.p), fmt.Sprintf("%#v", tt.p), fmt.Sprint(&tt.p)} {
+			js, err := json.Marshal(tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []string{tt.p.String(), fmt.Sprintf("%v", tt.p), fmt.Sprintf("%+v", tt.p), fmt.Sprintf("%#v", tt.p), fmt.Sprint(&tt.p), string(js)} {
 				if strings.Contains(s, tt.secret) {
 					t.Fatalf("secret printed: %s", s)
 				}
@@ -114,6 +119,9 @@ func TestPlatformStringRedactsSecrets(t *testing.T) {
 	}
 	if s := (Platform{KafkaAdminUser: "admin"}).String(); strings.Contains(s, "[redacted]") || !strings.Contains(s, "kafka_admin_user=admin") {
 		t.Fatalf("without secrets: got %s, want the user and no redaction marker", s)
+	}
+	if js, _ := json.Marshal(Platform{KafkaAdminUser: "admin"}); !strings.Contains(string(js), `"VaultToken":"","SASLBrokers":null,"KafkaAdminUser":"admin","KafkaAdminPassword":""`) {
+		t.Fatalf("JSON without secrets: got %s, want the user and empty secrets", js)
 	}
 	pg := Platform{PostgresHost: "127.0.0.1", PostgresPort: "5433", PostgresUser: "postgres", PostgresDB: "inventory"}
 	if s, want := pg.String(), "postgres=127.0.0.1:5433 postgres_user=postgres postgres_password= postgres_db=inventory"; !strings.HasSuffix(s, want) {

@@ -197,6 +197,15 @@ func TestContainerError(t *testing.T) {
 	}
 }
 
+func TestContainerErrorHidesVaultRootToken(t *testing.T) {
+	const token = "platformtest-0123456789ab"
+	err := hideInLogs(&ContainerError{Component: Vault, Err: errors.New("not ready"),
+		Logs: "Unseal Key: abc\nRoot Token: " + token + "\n"}, token)
+	if strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "Root Token: [redacted]") {
+		t.Errorf("got %q, want the root token redacted", err)
+	}
+}
+
 func TestCloserOrderOnceFirstError(t *testing.T) {
 	var order []int
 	c := &closer{logger: discard()}

@@ -17,6 +17,26 @@ type Manifest struct {
 	Connectors []connect.Spec   `json:"connectors,omitempty"`
 }
 
+// Format prints m for every verb. Its connectors redact their credentials
+// when printed; this method is for a *Manifest, such as a Context's, that
+// fmt reaches with a verb such as %s: without a method of its own, fmt
+// would print it field by field and call no connector's method.
+func (m Manifest) Format(f fmt.State, verb rune) {
+	// A type of the same name and fields without the method: %#v still
+	// says validate.Manifest, and the conversion stops compiling when
+	// Manifest gains a field.
+	type Manifest struct {
+		Topics     []topics.Spec
+		ACLs       []topics.Grant
+		Bindings   []topics.Binding
+		Schemas    []SchemaSpec
+		Connectors []connect.Spec
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), Manifest(m))
+}
+
+var _ fmt.Formatter = Manifest{}
+
 // SchemaSpec is one subject's schema: inline Avro JSON or an .avsc file
 // relative to the manifest that names it.
 type SchemaSpec struct {

@@ -3,8 +3,11 @@
 package configdiff
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
+
+	"github.com/streamkit/streamkit/internal/redact"
 )
 
 // Entry is one key whose value differs. Old or New is nil when the key is
@@ -13,6 +16,23 @@ type Entry struct {
 	Key string
 	Old *string
 	New *string
+}
+
+// MarshalJSON encodes e with a credential's values redacted: an Entry
+// holds the values it compares as they are. fmt prints them as addresses
+// already: they are pointers.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	type entry Entry // Entry without its methods
+	r := entry(e)
+	if e.Old != nil {
+		v := redact.Value(e.Key, *e.Old)
+		r.Old = &v
+	}
+	if e.New != nil {
+		v := redact.Value(e.Key, *e.New)
+		r.New = &v
+	}
+	return json.Marshal(r)
 }
 
 // Diff returns the keys of desired whose values differ from current, and,

@@ -1,6 +1,7 @@
 package configdiff
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 )
@@ -30,5 +31,20 @@ func TestDiff(t *testing.T) {
 	}
 	if got := Diff(cur, cur, true); len(got) != 0 {
 		t.Fatalf("equal configs differ: %v", show(got))
+	}
+}
+
+func TestEntryJSONRedacts(t *testing.T) {
+	got, err := json.Marshal(Diff(
+		map[string]string{"database.password": "old-secret", "database.user": "app", "sasl.jaas.config": "${vault:secret/data/x:jaas}"},
+		map[string]string{"database.password": "new-secret", "database.user": "svc"}, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"Key":"database.password","Old":"[redacted]","New":"[redacted]"},` +
+		`{"Key":"database.user","Old":"app","New":"svc"},` +
+		`{"Key":"sasl.jaas.config","Old":"${vault:secret/data/x:jaas}","New":null}]`
+	if string(got) != want {
+		t.Fatalf("got %s, want %s", got, want)
 	}
 }

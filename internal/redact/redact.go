@@ -49,17 +49,41 @@ var placeholder = regexp.MustCompile(`^\$\{[A-Za-z0-9_.-]+:[^{}]*\}$`)
 // which names a secret without holding it and so is safe to show.
 func IsPlaceholder(v string) bool { return placeholder.MatchString(strings.TrimSpace(v)) }
 
+// urlPassword matches the user info of a URL with a password,
+// scheme://user:password@, anywhere in a value: a connection string such
+// as MongoDB's, under a key that names no secret. The password runs to
+// the last @ before the host's path, since one may hold an unescaped @.
+var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*):([^/?#\s]*)@`)
+
+// paramPassword matches a password parameter of a URL's query, as JDBC
+// URLs take one: ?password=, &password=, ;password= (SQL Server), or pwd=.
+var paramPassword = regexp.MustCompile(`(?i)([?&;](?:password|pwd)=)([^&;\s]*)`)
+
 // Value returns v as it may be shown for key: the marker for a credential
-// that is not a placeholder, v otherwise.
+// that is not a placeholder, and otherwise v with the passwords of the
+// URLs in it (user info or query parameter) replaced by the marker.
 func Value(key, v string) string {
 	if SensitiveKey(key) && !IsPlaceholder(v) {
 		return Marker
 	}
+	for _, re := range []*regexp.Regexp{urlPassword, paramPassword} {
+		v = re.ReplaceAllStringFunc(v, func(m string) string {
+			i := re.FindStringSubmatchIndex(m)
+			if pw := m[i[4]:i[5]]; pw == "" || IsPlaceholder(pw) {
+				return m
+			}
+			return m[:i[4]] + Marker + m[i[5]:]
+		})
+	}
 	return v
 }
 
-// Config returns a copy of cfg with every credential value redacted.
+// Config returns a copy of cfg with every credential value redacted; nil
+// for nil, so that a redacted copy prints as the original would.
 func Config(cfg map[string]string) map[string]string {
+	if cfg == nil {
+		return nil
+	}
 	out := make(map[string]string, len(cfg))
 	for k, v := range cfg {
 		out[k] = Value(k, v)

@@ -40,6 +40,20 @@ func TestValue(t *testing.T) {
 		{"database.password", "prefix-${dir:/x:y}", Marker},
 		{"database.password", "${notaplaceholder}", Marker},
 		{"topic", "orders", "orders"},
+		{"connection.uri", "mongodb://app:hunter2@mongo-1:27017,mongo-2:27017/orders", "mongodb://app:[redacted]@mongo-1:27017,mongo-2:27017/orders"},
+		{"connection.uri", "mongodb://app:hun@ter2@mongo:27017", "mongodb://app:[redacted]@mongo:27017"},
+		{"connection.uri", "mongodb://app:a@mongo:27017", "mongodb://app:[redacted]@mongo:27017"},
+		{"connection.uri", "mongodb://app:@mongo:27017", "mongodb://app:@mongo:27017"},
+		{"connection.uri", "mongodb://app:${vault:secret/data/x:pw}@mongo:27017", "mongodb://app:${vault:secret/data/x:pw}@mongo:27017"},
+		{"connection.url", "jdbc:postgresql://db:5432/orders", "jdbc:postgresql://db:5432/orders"},
+		{"connection.url", "jdbc:mysql://app@db:3306/orders", "jdbc:mysql://app@db:3306/orders"},
+		{"schema.registry.url", "http://a:x@r1:8081 https://b:y@r2:8081", "http://a:[redacted]@r1:8081 https://b:[redacted]@r2:8081"},
+		{"transforms.route.replacement", "user:$1@topic", "user:$1@topic"},
+		{"connection.uri", "a://u:p@h1,b://v:q@h2/db", "a://u:[redacted]@h1,b://v:[redacted]@h2/db"},
+		{"url", "http://host:8080/path@x", "http://host:8080/path@x"},
+		{"connection.url", "jdbc:postgresql://db:5432/orders?user=app&password=hunter2&ssl=true", "jdbc:postgresql://db:5432/orders?user=app&password=[redacted]&ssl=true"},
+		{"connection.url", "jdbc:sqlserver://db:1433;databaseName=orders;user=app;Password=hunter2", "jdbc:sqlserver://db:1433;databaseName=orders;user=app;Password=[redacted]"},
+		{"connection.url", "jdbc:postgresql://db/orders?password=${vault:secret/data/x:pw}", "jdbc:postgresql://db/orders?password=${vault:secret/data/x:pw}"},
 	}
 	for _, tt := range tests {
 		if got := Value(tt.key, tt.value); got != tt.want {
@@ -50,5 +64,8 @@ func TestValue(t *testing.T) {
 	out := Config(in)
 	if out["a.password"] != Marker || out["b"] != "y" || in["a.password"] != "x" {
 		t.Fatalf("Config: got %v (input now %v)", out, in)
+	}
+	if out := Config(nil); out != nil {
+		t.Fatalf("Config(nil): got %#v, want nil", out)
 	}
 }
