@@ -392,6 +392,7 @@ func TestClientMetricsHandler(t *testing.T) {
 	m.OnDecodeError("orders", errors.New("boom"))
 	m.OnDeadLetter("orders")
 	m.OnSkip("orders")
+	m.OnHold("orders", errors.New("registry down"))
 	m.OnSchemaCache(true)
 	m.OnRegistryRequest("register", nil)
 
@@ -529,6 +530,7 @@ func TestObserverNilClientMetrics(t *testing.T) {
 	o.OnDecodeError("t", nil)
 	o.OnDeadLetter("t")
 	o.OnSkip("t")
+	o.OnHold("t", nil)
 	o.OnSchemaCache(true)
 	o.OnRegistryRequest("register", nil)
 }

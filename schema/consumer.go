@@ -134,7 +134,8 @@ var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, o
 //
 // The client it builds consumes group with kgo.AutoCommitMarks and
 // kgo.BlockRebalanceOnPoll (a rebalance waits until Poll has handed over
-// its records), and watches its connections, so that a broker refusing the
+// its records) and kgo.FetchMaxWait of 500ms (Kafka's default), and
+// watches its connections, so that a broker refusing the
 // credentials reaches Poll as an *AuthError at once rather than as a
 // context deadline. A client given with WithClient must consume the group
 // with kgo.AutoCommitMarks; the Consumer calls its AllowRebalance at the
@@ -177,6 +178,10 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Op
 			kgo.ConsumeTopics(topics...),
 			kgo.AutoCommitMarks(),
 			kgo.BlockRebalanceOnPoll(),
+			// Kafka's own default, not kgo's 5s: a held partition that is
+			// resumed joins the next fetch, which may wait this long
+			// first.
+			kgo.FetchMaxWait(500 * time.Millisecond),
 			kgo.WithHooks(c.auth),
 		}, cfg.clientOpts...)
 		if c.cl, err = kgo.NewClient(kopts...); err != nil {
