@@ -288,3 +288,49 @@ func TestApplyWaitTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWorkerDownIsUnavailable: a plan made while the worker was up and
+// applied after it went away fails with ErrUnavailable, as does any call
+// to a cluster that refuses connections or answers 503.
+func TestWorkerDownIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(&memWorker{conns: map[string]map[string]string{}, states: map[string]string{},
+		taskState: map[string]string{}, invalid: map[string]string{}})
+	c, err := New(WithURLs(srv.URL), WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan(ctx, []Spec{spec("t-a", "topics", "x"), spec("t-b", "topics", "y")}, PlanOptions{Namespace: "t-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if _, err := c.Apply(ctx, plan, quick); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("apply with the worker gone: got %v, want ErrUnavailable", err)
+	}
+	if _, err := c.Names(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "GET /connectors") {
+		t.Fatalf("names with the worker gone: got %v, want ErrUnavailable naming the request", err)
+	}
+
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("<html>Service Unavailable</html>"))
+	}))
+	defer busy.Close()
+	c, err = New(WithURLs(busy.URL), WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Names(ctx)
+	var apiErr *APIError
+	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("names from a 503 worker: got %v, want an *APIError matching ErrUnavailable", err)
+	}
+
+	// A cancelled context is the caller's doing, not an outage.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.Names(cctx); errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("names with a cancelled context: got %v, want context.Canceled only", err)
+	}
+}

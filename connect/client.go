@@ -283,12 +283,15 @@ func (c *Client) once(ctx context.Context, base *url.URL, r request, payload []b
 	if err != nil {
 		// The URL in a *url.Error has no credentials: they were moved to
 		// basic auth in WithURLs.
-		return 0, true, true, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		if ctx.Err() != nil {
+			return 0, false, false, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		}
+		return 0, true, true, fmt.Errorf("%s %s: %w: %w", r.method, r.path, ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return resp.StatusCode, true, true, fmt.Errorf("%s %s: read response: %w", r.method, r.path, err)
+		return resp.StatusCode, true, true, fmt.Errorf("%s %s: read response: %w: %w", r.method, r.path, ErrUnavailable, err)
 	}
 	if resp.StatusCode/100 == 2 {
 		if r.out != nil && len(bytes.TrimSpace(raw)) > 0 {

@@ -19,6 +19,10 @@ var (
 	// ErrBadRequest is returned when the worker refuses a request as
 	// invalid (400 or 422).
 	ErrBadRequest = errors.New("bad request")
+	// ErrUnavailable is returned when no worker could be reached, or they
+	// answered 502, 503 or 504, on every try: the Connect cluster is down
+	// or restarting. It is transient: the same call may succeed later.
+	ErrUnavailable = errors.New("connect worker unavailable")
 	// ErrMalformedResponse is returned when the worker's answer cannot be
 	// decoded.
 	ErrMalformedResponse = errors.New("malformed response")
@@ -38,7 +42,8 @@ var (
 )
 
 // APIError is an error response of the Connect REST API. It matches
-// ErrNotFound, ErrConflict or ErrBadRequest with errors.Is by its status.
+// ErrNotFound, ErrConflict, ErrBadRequest or ErrUnavailable with errors.Is
+// by its status.
 type APIError struct {
 	Method     string
 	Path       string
@@ -65,6 +70,8 @@ func (e *APIError) Unwrap() error {
 		return ErrConflict
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		return ErrBadRequest
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return ErrUnavailable
 	}
 	return nil
 }
