@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/internal/platformenv"
@@ -300,4 +302,48 @@ func TestIntegrationDeadLetter(t *testing.T) {
 	in := rp.topic(t, ctx, "it.dlq.in", 2)
 	dlq := rp.topic(t, ctx, "it.dlq.out", 1)
 	deadLetterScenario(t, ctx, rp.brokers, rp.reg, in, dlq, platformenv.UniqueName("it-dlq"))
+}
+
+// TestIntegrationWrongPassword: against the platform's SASL/SCRAM
+// listeners, a producer and a consumer with a wrong password get an
+// *AuthError within seconds, from ProduceSync and from Poll, instead of a
+// deadline.
+func TestIntegrationWrongPassword(t *testing.T) {
+	ctx, rp := requireReal(t)
+	saslBrokers := strings.FieldsFunc(os.Getenv("STREAMKIT_SASL_BROKERS"), func(r rune) bool { return r == ',' || r == ' ' })
+	user := os.Getenv("STREAMKIT_KAFKA_ADMIN_USER")
+	if len(saslBrokers) == 0 || user == "" {
+		platformenv.Missing(t, "STREAMKIT_SASL_BROKERS or STREAMKIT_KAFKA_ADMIN_USER unset")
+	}
+	topic := rp.topic(t, ctx, "it-auth", 1)
+	opts := WithClientOpts(kgo.SeedBrokers(saslBrokers...),
+		kgo.SASL(scram.Auth{User: user, Pass: "not-the-password"}.AsSha512Mechanism()))
+	check := func(what string, start time.Time, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrAuthentication) || !errors.Is(err, kerr.SaslAuthenticationFailed) {
+			t.Fatalf("%s: got %v, want an error matching ErrAuthentication and SASL_AUTHENTICATION_FAILED", what, err)
+		}
+		if took := time.Since(start); took > 15*time.Second {
+			t.Fatalf("%s: took %s", what, took)
+		}
+		if strings.Contains(err.Error(), "not-the-password") {
+			t.Fatalf("%s: the error shows the password", what)
+		}
+	}
+	p, err := NewProducer[orderV1](ctx, rp.reg, topic, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	start := time.Now()
+	check("ProduceSync", start, p.ProduceSync(ctx, Message[orderV1]{Value: orderV1{ID: "x"}}))
+
+	c, err := NewConsumer[orderV1](rp.reg, platformenv.UniqueName("it-auth"), []string{topic}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	start = time.Now()
+	_, err = c.Poll(ctx)
+	check("Poll", start, err)
 }
