@@ -109,6 +109,11 @@ type Consumer[T any] struct {
 	// Only Poll's goroutine uses these.
 	holds    map[topicPartition]*hold
 	authSeen uint64 // the authentication failures Poll has reported
+	// unknown holds when the registry first said a schema ID does not
+	// exist; the answer counts only once it holds for grace (see
+	// UnknownIDGrace).
+	unknown map[int]time.Time
+	grace   time.Duration
 
 	mu        sync.Mutex
 	delivered map[topicPartition]int64
@@ -124,12 +129,12 @@ type Consumer[T any] struct {
 	closed                               atomic.Bool
 }
 
-var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver, optAnyName, optBackoff}
+var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver, optAnyName, optBackoff, optUnknownGrace}
 
 // NewConsumer returns a consumer of T for group on topics. It takes
 // WithSchema (the reader's schema; by default Derive's for a struct T, the
 // writer's for a generic T), AnyRecordName, OnInvalid, WithBackoff,
-// WithLogger, WithObserver, and either WithClient or WithClientOpts (with
+// UnknownIDGrace, WithLogger, WithObserver, and either WithClient or WithClientOpts (with
 // kgo.SeedBrokers). It starts no goroutine of its own beyond the client's.
 //
 // The client it builds consumes group with kgo.AutoCommitMarks and
@@ -166,6 +171,8 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Op
 		retry:     cfg.backoff,
 		now:       time.Now,
 		holds:     map[topicPartition]*hold{},
+		unknown:   map[int]time.Time{},
+		grace:     cfg.unknownGrace,
 		delivered: map[topicPartition]int64{},
 		marked:    map[topicPartition]int64{},
 		pending:   map[topicPartition][]pendingMark{},
@@ -409,15 +416,32 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p kgo.FetchTopicParti
 			Headers: r.Headers, Key: r.Key, raw: r,
 		})
 		rec := &out[len(out)-1]
-		err := c.serde.Decode(ctx, r.Value, &rec.Value)
+		var notBefore time.Time
+		id := -1
+		if len(c.unknown) > 0 {
+			// Rare: only while a schema ID is being confirmed unknown.
+			if id, _ = SchemaID(r.Value); id >= 0 {
+				if first, ok := c.unknown[id]; ok {
+					notBefore = first.Add(c.grace)
+				}
+			}
+		}
+		err := c.serde.decode(ctx, r.Value, &rec.Value, notBefore)
 		if err == nil {
 			last = r.Offset
+			if id >= 0 {
+				delete(c.unknown, id)
+			}
 			continue
 		}
 		out = out[:len(out)-1]
 		de := decodeError(r, err)
-		if !Permanent(err) {
+		if !c.permanent(de) {
 			pr.holdAt, pr.holdErr = r, de
+			if errors.Is(err, ErrUnknownSchemaID) {
+				pr.holdErr = fmt.Errorf("%w (not trusted before %s: a registry that is starting may not know its schemas yet)",
+					de, c.unknown[de.SchemaID].Add(c.grace).Format(time.RFC3339))
+			}
 			break
 		}
 		if c.obs != nil {
@@ -431,6 +455,26 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p kgo.FetchTopicParti
 	}
 	pr.end, pr.last = len(out), last
 	return out, pr, stop
+}
+
+// permanent is Permanent, except that the registry's word that a schema
+// ID does not exist is trusted only when it still says so UnknownIDGrace
+// after it first did: a registry restarting from its storage answers "not
+// found" for IDs it has not loaded yet.
+func (c *Consumer[T]) permanent(de *DecodeError) bool {
+	if !Permanent(de.Err) {
+		return false
+	}
+	if c.grace <= 0 || !errors.Is(de.Err, ErrUnknownSchemaID) {
+		return true
+	}
+	now := c.now()
+	first, ok := c.unknown[de.SchemaID]
+	if !ok {
+		c.unknown[de.SchemaID] = now
+		return false
+	}
+	return now.Sub(first) >= c.grace
 }
 
 func decodeError(r *kgo.Record, err error) *DecodeError {

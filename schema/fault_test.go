@@ -31,6 +31,7 @@ const (
 	passThrough    faultMode = iota
 	answer503                // an HTML 503 page, as a proxy in front of a stopped registry answers
 	dropConnection           // the connection closes without an answer
+	answerNotFound           // 40403 for every schema ID, as a registry replaying its storage answers
 )
 
 // faultyRegistry is a proxy in front of an srfake registry whose failure
@@ -56,6 +57,11 @@ func newFaultyRegistry(t testing.TB, target string) *faultyRegistry {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprint(w, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+		case answerNotFound:
+			f.failures.Add(1)
+			w.Header().Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error_code":40403,"message":"Schema not found"}`)
 		case dropConnection:
 			f.failures.Add(1)
 			conn, _, err := w.(http.Hijacker).Hijack()
@@ -666,4 +672,63 @@ func TestAuthenticationFailureIsTyped(t *testing.T) {
 	start = time.Now()
 	_, err = c.Poll(ctx)
 	check("second Poll", start, err)
+}
+
+// TestConsumerConfirmsUnknownIDs: a registry that says "not found" for
+// IDs that exist (one replaying its journal after a restart) holds the
+// records until it knows them again; one that keeps saying so for
+// UnknownIDGrace has the records dead-lettered.
+func TestConsumerConfirmsUnknownIDs(t *testing.T) {
+	for _, restarts := range []bool{true, false} {
+		t.Run(fmt.Sprintf("registry-recovers=%v", restarts), func(t *testing.T) {
+			ctx := testCtx(t)
+			brokers := newFakeKafka(t, "in", "in.dlq")
+			fake, srv, _ := newFakeRegistry(t)
+			const n = 50
+			writeOrders(t, ctx, brokers, fake, "in", n)
+			faulty := newFaultyRegistry(t, srv.URL())
+			faulty.set(answerNotFound)
+			reg, err := NewRegistryFromOptions(sr.URLs(faulty.srv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const grace = 600 * time.Millisecond
+			c, err := NewConsumer[orderV1](reg, "confirm", []string{"in"}, AnyRecordName(), OnInvalid(DeadLetter("in.dlq")),
+				UnknownIDGrace(grace), WithBackoff(20*time.Millisecond, 50*time.Millisecond),
+				WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(ctx)
+			start := time.Now()
+			delivered := 0
+			for st := c.Stats(); uint64(delivered)+st.DeadLettered < n; st = c.Stats() {
+				recs, err := c.Poll(ctx)
+				delivered += len(recs)
+				c.MarkProcessed(recs...)
+				if err != nil && !errors.Is(err, ErrUnknownSchemaID) {
+					t.Fatalf("got %v, want holds for an unknown schema id", err)
+				}
+				if restarts && time.Since(start) > grace/3 {
+					faulty.set(passThrough)
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("delivered %d, stats %+v", delivered, c.Stats())
+				}
+			}
+			st := c.Stats()
+			if restarts {
+				if delivered != n || st.DeadLettered != 0 {
+					t.Fatalf("delivered %d, dead-lettered %d: want all %d delivered", delivered, st.DeadLettered, n)
+				}
+				return
+			}
+			if delivered != 0 || st.DeadLettered != n {
+				t.Fatalf("delivered %d, dead-lettered %d: want all %d dead-lettered", delivered, st.DeadLettered, n)
+			}
+			if took := time.Since(start); took < grace {
+				t.Fatalf("dead-lettered after %s, before the grace of %s", took, grace)
+			}
+		})
+	}
 }

@@ -34,6 +34,7 @@ type config struct {
 
 	anyRecordName bool
 	backoff       backoff.Policy
+	unknownGrace  time.Duration
 
 	given map[string]bool
 }
@@ -46,6 +47,7 @@ func defaultConfig() config {
 		onInvalid:    StopOnInvalid(),
 		logger:       slog.New(slog.DiscardHandler),
 		backoff:      backoff.Policy{Min: 250 * time.Millisecond, Max: 10 * time.Second},
+		unknownGrace: 15 * time.Second,
 		given:        map[string]bool{},
 	}
 }
@@ -88,6 +90,9 @@ func newConfig(what string, allowed []string, opts []Opt) (config, error) {
 	if cfg.logger == nil {
 		return cfg, fmt.Errorf("new %s: nil logger", what)
 	}
+	if cfg.unknownGrace < 0 {
+		return cfg, fmt.Errorf("new %s: negative unknown id grace %s", what, cfg.unknownGrace)
+	}
 	if b := cfg.backoff; b.Min <= 0 || b.Max < b.Min {
 		return cfg, fmt.Errorf("new %s: backoff from %s to %s: want 0 < min <= max", what, b.Min, b.Max)
 	}
@@ -114,6 +119,7 @@ const (
 	optObserver     = "WithObserver"
 	optAnyName      = "AnyRecordName"
 	optBackoff      = "WithBackoff"
+	optUnknownGrace = "UnknownIDGrace"
 )
 
 var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys, optObserver, optAnyName}
@@ -167,6 +173,18 @@ func WithClientOpts(opts ...kgo.Opt) Opt {
 // failure, doubling up to max, with jitter. The default is 250ms to 10s.
 func WithBackoff(min, max time.Duration) Opt {
 	return opt{optBackoff, func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} }}
+}
+
+// UnknownIDGrace sets how long a Consumer keeps asking before it believes
+// the registry that a record's schema ID does not exist, overriding the
+// default 15s. A registry that restarts from its storage (Apicurio with
+// kafkasql replaying its journal, for seconds) answers "not found" for IDs
+// it has not loaded yet; until the answer has held for d, the record is
+// held back and retried like any transient failure (see HoldError), and
+// only then handed to the InvalidPolicy. Later records naming the same ID
+// are handled at once. 0 believes the first answer.
+func UnknownIDGrace(d time.Duration) Opt {
+	return opt{optUnknownGrace, func(c *config) { c.unknownGrace = d }}
 }
 
 // OnInvalid sets what a Consumer does with a record it cannot decode,

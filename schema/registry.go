@@ -73,12 +73,13 @@ func (r *Registry) Client() *sr.Client { return r.cl }
 // SchemaByID returns the schema with the given ID. After the first call for
 // an ID it makes no request.
 func (r *Registry) SchemaByID(ctx context.Context, id int) (*Schema, error) {
-	return r.schemaByID(ctx, id, nil)
+	return r.schemaByID(ctx, id, nil, time.Time{})
 }
 
 // schemaByID is SchemaByID reporting to obs, which may be nil. So are
-// register, lookup and latest.
-func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer) (*Schema, error) {
+// register, lookup and latest. A remembered "no such ID" answer given
+// before notBefore is not used: the registry is asked again.
+func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer, notBefore time.Time) (*Schema, error) {
 	r.mu.RLock()
 	s, ok := r.byID[id]
 	miss, negative := r.notFound[id]
@@ -87,7 +88,7 @@ func (r *Registry) schemaByID(ctx context.Context, id int, obs Observer) (*Schem
 		observeCache(obs, true)
 		return s, nil
 	}
-	if negative && r.now().Sub(miss) < notFoundTTL {
+	if negative && r.now().Sub(miss) < notFoundTTL && !miss.Before(notBefore) {
 		observeCache(obs, true)
 		return nil, fmt.Errorf("schema id %d: %w", id, ErrUnknownSchemaID)
 	}

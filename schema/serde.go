@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamkit/streamkit/internal/avrocodec"
 )
@@ -141,7 +142,7 @@ func (s *Serde[T]) bind(ctx context.Context, topic string) (*binding, error) {
 	switch s.cfg.registration.mode {
 	case pinnedID:
 		id = s.cfg.registration.id
-		writer, err = s.reg.schemaByID(ctx, id, s.cfg.observer)
+		writer, err = s.reg.schemaByID(ctx, id, s.cfg.observer, time.Time{})
 	case useLatest:
 		var sub string
 		if sub, err = subject(); err == nil {
@@ -226,11 +227,17 @@ func SchemaID(data []byte) (int, error) {
 // Errors match ErrBadMagic, ErrCorruptPayload, ErrUnknownSchemaID or
 // ErrIncompatible, or are the registry's when it cannot be reached.
 func (s *Serde[T]) Decode(ctx context.Context, data []byte, v *T) error {
+	return s.decode(ctx, data, v, time.Time{})
+}
+
+// decode is Decode, asking the registry again about an unknown schema ID
+// when the answer it remembers is older than notBefore.
+func (s *Serde[T]) decode(ctx context.Context, data []byte, v *T, notBefore time.Time) error {
 	id, err := SchemaID(data)
 	if err != nil {
 		return err
 	}
-	p, err := s.plan(ctx, id)
+	p, err := s.plan(ctx, id, notBefore)
 	if err != nil {
 		return err
 	}
@@ -240,12 +247,12 @@ func (s *Serde[T]) Decode(ctx context.Context, data []byte, v *T) error {
 	return nil
 }
 
-func (s *Serde[T]) plan(ctx context.Context, id int) (*plan, error) {
+func (s *Serde[T]) plan(ctx context.Context, id int, notBefore time.Time) (*plan, error) {
 	if p, ok := s.plans.Load(id); ok {
 		p := p.(*plan)
 		return p, p.err
 	}
-	writer, err := s.reg.schemaByID(ctx, id, s.cfg.observer)
+	writer, err := s.reg.schemaByID(ctx, id, s.cfg.observer, notBefore)
 	if err != nil {
 		return nil, err // not cached: the registry may answer next time
 	}
