@@ -1,11 +1,14 @@
 package schema
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,12 +74,14 @@ type pendingMark struct {
 	raw   *kgo.Record
 }
 
-// hold is a partition held back at a record (see HoldError).
+// hold is a partition held back at a record (see HoldError): the records
+// Poll took from the client from that one on, kept in order while the
+// client's fetching of the partition is paused, and tried again when
+// retryAt comes.
 type hold struct {
-	offset  int64
+	records []*kgo.Record
 	attempt int
 	retryAt time.Time
-	paused  bool
 }
 
 // Consumer reads values of type T as a member of a consumer group, with
@@ -107,7 +112,6 @@ type Consumer[T any] struct {
 	now    func() time.Time
 
 	// Only Poll's goroutine uses these.
-	holds    map[topicPartition]*hold
 	authSeen uint64 // the authentication failures Poll has reported
 	// unknown holds when the registry first said a schema ID does not
 	// exist; the answer counts only once it holds for grace (see
@@ -115,7 +119,10 @@ type Consumer[T any] struct {
 	unknown map[int]time.Time
 	grace   time.Duration
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// holds are the partitions held back; a revoke drops its partitions'
+	// holds, which a new owner reads again from the committed offset.
+	holds     map[topicPartition]*hold
 	delivered map[topicPartition]int64
 	marked    map[topicPartition]int64
 	pending   map[topicPartition][]pendingMark
@@ -137,15 +144,20 @@ var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, o
 // UnknownIDGrace, WithLogger, WithObserver, and either WithClient or WithClientOpts (with
 // kgo.SeedBrokers). It starts no goroutine of its own beyond the client's.
 //
-// The client it builds consumes group with kgo.AutoCommitMarks and
+// The client it builds consumes group with kgo.AutoCommitMarks,
 // kgo.BlockRebalanceOnPoll (a rebalance waits until Poll has handed over
-// its records) and kgo.FetchMaxWait of 500ms (Kafka's default), and
-// watches its connections, so that a broker refusing the
-// credentials reaches Poll as an *AuthError at once rather than as a
-// context deadline. A client given with WithClient must consume the group
-// with kgo.AutoCommitMarks; the Consumer calls its AllowRebalance at the
-// end of every Poll, and authentication failures reach the caller only
-// through the client's own logger.
+// its records) and kgo.FetchMaxWait of 500ms (Kafka's default); it commits
+// the marked offsets when partitions are revoked, as kgo does by default,
+// and drops what it holds back of them. It watches its connections, so
+// that a broker refusing the credentials reaches Poll as an *AuthError at
+// once rather than as a context deadline.
+//
+// A client given with WithClient must consume the group with
+// kgo.AutoCommitMarks. The Consumer calls its AllowRebalance at the end of
+// every Poll, but cannot see its rebalances: a partition revoked while it
+// is held back is delivered from the held records once more, a duplicate
+// that at-least-once delivery allows, and authentication failures reach
+// the caller only through the client's own logger.
 func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Opt) (*Consumer[T], error) {
 	cfg, err := newConfig("consumer", consumerOpts, opts)
 	if err != nil {
@@ -189,6 +201,14 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Op
 			// resumed joins the next fetch, which may wait this long
 			// first.
 			kgo.FetchMaxWait(500 * time.Millisecond),
+			kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+				c.release(revoked)
+				// What kgo does when no function is set.
+				if err := cl.CommitMarkedOffsets(ctx); err != nil {
+					c.log.Warn("commit on revoke failed", "error", err)
+				}
+			}),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) { c.release(lost) }),
 			kgo.WithHooks(c.auth),
 		}, cfg.clientOpts...)
 		if c.cl, err = kgo.NewClient(kopts...); err != nil {
@@ -233,33 +253,66 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	if stopped != nil {
 		return nil, stopped
 	}
-	// A rebalance may run once Poll has handed over its records and set
-	// the offsets of the partitions it holds back.
+	// A rebalance may run once Poll has handed over its records and
+	// paused the partitions it holds back.
 	defer c.cl.AllowRebalance()
 
-	fs, err := c.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	fs.EachError(func(topic string, partition int32, err error) {
-		if topic == "" && partition == -1 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-			return // Poll's own wait ended; fetch said why
+	for {
+		if due := c.dueHolds(); len(due) > 0 {
+			return c.process(ctx, due, nil)
 		}
-		errs = append(errs, fmt.Errorf("fetch %s[%d]: %w", topic, partition, err))
-	})
+		fs, err := c.fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if fs == nil {
+			continue // a hold is due
+		}
+		var errs []error
+		fs.EachError(func(topic string, partition int32, err error) {
+			if !ownWaitEnded(topic, partition, err) {
+				errs = append(errs, fmt.Errorf("fetch %s[%d]: %w", topic, partition, err))
+			}
+		})
+		var in []partInput
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) > 0 {
+				in = append(in, partInput{tp: topicPartition{p.Topic, p.Partition}, records: p.Records})
+			}
+		})
+		return c.process(ctx, in, errs)
+	}
+}
 
-	out := make([]Record[T], 0, fs.NumRecords())
-	var parts []*partResult
+// partInput is records of one partition, in order, for Poll to hand over:
+// fetched, or held back before.
+type partInput struct {
+	tp      topicPartition
+	records []*kgo.Record
+	held    bool
+}
+
+// process decodes, dead-letters or skips, and settles the records of each
+// partition, and holds back the partitions that cannot go on.
+func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error) ([]Record[T], error) {
+	n := 0
+	for _, p := range in {
+		n += len(p.records)
+	}
+	out := make([]Record[T], 0, n)
+	parts := make([]*partResult, 0, len(in))
 	var stop error
-	fs.EachPartition(func(p kgo.FetchTopicPartition) {
-		if stop != nil || len(p.Records) == 0 {
-			return
+	for _, p := range in {
+		if !p.held && c.appendToHold(p) {
+			continue
 		}
 		var pr *partResult
 		out, pr, stop = c.decodePartition(ctx, p, out)
 		parts = append(parts, pr)
-	})
+		if stop != nil {
+			break
+		}
+	}
 
 	c.handleInvalid(ctx, parts)
 	out = c.settle(parts, out)
@@ -275,95 +328,131 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	return out, errors.Join(errs...)
 }
 
-// fetch polls the client. While partitions are held back it wakes up when
-// the first of them is due, resumes it and polls again; it wakes up early
-// when a broker refuses the credentials.
+// ownWaitEnded reports whether a fetch error is only the end of Poll's own
+// wait.
+func ownWaitEnded(topic string, partition int32, err error) bool {
+	return topic == "" && partition == -1 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// fetch polls the client. It returns nil fetches, without error, when a
+// held partition's retry comes due first, and an *AuthError when a broker
+// refuses the credentials while it waits.
 func (c *Consumer[T]) fetch(ctx context.Context) (kgo.Fetches, error) {
-	for {
-		wait := c.resumeDue()
-		pctx, cancel := ctx, context.CancelFunc(func() {})
-		if wait > 0 {
-			pctx, cancel = context.WithTimeout(ctx, wait)
-		}
-		var authCtx context.Context
-		if c.auth != nil {
-			var aerr *AuthError
-			var seq uint64
-			authCtx, aerr, seq = c.auth.state()
-			if aerr != nil && seq > c.authSeen {
-				cancel()
-				c.authSeen = seq
-				return nil, fmt.Errorf("poll: %w", aerr)
-			}
-			var stopAfter func() bool
-			var authCancel context.CancelFunc
-			pctx, authCancel = context.WithCancel(pctx)
-			stopAfter = context.AfterFunc(authCtx, authCancel)
-			inner := cancel
-			cancel = func() { stopAfter(); authCancel(); inner() }
-		}
-		fs := c.cl.PollFetches(pctx)
-		cancel()
-		if fs.IsClientClosed() {
-			return nil, ErrClosed
-		}
-		if fs.NumRecords() > 0 {
-			return fs, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if ae := authCause(authCtx); ae != nil {
-			_, _, seq := c.auth.state()
+	pctx, cancel := ctx, context.CancelFunc(func() {})
+	if wait, ok := c.nextRetry(); ok {
+		pctx, cancel = context.WithTimeout(ctx, wait)
+	}
+	defer func() { cancel() }()
+	var authCtx context.Context
+	if c.auth != nil {
+		var aerr *AuthError
+		var seq uint64
+		authCtx, aerr, seq = c.auth.state()
+		if aerr != nil && seq > c.authSeen {
 			c.authSeen = seq
-			return nil, fmt.Errorf("poll: %w", ae)
+			return nil, fmt.Errorf("poll: %w", aerr)
 		}
-		if pctx.Err() == nil || hasRealErrors(fs) {
-			return fs, nil
-		}
-		// The wait for a held partition ended: resume it and poll again.
-		c.cl.AllowRebalance()
+		var authCancel context.CancelFunc
+		pctx, authCancel = context.WithCancel(pctx)
+		stopAfter := context.AfterFunc(authCtx, authCancel)
+		inner := cancel
+		cancel = func() { stopAfter(); authCancel(); inner() }
 	}
-}
-
-// hasRealErrors reports whether fs holds an error other than the end of
-// Poll's own wait.
-func hasRealErrors(fs kgo.Fetches) bool {
+	fs := c.cl.PollFetches(pctx)
+	if fs.IsClientClosed() {
+		return nil, ErrClosed
+	}
+	if fs.NumRecords() > 0 {
+		return fs, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ae := authCause(authCtx); ae != nil {
+		_, _, seq := c.auth.state()
+		c.authSeen = seq
+		return nil, fmt.Errorf("poll: %w", ae)
+	}
 	real := false
-	fs.EachError(func(topic string, partition int32, err error) {
-		if !(topic == "" && partition == -1 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
-			real = true
-		}
-	})
-	return real
+	fs.EachError(func(topic string, partition int32, err error) { real = real || !ownWaitEnded(topic, partition, err) })
+	if pctx.Err() != nil && !real {
+		return nil, nil
+	}
+	return fs, nil
 }
 
-// resumeDue resumes the held partitions whose retry is due and returns how
-// long until the next one is, or 0 when none waits.
-func (c *Consumer[T]) resumeDue() time.Duration {
-	now := c.now()
-	var resume map[string][]int32
-	var next time.Duration
-	for tp, h := range c.holds {
-		if !h.paused {
-			continue
+// nextRetry returns how long until the first held partition's retry is
+// due, if any is held.
+func (c *Consumer[T]) nextRetry() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first time.Time
+	for _, h := range c.holds {
+		if first.IsZero() || h.retryAt.Before(first) {
+			first = h.retryAt
 		}
-		if wait := h.retryAt.Sub(now); wait > 0 {
-			if next == 0 || wait < next {
-				next = wait
-			}
-			continue
-		}
-		if resume == nil {
-			resume = map[string][]int32{}
-		}
-		resume[tp.topic] = append(resume[tp.topic], tp.partition)
-		h.paused = false
 	}
-	if resume != nil {
+	if first.IsZero() {
+		return 0, false
+	}
+	return max(first.Sub(c.now()), time.Millisecond), true
+}
+
+// dueHolds returns the held records whose retry is due, in partition
+// order.
+func (c *Consumer[T]) dueHolds() []partInput {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	var due []partInput
+	for tp, h := range c.holds {
+		if !h.retryAt.After(now) {
+			due = append(due, partInput{tp: tp, records: h.records, held: true})
+		}
+	}
+	slices.SortFunc(due, func(a, b partInput) int {
+		return cmp.Or(strings.Compare(a.tp.topic, b.tp.topic), cmp.Compare(a.tp.partition, b.tp.partition))
+	})
+	return due
+}
+
+// appendToHold adds fetched records of a partition that is held back to
+// its held records, and reports whether it did. The client does not hand
+// over records of a paused partition, so this is a safeguard.
+func (c *Consumer[T]) appendToHold(p partInput) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.holds[p.tp]
+	if h == nil {
+		return false
+	}
+	h.records = append(h.records, p.records...)
+	return true
+}
+
+// release drops the holds of partitions the group took away and resumes
+// their fetching, so that they are read again, from their committed
+// offsets, if they come back.
+func (c *Consumer[T]) release(gone map[string][]int32) {
+	c.mu.Lock()
+	resume := map[string][]int32{}
+	for topic, partitions := range gone {
+		for _, p := range partitions {
+			tp := topicPartition{topic, p}
+			if _, ok := c.holds[tp]; ok {
+				delete(c.holds, tp)
+				resume[topic] = append(resume[topic], p)
+			}
+			delete(c.written, tp)
+			delete(c.pending, tp)
+			delete(c.delivered, tp)
+			delete(c.marked, tp)
+		}
+	}
+	c.mu.Unlock()
+	if len(resume) > 0 {
 		c.cl.ResumeFetchPartitions(resume)
 	}
-	return next
 }
 
 // partResult is what Poll made of one partition's records: the decoded
@@ -379,9 +468,11 @@ type partResult struct {
 	// partition was held back, now only to be marked.
 	bad, rewritten []*invalidRecord
 	// holdAt is the record the partition is held back at, if any, and
-	// holdErr why.
+	// holdErr why; records are the partition's records given to Poll.
 	holdAt  *kgo.Record
 	holdErr error
+	records []*kgo.Record
+	held    bool // the records come from a hold
 }
 
 type invalidRecord struct {
@@ -395,8 +486,8 @@ type invalidRecord struct {
 // decodePartition decodes p's records into out, in order, up to the first
 // that fails transiently. A permanent failure under StopOnInvalid ends it
 // and is returned.
-func (c *Consumer[T]) decodePartition(ctx context.Context, p kgo.FetchTopicPartition, out []Record[T]) ([]Record[T], *partResult, error) {
-	tp := topicPartition{p.Topic, p.Partition}
+func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Record[T]) ([]Record[T], *partResult, error) {
+	tp := p.tp
 	c.mu.Lock()
 	last, ok := c.delivered[tp]
 	written := c.written[tp]
@@ -404,9 +495,9 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p kgo.FetchTopicParti
 	if !ok {
 		last = -1
 	}
-	pr := &partResult{tp: tp, start: len(out)}
+	pr := &partResult{tp: tp, start: len(out), records: p.records, held: p.held}
 	var stop error
-	for _, r := range p.Records {
+	for _, r := range p.records {
 		if written[r.Offset] {
 			pr.rewritten = append(pr.rewritten, &invalidRecord{raw: r, after: last})
 			continue
@@ -633,30 +724,46 @@ func (c *Consumer[T]) countHandled(b *invalidRecord) {
 		"offset", b.raw.Offset, "schema_id", b.err.SchemaID, "error", b.err.Err)
 }
 
-// holdBack sets each held partition's position back to the record it is
-// held at, pauses it until its retry is due, and returns a *HoldError for
-// each. A partition that got past the record it was held at is released.
+// holdBack keeps, for each partition that cannot go on, its records from
+// the one it is held at, pauses its fetching until the retry is due, and
+// returns a *HoldError for each. A held partition that got through is
+// resumed.
 func (c *Consumer[T]) holdBack(parts []*partResult) []error {
 	var errs []error
+	resume := map[string][]int32{}
+	c.mu.Lock()
+	defer func() {
+		c.mu.Unlock()
+		if len(resume) > 0 {
+			c.cl.ResumeFetchPartitions(resume)
+		}
+	}()
 	for _, pr := range parts {
 		h := c.holds[pr.tp]
+		if pr.held && h == nil {
+			continue // revoked while Poll retried it
+		}
 		if pr.holdAt == nil {
-			if h != nil && pr.last >= h.offset {
+			if h != nil {
 				delete(c.holds, pr.tp)
+				resume[pr.tp.topic] = append(resume[pr.tp.topic], pr.tp.partition)
 			}
 			continue
 		}
 		r := pr.holdAt
-		if h == nil || h.offset != r.Offset {
-			h = &hold{offset: r.Offset}
+		i := slices.Index(pr.records, r)
+		if h == nil {
+			h = &hold{}
 			c.holds[pr.tp] = h
+			c.cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
 		}
+		if len(h.records) == 0 || h.records[0] != r {
+			h.attempt = 0 // it got further: a new record is held
+		}
+		h.records = pr.records[i:]
 		h.attempt++
 		delay := c.retry.Delay(h.attempt - 1)
 		h.retryAt = c.now().Add(delay)
-		h.paused = true
-		c.cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
-		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{r.Topic: {r.Partition: {Epoch: -1, Offset: r.Offset}}})
 		c.held.Add(1)
 		herr := &HoldError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Attempt: h.attempt, Retry: delay, Err: pr.holdErr}
 		if c.obs != nil {
