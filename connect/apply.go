@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/streamkit/streamkit/internal/backoff"
@@ -82,7 +83,18 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", ch.Action, ch.Name, err))
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrUnavailable) {
+				// No worker answers: the rest would fail the same way,
+				// each after its retries. A new plan picks them up.
+				var rest []string
+				for _, later := range p.Changes[i+1:] {
+					if later.Action != Unchanged {
+						rest = append(rest, later.Name)
+					}
+				}
+				if len(rest) > 0 {
+					errs = append(errs, fmt.Errorf("not attempted: %s", strings.Join(rest, ", ")))
+				}
 				break
 			}
 		}

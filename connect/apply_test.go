@@ -305,8 +305,9 @@ func TestWorkerDownIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	if _, err := c.Apply(ctx, plan, quick); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("apply with the worker gone: got %v, want ErrUnavailable", err)
+	if _, err := c.Apply(ctx, plan, ApplyOptions{SkipValidation: true, Wait: -1}); !errors.Is(err, ErrUnavailable) ||
+		!strings.Contains(err.Error(), "not attempted: t-b") {
+		t.Fatalf("apply with the worker gone: got %v, want ErrUnavailable and t-b not attempted", err)
 	}
 	if _, err := c.Names(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "GET /connectors") {
 		t.Fatalf("names with the worker gone: got %v, want ErrUnavailable naming the request", err)
