@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -18,9 +19,13 @@ import (
 //
 // It re-reads Vault when its copy is older than Refresh, so a credential
 // rotated in Vault is picked up by the next new connection without a
-// restart. When Vault cannot be read it serves the last good pair until it
-// is older than MaxStale, then fails with Vault's typed error. Credentials
-// is safe for concurrent use by multiple goroutines.
+// restart. One read runs at a time; callers that need a pair meanwhile
+// wait for it. When a pair younger than MaxStale is at hand, a caller waits
+// at most StaleWait (2s) for Vault and then gets that pair, so a Vault
+// that hangs does not hold up new connections; when Vault fails, the pair
+// is served until it is older than MaxStale, then Get fails with Vault's
+// typed error (ErrUnavailable, ErrSealed, ...). Credentials is safe for
+// concurrent use by multiple goroutines.
 type Credentials struct {
 	client  *Client
 	path    string
@@ -30,10 +35,25 @@ type Credentials struct {
 	refresh  time.Duration
 	maxStale time.Duration
 
-	mu   sync.Mutex
-	user Value
-	pass Value
-	at   time.Time
+	mu       sync.Mutex
+	user     Value
+	pass     Value
+	at       time.Time
+	inflight *credRead // the read under way, if any
+}
+
+// StaleWait is how long Credentials.Get waits for Vault when it holds a
+// pair it may still serve.
+const StaleWait = 2 * time.Second
+
+// credReadTimeout bounds one read of the secret, which runs on after the
+// caller that started it has stopped waiting.
+const credReadTimeout = 30 * time.Second
+
+// credRead is one read of the secret; done closes when it ends.
+type credRead struct {
+	done chan struct{}
+	err  error
 }
 
 // Credentials returns a source of the username and password stored under
@@ -47,28 +67,75 @@ func (c *Client) Credentials(path, userKey, passKey string, refresh, maxStale ti
 // Get returns the username and password.
 func (cr *Credentials) Get(ctx context.Context) (user, pass Value, err error) {
 	cr.mu.Lock()
-	defer cr.mu.Unlock()
 	now := cr.client.now()
 	if !cr.at.IsZero() && now.Sub(cr.at) < cr.refresh {
+		defer cr.mu.Unlock()
 		return cr.user, cr.pass, nil
 	}
-	s, err := cr.client.ReadPath(ctx, cr.path)
-	if err == nil {
-		u, okU := s.Data[cr.userKey]
-		p, okP := s.Data[cr.passKey]
-		if !okU || !okP {
-			err = &VaultError{Op: "read", Path: cr.path, StatusCode: 404, sentinel: ErrNotFound,
-				Errors: []string{fmt.Sprintf("want keys %q and %q", cr.userKey, cr.passKey)}}
-		} else {
-			cr.user, cr.pass, cr.at = u, p, now
-			return u, p, nil
-		}
+	stale := !cr.at.IsZero() && now.Sub(cr.at) < cr.maxStale
+	rd := cr.inflight
+	if rd == nil {
+		rd = &credRead{done: make(chan struct{})}
+		cr.inflight = rd
+		// The read outlives this caller's wait: it is bounded on its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), credReadTimeout)
+		go func() {
+			defer cancel()
+			cr.read(rctx, rd)
+		}()
 	}
-	if !cr.at.IsZero() && now.Sub(cr.at) < cr.maxStale {
-		cr.client.log.Warn("vault unavailable; serving the last good credentials", "path", cr.path, "age", now.Sub(cr.at).Round(time.Second), "error", err)
+	cr.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if stale {
+		t := time.NewTimer(StaleWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-rd.done:
+		err = rd.err
+	case <-timeout:
+		err = fmt.Errorf("vault did not answer within %s: %w", StaleWait, ErrUnavailable)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if err == nil {
+		return cr.user, cr.pass, nil
+	}
+	if stale && !errors.Is(err, context.Canceled) {
+		cr.client.log.Warn("vault unavailable; serving the last good credentials", "path", cr.path,
+			"age", cr.client.now().Sub(cr.at).Round(time.Second), "error", err)
 		return cr.user, cr.pass, nil
 	}
 	return Value{}, Value{}, fmt.Errorf("credentials %s: %w", cr.path, err)
+}
+
+// read reads the secret into cr and ends rd.
+func (cr *Credentials) read(ctx context.Context, rd *credRead) {
+	now := cr.client.now()
+	s, err := cr.client.ReadPath(ctx, cr.path)
+	var u, p Value
+	if err == nil {
+		var okU, okP bool
+		u, okU = s.Data[cr.userKey]
+		p, okP = s.Data[cr.passKey]
+		if !okU || !okP {
+			err = &VaultError{Op: "read", Path: cr.path, StatusCode: 404, sentinel: ErrNotFound,
+				Errors: []string{fmt.Sprintf("want keys %q and %q", cr.userKey, cr.passKey)}}
+		}
+	}
+	cr.mu.Lock()
+	if err == nil {
+		cr.user, cr.pass, cr.at = u, p, now
+	}
+	cr.inflight = nil
+	cr.mu.Unlock()
+	rd.err = err
+	close(rd.done)
 }
 
 // Format prints the secret's path, never the pair it holds.

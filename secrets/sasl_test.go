@@ -300,3 +300,41 @@ func TestBasicAuthTransport(t *testing.T) {
 		t.Fatal("request body not closed on error")
 	}
 }
+
+// TestCredentialsHungVault: with Vault accepting requests and never
+// answering, callers holding a pair they may still serve get it after
+// StaleWait, all of them at once from one read, and none waits for
+// another's read; without such a pair, Get waits for the caller's context.
+func TestCredentialsHungVault(t *testing.T) {
+	f, cr, clk, logs := fakeVaultCredentials(t, time.Minute, time.Hour)
+	fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
+	f.fault("secret/data/pricing/db", fakeVaultFault{hang: true})
+	clk.Add(2 * time.Minute)
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
+		}()
+	}
+	wg.Wait()
+	if took := time.Since(start); took > StaleWait+time.Second {
+		t.Fatalf("20 callers took %s with Vault hung, want about %s", took, StaleWait)
+	}
+	if n := f.count("secret/data/pricing/db"); n != 2 {
+		t.Fatalf("got %d reads, want 2: the first, and one for all 20 callers", n)
+	}
+	if !strings.Contains(logs.String(), "serving the last good credentials") {
+		t.Fatalf("got logs %s, want a stale warning", logs)
+	}
+
+	strict := cr.client.Credentials("secret/data/pricing/db", "username", "password", 0, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, _, err := strict.Get(ctx); err == nil {
+		t.Fatal("got credentials from a hung Vault with no pair to serve")
+	}
+}
