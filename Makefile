@@ -23,7 +23,7 @@ PLATFORM := scripts/platform
 # backend.
 CONTAINERS := scripts/containers
 
-.PHONY: test check unit bench bench-smoke platform-up platform-down
+.PHONY: test check unit bench bench-smoke faults platform-up platform-down
 
 # A platform (or Docker Engine) that was already running when `make test`
 # began is left running; one that `make test` started is stopped. After the
@@ -46,6 +46,7 @@ test:
 	$(MAKE) --no-print-directory bench-smoke; \
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -race -count=1 ./...; \
 	$(CONTAINERS) leaks; \
+	$(MAKE) --no-print-directory faults; \
 	echo "make test: passed in $$((SECONDS - start))s"
 
 check: $(STATICCHECK)
@@ -81,6 +82,13 @@ $(BENCHSTAT):
 	@mkdir -p $(dir $@)
 	GOBIN=$(dir $@) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 	mv $(dir $@)benchstat $@
+
+# The fault suite (platformtest/faults): it kills, stops and restarts the
+# running platform's components under streamkit's clients, so it runs on
+# its own, one test at a time, after every other test. Needs the platform
+# (scripts/platform up; eval "$$(scripts/platform env)").
+faults:
+	STREAMKIT_REQUIRE_PLATFORM=1 STREAMKIT_FAULTS=1 go test -count=1 -p 1 -v -run '^TestFault' ./platformtest/faults/
 
 # Unit tests only: no platform, fakes in process.
 unit:
