@@ -185,3 +185,20 @@ func (l *ledger) checkCommitted(ctx context.Context, adm *kadm.Client, group, to
 	}
 	return nil
 }
+
+// wantCommittedTotal fails t unless group's committed offsets of topic add
+// up to want: every record handled and committed.
+func wantCommittedTotal(t *testing.T, ctx context.Context, adm *kadm.Client, group, topic string, want int64) {
+	t.Helper()
+	offs, err := committed(ctx, adm, group, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, o := range offs {
+		total += o
+	}
+	if total != want {
+		t.Fatalf("committed offsets add up to %d, want %d", total, want)
+	}
+}
