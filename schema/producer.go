@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,8 +125,9 @@ func (p *Producer[T]) Produce(ctx context.Context, m Message[T], promise func(*k
 		return
 	}
 	if p.auth != nil {
-		user := promise
-		promise = func(r *kgo.Record, err error) { user(r, translateAuth(r, err)) }
+		a := adapters.Get().(*authPromise)
+		a.user = promise
+		promise = a.fn
 	}
 	p.cl.Produce(ctx, r, promise)
 }
@@ -172,4 +174,30 @@ func (p *Producer[T]) Close(ctx context.Context) error {
 		return fmt.Errorf("close producer: %w", err)
 	}
 	return nil
+}
+
+// authPromise hands a record's result to the caller's promise with an
+// authentication failure as the *AuthError behind it (see authWatch).
+// They are pooled, each with its bound method made once, so that Produce
+// allocates nothing for it: kgo calls a promise exactly once.
+type authPromise struct {
+	user func(*kgo.Record, error)
+	fn   func(*kgo.Record, error)
+}
+
+var adapters sync.Pool
+
+func init() {
+	adapters.New = func() any {
+		a := &authPromise{}
+		a.fn = a.call
+		return a
+	}
+}
+
+func (a *authPromise) call(r *kgo.Record, err error) {
+	user := a.user
+	a.user = nil
+	adapters.Put(a)
+	user(r, translateAuth(r, err))
 }
