@@ -33,6 +33,7 @@ import (
 	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/streamkit/streamkit/internal/configdiff"
 	"github.com/streamkit/streamkit/metrics"
+	"github.com/streamkit/streamkit/metrics/platform"
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
@@ -59,26 +60,26 @@ func canary(what string) string { return "s3cr3t-" + canaryMark + "-" + what }
 // exempt are the exported types without a sample, each with why none is
 // needed: it cannot hold a credential, or it is not streamkit's type.
 var exempt = map[string]string{
-	"connect.Action":                 "string enum set only from its four constants (create, update, delete, unchanged)",
-	"connect.HealEventKind":          "int enum",
-	"connect.InitialState":           "string enum set only from its constants (RUNNING, PAUSED, STOPPED)",
-	"internal/avrocodec.Schema":      "alias of hamba/avro's avro.Schema, a parsed Avro schema: not a type streamkit declares, and no credential",
-	"internal/avrocodec.NamedSchema": "alias of hamba/avro's avro.NamedSchema, as internal/avrocodec.Schema",
-	"metrics.AlertState":             "string enum set only from its constants (firing, resolved)",
-	"metrics.ForecastMethod":         "int enum",
-	"metrics.LagStatus":              "int enum",
-	"platformtest.Backend":           "int enum",
-	"platformtest.Component":         "int enum",
-	"platformtest.ContainerOption":   "func type: fmt prints a func as its address and JSON refuses it; its constructors take image names and labels, no credential",
-	"platformtest.Option":            "func type: fmt prints a func as its address and JSON refuses it; its constructors take backends, components, timeouts and a logger, no credential",
-	"schema.CompatibilityLevel":      "string enum set only from its constants (BACKWARD, FORWARD, ...)",
-	"schema.Observer":                "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
-	"schema.Part":                    "int enum (key or value)",
-	"schema.SubjectStrategy":         "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
-	"secrets.MaterializeEventKind":   "string enum set only from its constants (written, restarted, failed)",
-	"topics.Action":                  "string enum set only from its constants (create, update, delete, unchanged, refused)",
-	"topics.Role":                    "string enum set only from its constants (producer, consumer, admin)",
-	"validate.Severity":              "int enum",
+	"connect.Action":                  "string enum set only from its four constants (create, update, delete, unchanged)",
+	"connect.HealEventKind":           "int enum",
+	"connect.InitialState":            "string enum set only from its constants (RUNNING, PAUSED, STOPPED)",
+	"internal/avrocodec.Schema":       "alias of hamba/avro's avro.Schema, a parsed Avro schema: not a type streamkit declares, and no credential",
+	"internal/avrocodec.NamedSchema":  "alias of hamba/avro's avro.NamedSchema, as internal/avrocodec.Schema",
+	"metrics/platform.AlertState":     "string enum set only from its constants (firing, resolved)",
+	"metrics/platform.ForecastMethod": "int enum",
+	"metrics/platform.LagStatus":      "int enum",
+	"platformtest.Backend":            "int enum",
+	"platformtest.Component":          "int enum",
+	"platformtest.ContainerOption":    "func type: fmt prints a func as its address and JSON refuses it; its constructors take image names and labels, no credential",
+	"platformtest.Option":             "func type: fmt prints a func as its address and JSON refuses it; its constructors take backends, components, timeouts and a logger, no credential",
+	"schema.CompatibilityLevel":       "string enum set only from its constants (BACKWARD, FORWARD, ...)",
+	"schema.Observer":                 "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
+	"schema.Part":                     "int enum (key or value)",
+	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
+	"secrets.MaterializeEventKind":    "string enum set only from its constants (written, restarted, failed)",
+	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
+	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
+	"validate.Severity":               "int enum",
 }
 
 // jsonWire are the types whose JSON encoding is a document of the Connect
@@ -814,35 +815,35 @@ func (f *fixtures) metrics() {
 	t, add := f.t, f.add
 	cc, status := f.cc, f.status
 	kc := kafkaClient(t)
-	add("metrics.CollectorOpt", "CollectorConnect", metrics.CollectorConnect(cc))
-	add("metrics.Collector", "NewCollector with Kafka and Connect clients", must[*metrics.Collector](t)(metrics.NewCollector(metrics.CollectorKafka(kc), metrics.CollectorConnect(cc))))
+	add("metrics/platform.CollectorOpt", "CollectorConnect", platform.CollectorConnect(cc))
+	add("metrics/platform.Collector", "NewCollector with Kafka and Connect clients", must[*platform.Collector](t)(platform.NewCollector(platform.CollectorKafka(kc), platform.CollectorConnect(cc))))
 	add("metrics.ClientOpt", "ClientNamespace", metrics.ClientNamespace("pricing"))
 	add("metrics.ClientMetrics", "NewClientMetrics", must[*metrics.ClientMetrics](t)(metrics.NewClientMetrics()))
-	rule := metrics.LagRecordsAbove(1000, time.Minute)
-	add("metrics.AlertRule", "LagRecordsAbove", rule)
-	add("metrics.AlerterOpt", "AlerterKafka", metrics.AlerterKafka(kc, "pricing.alerts"))
-	add("metrics.Alerter", "NewAlerter with a Kafka client", must[*metrics.Alerter](t)(metrics.NewAlerter([]metrics.AlertRule{rule}, metrics.AlerterKafka(kc, "pricing.alerts"))))
-	add("metrics.AlertInstance", "literal", metrics.AlertInstance{Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
-	add("metrics.AlertEvent", "literal", metrics.AlertEvent{Time: time.Now(), Rule: "lag", Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
-	add("metrics.LagEvaluator", "NewLagEvaluator", metrics.NewLagEvaluator(5))
-	mpl := metrics.PartitionLag{Topic: "pricing.orders.v1", Committed: 10, End: 20, Lag: 10}
-	gs := metrics.GroupSnapshot{Group: "pricing", State: "Stable", Members: 1, Lag: 10, Partitions: []metrics.PartitionLag{mpl}}
-	ts := metrics.TopicSnapshot{Topic: "pricing.orders.v1", EndOffsets: 20, Partitions: 6}
-	bs := metrics.BrokerSnapshot{Broker: 1, Bytes: 1 << 30, LogDirs: map[string]int64{"/var/lib/kafka": 1 << 30}}
-	cns := metrics.ConnectorSnapshot{Name: "pricing-db", State: "RUNNING", Tasks: 1, FailedTasks: 1, Trace: status.Tasks[0].Trace}
-	add("metrics.PartitionLag", "literal", mpl)
-	add("metrics.GroupSnapshot", "literal", gs)
-	add("metrics.TopicSnapshot", "literal", ts)
-	add("metrics.BrokerSnapshot", "literal", bs)
-	add("metrics.ConnectorSnapshot", "literal", cns)
-	add("metrics.Snapshot", "literal", metrics.Snapshot{Time: time.Now(), Groups: []metrics.GroupSnapshot{gs}, Topics: []metrics.TopicSnapshot{ts},
-		Brokers: []metrics.BrokerSnapshot{bs}, Connectors: []metrics.ConnectorSnapshot{cns}})
-	add("metrics.CapacityOptions", "literal", metrics.CapacityOptions{Window: 10, Horizon: 24 * time.Hour, TopicBudgetBytes: map[string]int64{"pricing.orders.v1": 1 << 40}})
-	tcap := metrics.TopicCapacity{Topic: "pricing.orders.v1", Bytes: 1 << 30, Partitions: 6}
-	bcap := metrics.BrokerCapacity{Broker: 1, Bytes: 1 << 30}
-	add("metrics.TopicCapacity", "literal", tcap)
-	add("metrics.BrokerCapacity", "literal", bcap)
-	add("metrics.Capacity", "literal", metrics.Capacity{Time: time.Now(), Method: "linear", Topics: []metrics.TopicCapacity{tcap}, Brokers: []metrics.BrokerCapacity{bcap}})
+	rule := platform.LagRecordsAbove(1000, time.Minute)
+	add("metrics/platform.AlertRule", "LagRecordsAbove", rule)
+	add("metrics/platform.AlerterOpt", "AlerterKafka", platform.AlerterKafka(kc, "pricing.alerts"))
+	add("metrics/platform.Alerter", "NewAlerter with a Kafka client", must[*platform.Alerter](t)(platform.NewAlerter([]platform.AlertRule{rule}, platform.AlerterKafka(kc, "pricing.alerts"))))
+	add("metrics/platform.AlertInstance", "literal", platform.AlertInstance{Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
+	add("metrics/platform.AlertEvent", "literal", platform.AlertEvent{Time: time.Now(), Rule: "lag", Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
+	add("metrics/platform.LagEvaluator", "NewLagEvaluator", platform.NewLagEvaluator(5))
+	mpl := platform.PartitionLag{Topic: "pricing.orders.v1", Committed: 10, End: 20, Lag: 10}
+	gs := platform.GroupSnapshot{Group: "pricing", State: "Stable", Members: 1, Lag: 10, Partitions: []platform.PartitionLag{mpl}}
+	ts := platform.TopicSnapshot{Topic: "pricing.orders.v1", EndOffsets: 20, Partitions: 6}
+	bs := platform.BrokerSnapshot{Broker: 1, Bytes: 1 << 30, LogDirs: map[string]int64{"/var/lib/kafka": 1 << 30}}
+	cns := platform.ConnectorSnapshot{Name: "pricing-db", State: "RUNNING", Tasks: 1, FailedTasks: 1, Trace: status.Tasks[0].Trace}
+	add("metrics/platform.PartitionLag", "literal", mpl)
+	add("metrics/platform.GroupSnapshot", "literal", gs)
+	add("metrics/platform.TopicSnapshot", "literal", ts)
+	add("metrics/platform.BrokerSnapshot", "literal", bs)
+	add("metrics/platform.ConnectorSnapshot", "literal", cns)
+	add("metrics/platform.Snapshot", "literal", platform.Snapshot{Time: time.Now(), Groups: []platform.GroupSnapshot{gs}, Topics: []platform.TopicSnapshot{ts},
+		Brokers: []platform.BrokerSnapshot{bs}, Connectors: []platform.ConnectorSnapshot{cns}})
+	add("metrics/platform.CapacityOptions", "literal", platform.CapacityOptions{Window: 10, Horizon: 24 * time.Hour, TopicBudgetBytes: map[string]int64{"pricing.orders.v1": 1 << 40}})
+	tcap := platform.TopicCapacity{Topic: "pricing.orders.v1", Bytes: 1 << 30, Partitions: 6}
+	bcap := platform.BrokerCapacity{Broker: 1, Bytes: 1 << 30}
+	add("metrics/platform.TopicCapacity", "literal", tcap)
+	add("metrics/platform.BrokerCapacity", "literal", bcap)
+	add("metrics/platform.Capacity", "literal", platform.Capacity{Time: time.Now(), Method: "linear", Topics: []platform.TopicCapacity{tcap}, Brokers: []platform.BrokerCapacity{bcap}})
 	f.kc = kc
 }
 

@@ -13,8 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kprom"
-
-	"github.com/streamkit/streamkit/schema"
 )
 
 // ClientOpt configures NewClientMetrics.
@@ -106,8 +104,6 @@ type ClientMetrics struct {
 	cacheMiss        prometheus.Counter
 	registryRequests *prometheus.CounterVec
 }
-
-var _ schema.Observer = (*ClientMetrics)(nil)
 
 const clientSubsystem = "client"
 
@@ -336,16 +332,18 @@ func (m *ClientMetrics) OnSchemaCache(hit bool) {
 
 // OnRegistryRequest implements schema.Observer. A "not found" answer
 // (subject, version or schema) is result="not_found": under LookupOnly it
-// is an answer, not a failure of the registry.
+// is an answer, not a failure of the registry. An error is "not found" when
+// one in its chain has a NotFound method that says so, as
+// schema.RegistryError has: the package does not import schema.
 func (m *ClientMetrics) OnRegistryRequest(op string, err error) {
 	if m == nil {
 		return
 	}
 	result := "ok"
+	var nf interface{ NotFound() bool }
 	switch {
 	case err == nil:
-	case errors.Is(err, schema.ErrSubjectNotFound), errors.Is(err, schema.ErrVersionNotFound),
-		errors.Is(err, schema.ErrSchemaNotFound):
+	case errors.As(err, &nf) && nf.NotFound():
 		result = "not_found"
 	default:
 		result = "error"

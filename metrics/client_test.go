@@ -22,6 +22,10 @@ import (
 	"github.com/streamkit/streamkit/schema"
 )
 
+// ClientMetrics is a schema.Observer by its method set; package metrics
+// does not import schema to say so.
+var _ schema.Observer = (*metrics.ClientMetrics)(nil)
+
 type clientOrder struct {
 	ID       string `avro:"id"`
 	Quantity int32  `avro:"quantity"`

@@ -109,6 +109,19 @@ func (e *RegistryError) Unwrap() []error {
 	return append(out, e.resp)
 }
 
+// NotFound reports whether the registry answered that the subject, version
+// or schema does not exist (ErrSubjectNotFound, ErrVersionNotFound or
+// ErrSchemaNotFound). Packages that must not import schema, such as
+// metrics, ask an error for it with errors.As.
+func (e *RegistryError) NotFound() bool {
+	for _, s := range e.sentinels {
+		if s == ErrSubjectNotFound || s == ErrVersionNotFound || s == ErrSchemaNotFound {
+			return true
+		}
+	}
+	return false
+}
+
 // maxBodyInError is how much of a body that is not the registry's JSON
 // error an error message quotes.
 const maxBodyInError = 120

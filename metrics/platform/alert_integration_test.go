@@ -1,4 +1,4 @@
-package metrics_test
+package platform_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/connect"
-	"github.com/streamkit/streamkit/metrics"
+	"github.com/streamkit/streamkit/metrics/platform"
 	"github.com/streamkit/streamkit/platformtest"
 )
 
@@ -84,19 +84,19 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 	}
 	_, _ = cc.Apply(ctx, plan, connect.ApplyOptions{Wait: -1}) // it is meant to fail
 
-	coll, err := metrics.NewCollector(metrics.CollectorKafka(cl), metrics.CollectorConnect(cc),
-		metrics.CollectorGroups([]string{"^" + group + "$"}, nil),
-		metrics.CollectorTopics([]string{"^" + topic + "$"}, nil))
+	coll, err := platform.NewCollector(platform.CollectorKafka(cl), platform.CollectorConnect(cc),
+		platform.CollectorGroups([]string{"^" + group + "$"}, nil),
+		platform.CollectorTopics([]string{"^" + topic + "$"}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var events []metrics.AlertEvent
-	alerter, err := metrics.NewAlerter([]metrics.AlertRule{
-		metrics.LagRecordsAbove(20, 0),
-		metrics.LagStatusIs(0, metrics.LagStop, metrics.LagStall),
-		metrics.ConnectorFailed(),
-	}, metrics.AlerterOnEvent(func(ev metrics.AlertEvent) {
+	var events []platform.AlertEvent
+	alerter, err := platform.NewAlerter([]platform.AlertRule{
+		platform.LagRecordsAbove(20, 0),
+		platform.LagStatusIs(0, platform.LagStop, platform.LagStall),
+		platform.ConnectorFailed(),
+	}, platform.AlerterOnEvent(func(ev platform.AlertEvent) {
 		mu.Lock()
 		events = append(events, ev)
 		mu.Unlock()
@@ -104,8 +104,8 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval := metrics.NewLagEvaluator(3)
-	cycle := func() map[string]metrics.LagStatus {
+	eval := platform.NewLagEvaluator(3)
+	cycle := func() map[string]platform.LagStatus {
 		t.Helper()
 		s, err := coll.Collect(ctx)
 		if err != nil {
@@ -128,7 +128,7 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 
 	// Records arrive, nothing is committed: after a full window the group
 	// is STOP and both lag alerts fire; the broken connector's alert too.
-	var st map[string]metrics.LagStatus
+	var st map[string]platform.LagStatus
 	for i := 0; i < 3; i++ {
 		produce(15)
 		st = cycle()
@@ -138,7 +138,7 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 		time.Sleep(time.Second)
 		st = cycle()
 	}
-	if st[group] != metrics.LagStop {
+	if st[group] != platform.LagStop {
 		t.Fatalf("status of the stopped group: %v, want stop", st[group])
 	}
 	for _, rule := range []string{"lag_records_above_20", "lag_status_stop_stall", "connector_failed"} {
@@ -157,7 +157,7 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 			t.Fatalf("%s did not resolve; events %+v", rule, events)
 		}
 	}
-	if st := cycle(); st[group] != metrics.LagOK {
+	if st := cycle(); st[group] != platform.LagOK {
 		t.Fatalf("status after catching up: %v, want ok", st[group])
 	}
 }

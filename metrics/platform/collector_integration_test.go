@@ -1,4 +1,4 @@
-package metrics
+package platform
 
 // The integration test runs on the platform's real Kafka and Kafka
 // Connect: eval "$(scripts/platform env)" and go test ./metrics. make test
