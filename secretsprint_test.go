@@ -60,6 +60,7 @@ func canary(what string) string { return "s3cr3t-" + canaryMark + "-" + what }
 // exempt are the exported types without a sample, each with why none is
 // needed: it cannot hold a credential, or it is not streamkit's type.
 var exempt = map[string]string{
+	"internal/runloop.Guard":          "a flag that says whether a Run is active: holds nothing else",
 	"connect.Action":                  "string enum set only from its four constants (create, update, delete, unchanged)",
 	"connect.HealEventKind":           "int enum",
 	"connect.InitialState":            "string enum set only from its constants (RUNNING, PAUSED, STOPPED)",
@@ -724,7 +725,13 @@ func (f *fixtures) schema() {
 	orderSchema := must[*schema.Schema](t)(schema.Derive[order]("pricing"))
 	add("schema.Schema", "Derive", orderSchema)
 	add("schema.SubjectVersion", "literal", schema.SubjectVersion{Subject: "pricing.orders.v1-value", Version: 1, ID: 1, Schema: orderSchema})
-	add("schema.Opt", "WithClientOpts with SASL", schema.WithClientOpts(saslOpts(t)...))
+	add("schema.ClientOpt", "WithClientOpts with SASL", schema.WithClientOpts(saslOpts(t)...))
+	add("schema.ProducerOpt", "WithClientOpts with SASL", schema.ProducerOpt(schema.WithClientOpts(saslOpts(t)...)))
+	add("schema.ConsumerOpt", "OnInvalid", schema.OnInvalid(schema.DeadLetter("pricing.orders.v1.dlq")))
+	add("schema.Opt", "WithSchema", schema.WithSchema(orderSchema))
+	add("schema.SerdeOpt", "ForKeys", schema.ForKeys())
+	add("schema.WriteOpt", "WithRegistration", schema.WithRegistration(schema.PinnedID(7)))
+	add("schema.ReadOpt", "AnyRecordName", schema.AnyRecordName())
 	add("schema.Registration", "PinnedID", schema.PinnedID(7))
 	add("schema.InvalidPolicy", "DeadLetter", schema.DeadLetter("pricing.orders.v1.dlq"))
 	add("schema.Serde", "NewSerde", must[*schema.Serde[order]](t)(schema.NewSerde[order](reg)))

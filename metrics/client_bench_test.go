@@ -32,7 +32,7 @@ func BenchmarkProducerHooks(b *testing.B) {
 		ctx := clientCtx(b)
 		pf := newClientPlatform(b, "orders")
 		opts := []kgo.Opt{kgo.SeedBrokers(pf.brokers...)}
-		var sopts []schema.Opt
+		var sopts []schema.ProducerOpt
 		if wire {
 			m, err := metrics.NewClientMetrics()
 			if err != nil {

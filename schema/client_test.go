@@ -173,10 +173,9 @@ func TestProducerFailsBeforeSending(t *testing.T) {
 		}
 	})
 
-	for name, opts := range map[string][]Opt{
+	for name, opts := range map[string][]ProducerOpt{
 		"no topic given":     nil,
 		"client and options": {WithClient(rawClient(t, brokers)), WithClientOpts(kgo.SeedBrokers(brokers...))},
-		"consumer option":    {OnInvalid(SkipInvalid())},
 	} {
 		topic := "prod"
 		if name == "no topic given" {
@@ -440,14 +439,15 @@ func TestConsumerOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		group  string
 		topics []string
-		opts   []Opt
+		opts   []ConsumerOpt
 	}{
 		"no group":              {"", []string{"t"}, nil},
 		"no topics":             {"g", nil, nil},
-		"empty dead-letter":     {"g", []string{"t"}, []Opt{OnInvalid(DeadLetter(""))}},
-		"registration":          {"g", []string{"t"}, []Opt{WithRegistration(LookupOnly())}},
-		"nil logger":            {"g", []string{"t"}, []Opt{WithLogger(nil)}},
-		"client and client opt": {"g", []string{"t"}, []Opt{WithClient(&kgo.Client{}), WithClientOpts()}},
+		"empty dead-letter":     {"g", []string{"t"}, []ConsumerOpt{OnInvalid(DeadLetter(""))}},
+		"nil logger":            {"g", []string{"t"}, []ConsumerOpt{WithLogger(nil)}},
+		"client and client opt": {"g", []string{"t"}, []ConsumerOpt{WithClient(&kgo.Client{}), WithClientOpts()}},
+		"bad backoff":           {"g", []string{"t"}, []ConsumerOpt{WithBackoff(time.Second, time.Millisecond)}},
+		"negative grace":        {"g", []string{"t"}, []ConsumerOpt{UnknownIDGrace(-time.Second)}},
 	} {
 		if _, err := NewConsumer[orderV1](reg, tc.group, tc.topics, tc.opts...); err == nil {
 			t.Errorf("%s: accepted", name)

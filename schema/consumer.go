@@ -136,8 +136,6 @@ type Consumer[T any] struct {
 	closed                               atomic.Bool
 }
 
-var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, optLogger, optObserver, optAnyName, optBackoff, optUnknownGrace}
-
 // NewConsumer returns a consumer of T for group on topics. It takes
 // WithSchema (the reader's schema; by default Derive's for a struct T, the
 // writer's for a generic T), AnyRecordName, OnInvalid, WithBackoff,
@@ -158,13 +156,10 @@ var consumerOpts = []string{optSchema, optClient, optClientOpts, optOnInvalid, o
 // is held back is delivered from the held records once more, a duplicate
 // that at-least-once delivery allows, and authentication failures reach
 // the caller only through the client's own logger.
-func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Opt) (*Consumer[T], error) {
-	cfg, err := newConfig("consumer", consumerOpts, opts)
+func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...ConsumerOpt) (*Consumer[T], error) {
+	cfg, err := newConfig("consumer", opts, ConsumerOpt.applyConsumer)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.given[optClient] && cfg.given[optClientOpts] {
-		return nil, errors.New("new consumer: WithClient and WithClientOpts exclude each other")
 	}
 	if cfg.client == nil && (group == "" || len(topics) == 0) {
 		return nil, errors.New("new consumer: a group and at least one topic are required")

@@ -561,9 +561,9 @@ func TestConsumerRefusesAnotherRecordName(t *testing.T) {
 	write(payment, "payment")
 	write(aliased, "aliased")
 
-	read := func(opts ...Opt) (ids []string, decodeErrs []error) {
+	read := func(opts ...ConsumerOpt) (ids []string, decodeErrs []error) {
 		c, err := NewConsumer[Order](reg, "names-"+strconv.Itoa(len(opts)), []string{"mixed"},
-			append([]Opt{OnInvalid(SkipInvalid()), WithObserver(&errorsObserver{errs: &decodeErrs}),
+			append([]ConsumerOpt{OnInvalid(SkipInvalid()), WithObserver(&errorsObserver{errs: &decodeErrs}),
 				WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))}, opts...)...)
 		if err != nil {
 			t.Fatal(err)

@@ -185,7 +185,7 @@ func TestIntegrationRoundTrip10000(t *testing.T) {
 func TestIntegrationEvolution(t *testing.T) {
 	ctx, rp := requireReal(t)
 	topic := rp.topic(t, ctx, "it.evolution", 1)
-	opts := []Opt{WithClientOpts(kgo.SeedBrokers(rp.brokers...))}
+	opts := []ProducerOpt{WithClientOpts(kgo.SeedBrokers(rp.brokers...))}
 	v1, v2, v3 := mustParse(t, orderV1Schema), mustParse(t, orderV2Schema), mustParse(t, orderV3Schema)
 
 	p1, err := NewProducer[orderV1](ctx, rp.reg, topic, append(opts, WithSchema(v1))...)
@@ -266,7 +266,7 @@ func TestIntegrationLookupOnly(t *testing.T) {
 	ctx, rp := requireReal(t)
 	topic := rp.topic(t, ctx, "it.lookup", 1)
 	v1 := mustParse(t, orderV1Schema)
-	opts := []Opt{WithSchema(v1), WithRegistration(LookupOnly()), WithClientOpts(kgo.SeedBrokers(rp.brokers...))}
+	opts := []ProducerOpt{WithSchema(v1), WithRegistration(LookupOnly()), WithClientOpts(kgo.SeedBrokers(rp.brokers...))}
 
 	_, err := NewProducer[orderV1](ctx, rp.reg, topic, opts...)
 	if !errors.Is(err, ErrNotRegistered) {

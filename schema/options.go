@@ -3,8 +3,6 @@ package schema
 import (
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -12,12 +10,46 @@ import (
 	"github.com/streamkit/streamkit/internal/backoff"
 )
 
-// Opt configures a Serde, a Producer or a Consumer. Each constructor
-// validates all its options together and refuses one that does not apply
-// to what it builds.
+// The options of each constructor are sealed types of their own, as
+// franz-go's ProducerOpt and ConsumerOpt are: the compiler refuses a
+// consumer's option given to NewProducer. An option that several
+// constructors take has a type that is each of their option types.
+
+// SerdeOpt configures a Serde (NewSerde).
+type SerdeOpt interface{ applySerde(*config) }
+
+// ProducerOpt configures a Producer (NewProducer).
+type ProducerOpt interface{ applyProducer(*config) }
+
+// ConsumerOpt configures a Consumer (NewConsumer).
+type ConsumerOpt interface{ applyConsumer(*config) }
+
+// Opt is an option of every constructor: WithSchema, WithObserver.
 type Opt interface {
-	apply(*config)
-	name() string
+	SerdeOpt
+	ProducerOpt
+	ConsumerOpt
+}
+
+// WriteOpt is an option of a Serde and a Producer, about how values are
+// written: WithSubjectStrategy, WithRegistration.
+type WriteOpt interface {
+	SerdeOpt
+	ProducerOpt
+}
+
+// ReadOpt is an option of a Serde and a Consumer, about how values are
+// read: AnyRecordName.
+type ReadOpt interface {
+	SerdeOpt
+	ConsumerOpt
+}
+
+// ClientOpt is an option of a Producer and a Consumer, about their Kafka
+// client: WithClient, WithClientOpts.
+type ClientOpt interface {
+	ProducerOpt
+	ConsumerOpt
 }
 
 type config struct {
@@ -52,28 +84,15 @@ func defaultConfig() config {
 	}
 }
 
-// newConfig applies opts and refuses any whose name is not in allowed.
-func newConfig(what string, allowed []string, opts []Opt) (config, error) {
+// newConfig applies opts, each through its role's method, and validates
+// the result.
+func newConfig[O comparable](what string, opts []O, apply func(O, *config)) (config, error) {
 	cfg := defaultConfig()
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	var bad []string
+	var none O
 	for _, o := range opts {
-		if o == nil {
-			continue
+		if o != none {
+			apply(o, &cfg)
 		}
-		if !ok[o.name()] {
-			bad = append(bad, o.name())
-			continue
-		}
-		cfg.given[o.name()] = true
-		o.apply(&cfg)
-	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		return cfg, fmt.Errorf("new %s: option %s does not apply", what, strings.Join(bad, ", "))
 	}
 	if cfg.strategy == nil {
 		return cfg, fmt.Errorf("new %s: nil subject strategy", what)
@@ -87,6 +106,9 @@ func newConfig(what string, allowed []string, opts []Opt) (config, error) {
 	if cfg.given[optClient] && cfg.client == nil {
 		return cfg, fmt.Errorf("new %s: nil client", what)
 	}
+	if cfg.given[optClient] && cfg.given[optClientOpts] {
+		return cfg, fmt.Errorf("new %s: WithClient and WithClientOpts exclude each other", what)
+	}
 	if cfg.logger == nil {
 		return cfg, fmt.Errorf("new %s: nil logger", what)
 	}
@@ -99,13 +121,40 @@ func newConfig(what string, allowed []string, opts []Opt) (config, error) {
 	return cfg, nil
 }
 
+// opt is one option: its name, for the options that exclude each other,
+// and what it sets. The types below make it one or more roles' option.
 type opt struct {
 	n string
 	f func(*config)
 }
 
-func (o opt) apply(c *config) { o.f(c) }
-func (o opt) name() string    { return o.n }
+func (o opt) set(c *config) {
+	c.given[o.n] = true
+	o.f(c)
+}
+
+type (
+	allOpt      struct{ opt }
+	writeOpt    struct{ opt }
+	readOpt     struct{ opt }
+	clientOpt   struct{ opt }
+	serdeOpt    struct{ opt }
+	consumerOpt struct{ opt }
+)
+
+func (o allOpt) applySerde(c *config)       { o.set(c) }
+func (o allOpt) applyProducer(c *config)    { o.set(c) }
+func (o allOpt) applyConsumer(c *config)    { o.set(c) }
+func (o writeOpt) applySerde(c *config)     { o.set(c) }
+func (o writeOpt) applyProducer(c *config)  { o.set(c) }
+func (o readOpt) applySerde(c *config)      { o.set(c) }
+func (o readOpt) applyConsumer(c *config)   { o.set(c) }
+func (o clientOpt) applyProducer(c *config) { o.set(c) }
+func (o clientOpt) applyConsumer(c *config) { o.set(c) }
+func (o serdeOpt) applySerde(c *config)     { o.set(c) }
+func (o consumerOpt) applyConsumer(c *config) {
+	o.set(c)
+}
 
 const (
 	optSchema       = "WithSchema"
@@ -122,13 +171,11 @@ const (
 	optUnknownGrace = "UnknownIDGrace"
 )
 
-var serdeOpts = []string{optSchema, optStrategy, optRegistration, optKeys, optObserver, optAnyName}
-
 // WithSchema sets the schema values are written with (and, for a
 // consumer, read into). The default is the schema Derive gives for T; a T
 // that is not a struct, such as map[string]any, needs WithSchema unless the
 // registration is UseLatest or PinnedID.
-func WithSchema(s *Schema) Opt { return opt{optSchema, func(c *config) { c.schema = s }} }
+func WithSchema(s *Schema) Opt { return allOpt{opt{optSchema, func(c *config) { c.schema = s }}} }
 
 // AnyRecordName makes a Serde or Consumer without WithSchema read records
 // whose writer's record name is not T's, matching fields by name. By
@@ -137,42 +184,46 @@ func WithSchema(s *Schema) Opt { return opt{optSchema, func(c *config) { c.schem
 // zero. Names are compared without namespaces, and aliases count. A reader
 // given by WithSchema follows Avro's resolution rules instead, where only
 // an alias in the reader's schema admits another name.
-func AnyRecordName() Opt { return opt{optAnyName, func(c *config) { c.anyRecordName = true }} }
+func AnyRecordName() ReadOpt {
+	return readOpt{opt{optAnyName, func(c *config) { c.anyRecordName = true }}}
+}
 
 // WithSubjectStrategy sets how subjects are named, overriding the default
 // TopicName.
-func WithSubjectStrategy(s SubjectStrategy) Opt {
-	return opt{optStrategy, func(c *config) { c.strategy = s }}
+func WithSubjectStrategy(s SubjectStrategy) WriteOpt {
+	return writeOpt{opt{optStrategy, func(c *config) { c.strategy = s }}}
 }
 
 // WithRegistration sets how a schema gets its ID, overriding the default
 // AutoRegister.
-func WithRegistration(r Registration) Opt {
-	return opt{optRegistration, func(c *config) { c.registration = r }}
+func WithRegistration(r Registration) WriteOpt {
+	return writeOpt{opt{optRegistration, func(c *config) { c.registration = r }}}
 }
 
 // ForKeys makes a Serde encode record keys: its subjects are the key
 // subjects ("<topic>-key" under TopicName). Values are the default.
-func ForKeys() Opt { return opt{optKeys, func(c *config) { c.part = Key }} }
+func ForKeys() SerdeOpt { return serdeOpt{opt{optKeys, func(c *config) { c.part = Key }}} }
 
 // WithClient makes a Producer or Consumer use an existing client instead of
 // building one. The caller keeps ownership: Close does not close it, and
 // its options (acks, group, topics) are the caller's. A Consumer's client
 // must consume the group with kgo.AutoCommitMarks.
-func WithClient(cl *kgo.Client) Opt { return opt{optClient, func(c *config) { c.client = cl }} }
+func WithClient(cl *kgo.Client) ClientOpt {
+	return clientOpt{opt{optClient, func(c *config) { c.client = cl }}}
+}
 
 // WithClientOpts adds options for the client a Producer or Consumer builds,
 // e.g. kgo.SeedBrokers (required) and SASL or TLS settings. They come after
 // streamkit's defaults and so override them.
-func WithClientOpts(opts ...kgo.Opt) Opt {
-	return opt{optClientOpts, func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }}
+func WithClientOpts(opts ...kgo.Opt) ClientOpt {
+	return clientOpt{opt{optClientOpts, func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }}}
 }
 
 // WithBackoff sets how long a Consumer waits before it tries again a
 // record that failed transiently (see HoldError): min after the first
 // failure, doubling up to max, with jitter. The default is 250ms to 10s.
-func WithBackoff(min, max time.Duration) Opt {
-	return opt{optBackoff, func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} }}
+func WithBackoff(min, max time.Duration) ConsumerOpt {
+	return consumerOpt{opt{optBackoff, func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} }}}
 }
 
 // UnknownIDGrace sets how long a Consumer keeps asking before it believes
@@ -183,17 +234,21 @@ func WithBackoff(min, max time.Duration) Opt {
 // held back and retried like any transient failure (see HoldError), and
 // only then handed to the InvalidPolicy. Later records naming the same ID
 // are handled at once. 0 believes the first answer.
-func UnknownIDGrace(d time.Duration) Opt {
-	return opt{optUnknownGrace, func(c *config) { c.unknownGrace = d }}
+func UnknownIDGrace(d time.Duration) ConsumerOpt {
+	return consumerOpt{opt{optUnknownGrace, func(c *config) { c.unknownGrace = d }}}
 }
 
 // OnInvalid sets what a Consumer does with a record it cannot decode,
 // overriding the default StopOnInvalid.
-func OnInvalid(p InvalidPolicy) Opt { return opt{optOnInvalid, func(c *config) { c.onInvalid = p }} }
+func OnInvalid(p InvalidPolicy) ConsumerOpt {
+	return consumerOpt{opt{optOnInvalid, func(c *config) { c.onInvalid = p }}}
+}
 
 // WithLogger sets the logger, overriding the default that discards. It
 // must be safe for concurrent use.
-func WithLogger(l *slog.Logger) Opt { return opt{optLogger, func(c *config) { c.logger = l }} }
+func WithLogger(l *slog.Logger) ConsumerOpt {
+	return consumerOpt{opt{optLogger, func(c *config) { c.logger = l }}}
+}
 
 // Observer is told about the events of a Serde, Producer or Consumer that
 // metrics count; package metrics' ClientMetrics implements it. Its methods
@@ -233,7 +288,7 @@ type Observer interface {
 // WithObserver makes a Serde, Producer or Consumer report its events to o
 // (see Observer). The default, like a nil o, reports nothing and costs
 // nothing. o must be safe for concurrent use and fast.
-func WithObserver(o Observer) Opt { return opt{optObserver, func(c *config) { c.observer = o }} }
+func WithObserver(o Observer) Opt { return allOpt{opt{optObserver, func(c *config) { c.observer = o }}} }
 
 type registrationMode int
 

@@ -45,8 +45,6 @@ type Producer[T any] struct {
 	closed atomic.Bool
 }
 
-var producerOpts = []string{optSchema, optStrategy, optRegistration, optClient, optClientOpts, optObserver}
-
 // NewProducer returns a producer of T to topic. It takes WithSchema,
 // WithSubjectStrategy, WithRegistration, WithObserver, and either
 // WithClient or WithClientOpts (with kgo.SeedBrokers).
@@ -54,16 +52,13 @@ var producerOpts = []string{optSchema, optStrategy, optRegistration, optClient, 
 // It finds the schema ID before it returns: under LookupOnly a schema the
 // registry lacks, and under AutoRegister a schema the registry refuses,
 // are errors here, before any record is sent.
-func NewProducer[T any](ctx context.Context, reg *Registry, topic string, opts ...Opt) (*Producer[T], error) {
-	cfg, err := newConfig("producer", producerOpts, opts)
+func NewProducer[T any](ctx context.Context, reg *Registry, topic string, opts ...ProducerOpt) (*Producer[T], error) {
+	cfg, err := newConfig("producer", opts, ProducerOpt.applyProducer)
 	if err != nil {
 		return nil, err
 	}
 	if topic == "" {
 		return nil, errors.New("new producer: empty topic")
-	}
-	if cfg.given[optClient] && cfg.given[optClientOpts] {
-		return nil, errors.New("new producer: WithClient and WithClientOpts exclude each other")
 	}
 	serde, err := newSerde[T](reg, cfg)
 	if err != nil {

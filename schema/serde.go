@@ -59,8 +59,8 @@ type plan struct {
 // NewSerde returns a Serde of T over reg. It takes WithSchema,
 // WithSubjectStrategy, WithRegistration and ForKeys. It makes no registry
 // call; Prepare does, and so does the first Encode for a topic.
-func NewSerde[T any](reg *Registry, opts ...Opt) (*Serde[T], error) {
-	cfg, err := newConfig("serde", serdeOpts, opts)
+func NewSerde[T any](reg *Registry, opts ...SerdeOpt) (*Serde[T], error) {
+	cfg, err := newConfig("serde", opts, SerdeOpt.applySerde)
 	if err != nil {
 		return nil, err
 	}

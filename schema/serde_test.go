@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -354,12 +358,39 @@ func TestRegistrationPolicies(t *testing.T) {
 			t.Fatal("PinnedID(0) accepted")
 		}
 	})
-	t.Run("options that do not apply", func(t *testing.T) {
-		_, err := NewSerde[orderV1](reg, OnInvalid(SkipInvalid()))
-		if err == nil {
-			t.Fatal("OnInvalid accepted by a serde")
-		}
-	})
+}
+
+// TestOptionsAreSealedPerRole builds programs that give a constructor an
+// option of another role, and wants the compiler to refuse each.
+func TestOptionsAreSealedPerRole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	cases := map[string]string{
+		"consumer option to a producer": `schema.NewProducer[order](ctx, reg, "t", schema.OnInvalid(schema.SkipInvalid()))`,
+		"consumer option to a serde":    `schema.NewSerde[order](reg, schema.WithLogger(nil))`,
+		"write option to a consumer":    `schema.NewConsumer[order](reg, "g", nil, schema.WithRegistration(schema.LookupOnly()))`,
+		"key option to a producer":      `schema.NewProducer[order](ctx, reg, "t", schema.ForKeys())`,
+		"client option to a serde":      `schema.NewSerde[order](reg, schema.WithClientOpts())`,
+	}
+	for name, call := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := "package main\n\nimport (\n\t\"context\"\n\n\t\"github.com/streamkit/streamkit/schema\"\n)\n\n" +
+				"type order struct{ ID string }\n\nfunc main() {\n\tctx := context.Background()\n\tvar reg *schema.Registry\n\t_ = ctx\n\t_, _ = " + call + "\n}\n"
+			if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("go", "vet", filepath.Join(dir, "main.go"))
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("compiled:\n%s", src)
+			}
+			if !strings.Contains(string(out), "does not implement") {
+				t.Fatalf("refused for another reason: %s", out)
+			}
+		})
+	}
 }
 
 func TestSubjectStrategies(t *testing.T) {
