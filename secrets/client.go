@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 // The variables WithEnvironment reads, and no others.
@@ -38,9 +39,9 @@ type Client struct {
 	auth Auth
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	login   *api.Secret // the last login's answer; nil for a static token
-	running bool
+	mu    sync.Mutex
+	login *api.Secret // the last login's answer; nil for a static token
+	run   runloop.Guard
 
 	now   func() time.Time
 	retry backoff.Policy // Run's delays between failed logins

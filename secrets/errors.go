@@ -1,11 +1,16 @@
 package secrets
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/streamkit/streamkit/internal/runloop"
+	"github.com/streamkit/streamkit/internal/vaultref"
+)
 
 var (
 	// ErrInvalidRef is returned for a ${vault:...} reference that does not
 	// parse.
-	ErrInvalidRef = errors.New("invalid vault reference")
+	ErrInvalidRef = vaultref.ErrInvalid
 	// ErrNotFound is returned when a secret, version or key does not exist.
 	ErrNotFound = errors.New("secret not found")
 	// ErrPermissionDenied is returned when Vault answers 403: the token may
@@ -18,4 +23,8 @@ var (
 	ErrUnavailable = errors.New("vault unavailable")
 	// ErrAuth is returned when logging in fails.
 	ErrAuth = errors.New("vault login failed")
+	// ErrRunning is returned by Client.Run when another Run of the same
+	// client has not returned yet. It is the value every streamkit Run
+	// returns for this, so errors.Is matches it across packages.
+	ErrRunning = runloop.ErrRunning
 )

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
 // Secret is the data of one secret, every value a Value.
@@ -86,28 +87,11 @@ func (c *Client) Read(ctx context.Context, ref Ref) (Value, error) {
 
 // ReadPath reads the secret at a reference's path.
 func (c *Client) ReadPath(ctx context.Context, path string) (*Secret, error) {
-	mount, rest, version, isKV2 := splitKV2(path)
+	mount, rest, version, isKV2 := vaultref.SplitKV2(path)
 	if isKV2 {
 		return c.ReadKV2(ctx, mount, rest, version)
 	}
 	return c.read(ctx, path)
-}
-
-// splitKV2 splits "secret/data/pricing/db?version=3" into its mount, path
-// and version.
-func splitKV2(path string) (mount, rest string, version int, ok bool) {
-	if i := strings.Index(path, "?"); i >= 0 {
-		q, err := url.ParseQuery(path[i+1:])
-		if err == nil {
-			version, _ = strconv.Atoi(q.Get("version"))
-		}
-		path = path[:i]
-	}
-	parts := strings.SplitN(strings.Trim(path, "/"), "/", 3)
-	if len(parts) == 3 && parts[1] == "data" {
-		return parts[0], parts[2], version, true
-	}
-	return "", path, version, false
 }
 
 // Resolve returns a copy of config with every ${vault:...} reference
@@ -145,7 +129,7 @@ func (c *Client) Resolve(ctx context.Context, config map[string]string) (map[str
 		// a leading "/" is gone), in one pass over the original value so
 		// a secret that looks like a reference is not replaced again.
 		i := 0
-		out[k] = refPattern.ReplaceAllStringFunc(config[k], func(string) string {
+		out[k] = vaultref.Pattern.ReplaceAllStringFunc(config[k], func(string) string {
 			i++
 			return vals[i-1]
 		})

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
 // DirProvider is the config-provider name the Materializer writes
@@ -215,7 +216,7 @@ func (m *Materializer) Translate(config map[string]string) (map[string]string, e
 	out := make(map[string]string, len(config))
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(config)) {
-		out[k] = refPattern.ReplaceAllStringFunc(config[k], func(match string) string {
+		out[k] = vaultref.Pattern.ReplaceAllStringFunc(config[k], func(match string) string {
 			r, err := ParseRef(match)
 			if err == nil {
 				err = materializable(r)
@@ -264,7 +265,7 @@ const maxName = 255
 
 // materializable reports why r cannot be written to a file, if it cannot.
 func materializable(r Ref) error {
-	if _, _, _, ok := splitKV2(r.Path); !ok {
+	if _, _, _, ok := vaultref.SplitKV2(r.Path); !ok {
 		return fmt.Errorf("%w: %s: the materializer reads KV v2 secrets only (<mount>/data/<path>)", ErrInvalidRef, r.Path)
 	}
 	if n := len(folderName(r.Path)); n > maxName {
@@ -370,7 +371,7 @@ func (m *Materializer) translated(v string) bool {
 			continue
 		}
 		if p, ok := decodeFolderName(name); ok {
-			if _, _, _, kv2 := splitKV2(p); kv2 {
+			if _, _, _, kv2 := vaultref.SplitKV2(p); kv2 {
 				return true
 			}
 		}
@@ -634,7 +635,7 @@ func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][
 		if ctx.Err() != nil {
 			return
 		}
-		mount, rest, pinned, _ := splitKV2(p)
+		mount, rest, pinned, _ := vaultref.SplitKV2(p)
 		m.mu.Lock()
 		known, ok := m.versions[p]
 		m.mu.Unlock()

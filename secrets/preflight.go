@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
 // PreflightCheck is the verdict on one reference of one connector's
@@ -201,7 +202,7 @@ func (c *Client) checkPath(ctx context.Context, path string, caps []string) *pat
 		return &pathVerdict{err: &VaultError{Op: "capabilities", Path: p, sentinel: ErrPermissionDenied,
 			Errors: []string{fmt.Sprintf("token may not read (capabilities: %s)", have)}}}
 	}
-	mount, rest, _, isKV2 := splitKV2(path)
+	mount, rest, _, isKV2 := vaultref.SplitKV2(path)
 	if !isKV2 {
 		return &pathVerdict{note: "read capability checked; existence not checked for a path that is not KV v2"}
 	}

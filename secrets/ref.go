@@ -1,10 +1,6 @@
 package secrets
 
-import (
-	"fmt"
-	"regexp"
-	"strings"
-)
+import "github.com/streamkit/streamkit/internal/vaultref"
 
 // Ref is a reference to one key of a secret, in Kafka's config-provider
 // grammar: ${vault:<path>:<key>}, e.g. ${vault:secret/data/pricing/db:password}.
@@ -18,46 +14,28 @@ type Ref struct {
 }
 
 // Provider is the config-provider name of Vault references.
-const Provider = "vault"
-
-var refPattern = regexp.MustCompile(`\$\{vault:([^:}]+):([^:}]+)\}`)
+const Provider = vaultref.Provider
 
 // String returns the reference as written: ${vault:path:key}.
-func (r Ref) String() string { return "${" + Provider + ":" + r.Path + ":" + r.Key + "}" }
+func (r Ref) String() string { return vaultref.Ref(r).String() }
 
 // ParseRef parses a value that is exactly one reference.
 func ParseRef(s string) (Ref, error) {
-	m := refPattern.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil || m[0] != strings.TrimSpace(s) {
-		return Ref{}, fmt.Errorf("%w: %q: want ${vault:<path>:<key>}", ErrInvalidRef, s)
-	}
-	r := Ref{Path: strings.Trim(m[1], "/"), Key: m[2]}
-	if r.Path == "" || strings.Contains(r.Path, "//") || strings.Contains(r.Path, "..") {
-		return Ref{}, fmt.Errorf("%w: %q: bad path", ErrInvalidRef, s)
-	}
-	return r, nil
+	r, err := vaultref.Parse(s)
+	return Ref(r), err
 }
 
 // FindRefs returns every reference in a config, by key, in the order they
 // appear in each value. A malformed ${vault:...} is an error naming its key.
 func FindRefs(config map[string]string) (map[string][]Ref, error) {
-	out := map[string][]Ref{}
-	var errs []string
-	for k, v := range config {
-		for _, m := range refPattern.FindAllString(v, -1) {
-			r, err := ParseRef(m)
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v", k, err))
-				continue
-			}
-			out[k] = append(out[k], r)
+	found, err := vaultref.Find(config)
+	out := make(map[string][]Ref, len(found))
+	for k, rs := range found {
+		refs := make([]Ref, len(rs))
+		for i, r := range rs {
+			refs[i] = Ref(r)
 		}
-		if strings.Contains(v, "${vault:") && len(refPattern.FindAllString(v, -1)) != strings.Count(v, "${vault:") {
-			errs = append(errs, fmt.Sprintf("%s: malformed ${vault:...} reference", k))
-		}
+		out[k] = refs
 	}
-	if len(errs) > 0 {
-		return out, fmt.Errorf("%w: %s", ErrInvalidRef, strings.Join(errs, "; "))
-	}
-	return out, nil
+	return out, err
 }

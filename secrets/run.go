@@ -2,17 +2,12 @@ package secrets
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hashicorp/vault/api"
 
 	"github.com/streamkit/streamkit/internal/backoff"
 )
-
-// ErrRunning is returned by Run when another Run of the client has not
-// returned yet.
-var ErrRunning = errors.New("already running")
 
 // Run keeps the client's token alive until ctx ends, then returns nil.
 //
@@ -24,20 +19,14 @@ var ErrRunning = errors.New("already running")
 // the meantime fail with typed errors, and secret consumers keep serving
 // their last good values (see Credentials). A token that cannot be
 // renewed is replaced by a new login at 80% of its TTL; a token without a
-// TTL (a root token) needs nothing.
+// TTL (a root token) needs nothing. Run returns ErrRunning while another
+// Run of the client has not returned.
 func (c *Client) Run(ctx context.Context) error {
-	c.mu.Lock()
-	if c.running {
-		c.mu.Unlock()
-		return ErrRunning
+	leave, err := c.run.Enter()
+	if err != nil {
+		return err
 	}
-	c.running = true
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running = false
-		c.mu.Unlock()
-	}()
+	defer leave()
 
 	for short := 0; ; {
 		c.mu.Lock()

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 // fakeVaultRun starts c.Run and returns a function that cancels it and
@@ -202,20 +204,41 @@ func TestRunStopsWhileRetrying(t *testing.T) {
 func TestRunTwice(t *testing.T) {
 	f := newFakeVaultServer(t)
 	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
-	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "Run to start", func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.running
-	})
+	// Run asks for ctx.Done only once it holds its guard: with a root
+	// token it waits on it at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := &doneProbe{Context: ctx, asked: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(waiting) }()
+	select {
+	case <-waiting.asked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting for Run to start")
+	}
 	if err := c.Run(context.Background()); !errors.Is(err, ErrRunning) {
 		t.Fatalf("got %v, want ErrRunning", err)
 	}
-	fakeVaultNoErr(t, stop())
+	if !errors.Is(ErrRunning, runloop.ErrRunning) {
+		t.Fatal("ErrRunning is not runloop.ErrRunning: errors.Is would not match across packages")
+	}
+	cancel()
+	fakeVaultNoErr(t, <-done)
 
 	// Once the first Run returned, Run may be called again.
-	stop = fakeVaultRun(t, c)
+	stop := fakeVaultRun(t, c)
 	fakeVaultNoErr(t, stop())
+}
+
+// doneProbe is a context that closes asked when Done is first called.
+type doneProbe struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (p *doneProbe) Done() <-chan struct{} {
+	p.once.Do(func() { close(p.asked) })
+	return p.Context.Done()
 }
 
 func TestRunRootTokenWaits(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/redact"
-	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
 const kindConnector = "connector"
@@ -312,7 +312,7 @@ func checkVaultRefs(c *Context, s connect.Spec) []Finding {
 		}
 		// One key at a time, so each finding names its key; the error
 		// quotes only the reference, never a resolved secret.
-		if _, err := secrets.FindRefs(map[string]string{k: v}); err != nil {
+		if _, err := vaultref.Find(map[string]string{k: v}); err != nil {
 			out = append(out, c.finding(kindConnector, s.Name, k, "%v", err))
 		}
 	}
