@@ -32,6 +32,7 @@ import (
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/streamkit/streamkit/internal/configdiff"
+	"github.com/streamkit/streamkit/internal/vaultref"
 	"github.com/streamkit/streamkit/metrics"
 	"github.com/streamkit/streamkit/metrics/platform"
 	"github.com/streamkit/streamkit/platformtest"
@@ -678,6 +679,7 @@ func (f *fixtures) secrets() {
 	}))
 	ref := must[secrets.Ref](t)(secrets.ParseRef("${vault:secret/data/pricing/kafka:password}"))
 	add("secrets.Ref", "ParseRef", ref)
+	add("internal/vaultref.Ref", "Parse", must[vaultref.Ref](t)(vaultref.Parse("${vault:secret/data/pricing/kafka:password}")))
 	add("secrets.Value", "Read", must[secrets.Value](t)(vc.Read(ctx, ref)))
 	add("secrets.Secret", "ReadKV2", must[*secrets.Secret](t)(vc.ReadKV2(ctx, "secret", "pricing/kafka", 0)))
 	add("secrets.Secret", "ReadKV1 of a dynamic secret", must[*secrets.Secret](t)(vc.ReadKV1(ctx, "database", "creds/app")))
