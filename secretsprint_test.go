@@ -581,8 +581,9 @@ func (f *fixtures) connect() {
 	add("connect.Client", "WithURLs with user:password@", cc)
 	add("connect.Client", "WithBasicAuth", must[*connect.Client](t)(connect.New(connect.WithURLs(cs.URL),
 		connect.WithBasicAuth("app", canary("connect-basic-auth")), connect.WithRetries(1))))
-	add("connect.Opt", "WithBasicAuth", connect.WithBasicAuth("app", canary("opt-basic-auth")))
-	add("connect.Opt", "WithURLs with user:password@", connect.WithURLs("http://app:"+canary("opt-url")+"@connect.internal:8083"))
+	add("connect.ClientOpt", "WithBasicAuth", connect.WithBasicAuth("app", canary("opt-basic-auth")))
+	add("connect.Opt", "WithLogger", connect.WithLogger(slog.Default()))
+	add("connect.ClientOpt", "WithURLs with user:password@", connect.WithURLs("http://app:"+canary("opt-url")+"@connect.internal:8083"))
 	add("", "connect.New error for an invalid URL with a password", errorOf(t, func() error {
 		_, err := connect.New(connect.WithURLs("ftp://app:" + canary("invalid-url") + "@connect.internal:8083"))
 		return err
@@ -650,8 +651,8 @@ func (f *fixtures) connect() {
 	add("connect.Restart", "literal", connect.Restart{Connector: "pricing-db", Tasks: []int{0}})
 	add("connect.HealEvent", "literal with a request error", connect.HealEvent{Time: time.Now(), Connector: "pricing-db",
 		Kind: connect.HealRestartFailed, Tasks: []int{0}, Attempt: 2, Trace: status.Tasks[0].Trace, Err: notFound})
-	add("connect.HealerOpt", "HealNamespace", connect.HealNamespace("pricing-"))
-	add("connect.Healer", "NewHealer", must[*connect.Healer](t)(connect.NewHealer(cc, connect.HealNamespace("pricing-"))))
+	add("connect.HealerOpt", "WithNamespace", connect.WithNamespace("pricing-"))
+	add("connect.Healer", "NewHealer", must[*connect.Healer](t)(connect.NewHealer(cc, connect.WithNamespace("pricing-"))))
 	f.cc, f.info, f.status, f.desired, f.notFound = cc, info, status, desired, notFound
 }
 
@@ -824,14 +825,15 @@ func (f *fixtures) metrics() {
 	t, add := f.t, f.add
 	cc, status := f.cc, f.status
 	kc := kafkaClient(t)
-	add("metrics/platform.CollectorOpt", "CollectorConnect", platform.CollectorConnect(cc))
-	add("metrics/platform.Collector", "NewCollector with Kafka and Connect clients", must[*platform.Collector](t)(platform.NewCollector(platform.CollectorKafka(kc), platform.CollectorConnect(cc))))
+	add("metrics/platform.CollectorOpt", "WithConnect", platform.WithConnect(cc))
+	add("metrics/platform.Opt", "WithLogger", platform.WithLogger(slog.Default()))
+	add("metrics/platform.Collector", "NewCollector with Kafka and Connect clients", must[*platform.Collector](t)(platform.NewCollector(kc, platform.WithConnect(cc))))
 	add("metrics.ClientOpt", "ClientNamespace", metrics.ClientNamespace("pricing"))
 	add("metrics.ClientMetrics", "NewClientMetrics", must[*metrics.ClientMetrics](t)(metrics.NewClientMetrics()))
 	rule := platform.LagRecordsAbove(1000, time.Minute)
 	add("metrics/platform.AlertRule", "LagRecordsAbove", rule)
-	add("metrics/platform.AlerterOpt", "AlerterKafka", platform.AlerterKafka(kc, "pricing.alerts"))
-	add("metrics/platform.Alerter", "NewAlerter with a Kafka client", must[*platform.Alerter](t)(platform.NewAlerter([]platform.AlertRule{rule}, platform.AlerterKafka(kc, "pricing.alerts"))))
+	add("metrics/platform.AlerterOpt", "WithEventTopic", platform.WithEventTopic(kc, "pricing.alerts"))
+	add("metrics/platform.Alerter", "NewAlerter with a Kafka client", must[*platform.Alerter](t)(platform.NewAlerter([]platform.AlertRule{rule}, platform.WithEventTopic(kc, "pricing.alerts"))))
 	add("metrics/platform.AlertInstance", "literal", platform.AlertInstance{Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
 	add("metrics/platform.AlertEvent", "literal", platform.AlertEvent{Time: time.Now(), Rule: "lag", Subject: "group pricing", Value: 2000, Message: "lag 2000 records"})
 	add("metrics/platform.LagEvaluator", "NewLagEvaluator", platform.NewLagEvaluator(5))

@@ -63,18 +63,27 @@ func defaultConfig() config {
 	}
 }
 
-// Opt configures a Client.
-type Opt interface{ apply(*config) }
+// ClientOpt configures a Client (New).
+type ClientOpt interface{ applyClient(*config) }
+
+// HealerOpt configures a Healer (NewHealer).
+type HealerOpt interface{ applyHealer(*healConfig) }
+
+// Opt is an option of both New and NewHealer: WithLogger.
+type Opt interface {
+	ClientOpt
+	HealerOpt
+}
 
 type optFunc func(*config)
 
-func (f optFunc) apply(c *config) { f(c) }
+func (f optFunc) applyClient(c *config) { f(c) }
 
 // WithURLs sets the workers' base URLs, e.g. http://127.0.0.1:8083. At
 // least one is required (or WithEnvironment). Credentials in a URL's user
 // info become basic auth and are removed from the URL, so they never reach
 // a log or an error.
-func WithURLs(urls ...string) Opt {
+func WithURLs(urls ...string) ClientOpt {
 	return optFunc(func(c *config) {
 		for _, raw := range urls {
 			u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
@@ -94,50 +103,56 @@ func WithURLs(urls ...string) Opt {
 
 // WithEnvironment reads the worker URLs from EnvConnectURL (STREAMKIT_CONNECT_URL),
 // comma-separated. It reads no other variable.
-func WithEnvironment() Opt {
+func WithEnvironment() ClientOpt {
 	return optFunc(func(c *config) {
 		v := os.Getenv(EnvConnectURL)
 		if strings.TrimSpace(v) == "" {
 			c.envErr = fmt.Errorf("%s is not set", EnvConnectURL)
 			return
 		}
-		WithURLs(strings.Split(v, ",")...).apply(c)
+		WithURLs(strings.Split(v, ",")...).applyClient(c)
 	})
 }
 
 // WithHTTPClient sets the HTTP client, overriding a default with a 30s
 // timeout per request. It excludes WithTLSConfig: configure TLS on the
 // client's transport instead.
-func WithHTTPClient(hc *http.Client) Opt { return optFunc(func(c *config) { c.hc = hc }) }
+func WithHTTPClient(hc *http.Client) ClientOpt { return optFunc(func(c *config) { c.hc = hc }) }
 
 // WithTLSConfig sets the TLS configuration for https workers.
-func WithTLSConfig(t *tls.Config) Opt { return optFunc(func(c *config) { c.tls = t }) }
+func WithTLSConfig(t *tls.Config) ClientOpt { return optFunc(func(c *config) { c.tls = t }) }
 
 // WithBasicAuth sets basic-auth credentials for every request.
-func WithBasicAuth(user, pass string) Opt {
+func WithBasicAuth(user, pass string) ClientOpt {
 	return optFunc(func(c *config) { c.user, c.pass = user, &pass })
 }
 
 // WithRetries sets how many times a request is tried in all, overriding
 // the default 5. 1 disables retries.
-func WithRetries(attempts int) Opt { return optFunc(func(c *config) { c.attempts = attempts }) }
+func WithRetries(attempts int) ClientOpt { return optFunc(func(c *config) { c.attempts = attempts }) }
 
 // WithBackoff sets the delays between tries, overriding the default 250ms
 // doubling up to 5s, each with jitter.
-func WithBackoff(min, max time.Duration) Opt {
+func WithBackoff(min, max time.Duration) ClientOpt {
 	return optFunc(func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} })
 }
 
-// WithLogger sets the logger for retries and failovers, overriding the
-// default that discards. It must be safe for concurrent use.
-func WithLogger(l *slog.Logger) Opt { return optFunc(func(c *config) { c.logger = l }) }
+// WithLogger sets the logger, overriding the default that discards: a
+// Client's for retries and failovers, a Healer's for what it does. It
+// must be safe for concurrent use.
+func WithLogger(l *slog.Logger) Opt { return loggerOpt{l} }
+
+type loggerOpt struct{ l *slog.Logger }
+
+func (o loggerOpt) applyClient(c *config)     { c.logger = o.l }
+func (o loggerOpt) applyHealer(c *healConfig) { c.logger = o.l }
 
 // New returns a Client. It validates every option together.
-func New(opts ...Opt) (*Client, error) {
+func New(opts ...ClientOpt) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&cfg)
+			o.applyClient(&cfg)
 		}
 	}
 	var errs []error

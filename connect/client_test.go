@@ -927,9 +927,9 @@ const (
 
 // authClients returns the ways to give a Client credentials for the
 // worker at u: an option, or the URL's user info.
-func authClients(u string) map[string][]Opt {
+func authClients(u string) map[string][]ClientOpt {
 	withCreds := strings.Replace(u, "://", "://"+authUser+":s3cret%2Fpw@", 1)
-	return map[string][]Opt{
+	return map[string][]ClientOpt{
 		"WithBasicAuth":   {WithURLs(u), WithBasicAuth(authUser, authPass)},
 		"URL credentials": {WithURLs(withCreds)},
 	}
@@ -1011,28 +1011,28 @@ func TestAuthSecretNeverLeaks(t *testing.T) {
 func TestNewInvalid(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []Opt
+		opts []ClientOpt
 		want []string // fragments of the error
 	}{
 		{"no option", nil, []string{"no worker url"}},
-		{"no url", []Opt{WithURLs()}, []string{"no worker url"}},
-		{"no scheme", []Opt{WithURLs("localhost:8083")}, []string{`invalid worker url "localhost:8083"`}},
-		{"no host", []Opt{WithURLs("http://")}, []string{"invalid worker url"}},
-		{"not a url", []Opt{WithURLs("http://[::1")}, []string{"invalid worker url"}},
-		{"scheme with credentials", []Opt{WithURLs("ftp://admin:s3cret@host:21")}, []string{"invalid worker url", "host:21"}},
-		{"bad port with credentials", []Opt{WithURLs("http://admin:s3cret@host:80a")}, []string{"invalid worker url", "host:80a"}},
-		{"@ in a password", []Opt{WithURLs("http://admin:s3cret@pw%zz@host:8083")}, []string{"invalid worker url", "host:8083"}},
-		{"one bad among good", []Opt{WithURLs("http://a:8083", "tcp://b:8083")}, []string{`invalid worker url "tcp://b:8083"`}},
-		{"no attempts", []Opt{WithURLs("http://a:8083"), WithRetries(0)}, []string{"retries", "at least 1"}},
-		{"negative backoff", []Opt{WithURLs("http://a:8083"), WithBackoff(-time.Millisecond, time.Second)}, []string{"backoff"}},
-		{"min above max", []Opt{WithURLs("http://a:8083"), WithBackoff(2*time.Second, time.Second)}, []string{"backoff: min 2s, max 1s"}},
+		{"no url", []ClientOpt{WithURLs()}, []string{"no worker url"}},
+		{"no scheme", []ClientOpt{WithURLs("localhost:8083")}, []string{`invalid worker url "localhost:8083"`}},
+		{"no host", []ClientOpt{WithURLs("http://")}, []string{"invalid worker url"}},
+		{"not a url", []ClientOpt{WithURLs("http://[::1")}, []string{"invalid worker url"}},
+		{"scheme with credentials", []ClientOpt{WithURLs("ftp://admin:s3cret@host:21")}, []string{"invalid worker url", "host:21"}},
+		{"bad port with credentials", []ClientOpt{WithURLs("http://admin:s3cret@host:80a")}, []string{"invalid worker url", "host:80a"}},
+		{"@ in a password", []ClientOpt{WithURLs("http://admin:s3cret@pw%zz@host:8083")}, []string{"invalid worker url", "host:8083"}},
+		{"one bad among good", []ClientOpt{WithURLs("http://a:8083", "tcp://b:8083")}, []string{`invalid worker url "tcp://b:8083"`}},
+		{"no attempts", []ClientOpt{WithURLs("http://a:8083"), WithRetries(0)}, []string{"retries", "at least 1"}},
+		{"negative backoff", []ClientOpt{WithURLs("http://a:8083"), WithBackoff(-time.Millisecond, time.Second)}, []string{"backoff"}},
+		{"min above max", []ClientOpt{WithURLs("http://a:8083"), WithBackoff(2*time.Second, time.Second)}, []string{"backoff: min 2s, max 1s"}},
 		{
-			"HTTP client and TLS", []Opt{WithURLs("https://a:8443"), WithHTTPClient(&http.Client{}), WithTLSConfig(&tls.Config{})},
+			"HTTP client and TLS", []ClientOpt{WithURLs("https://a:8443"), WithHTTPClient(&http.Client{}), WithTLSConfig(&tls.Config{})},
 			[]string{"WithHTTPClient and WithTLSConfig"},
 		},
-		{"nil logger", []Opt{WithURLs("http://a:8083"), WithLogger(nil)}, []string{"nil logger"}},
+		{"nil logger", []ClientOpt{WithURLs("http://a:8083"), WithLogger(nil)}, []string{"nil logger"}},
 		{
-			"every problem at once", []Opt{WithRetries(-1), WithBackoff(time.Second, time.Millisecond)},
+			"every problem at once", []ClientOpt{WithRetries(-1), WithBackoff(time.Second, time.Millisecond)},
 			[]string{"no worker url", "at least 1", "backoff"},
 		},
 	}
@@ -1066,14 +1066,14 @@ func TestNewInvalid(t *testing.T) {
 func TestNewValid(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []Opt
+		opts []ClientOpt
 		want []string
 	}{
-		{"trimmed", []Opt{WithURLs(" http://a:8083/ ", "https://b:8443")}, []string{"http://a:8083", "https://b:8443"}},
-		{"credentials removed", []Opt{WithURLs("http://admin:s3cret@a:8083")}, []string{"http://a:8083"}},
-		{"path kept", []Opt{WithURLs("https://gw.example.com/connect/")}, []string{"https://gw.example.com/connect"}},
-		{"nil option ignored", []Opt{nil, WithURLs("http://a:8083")}, []string{"http://a:8083"}},
-		{"HTTP client", []Opt{WithURLs("http://a:8083"), WithHTTPClient(&http.Client{})}, []string{"http://a:8083"}},
+		{"trimmed", []ClientOpt{WithURLs(" http://a:8083/ ", "https://b:8443")}, []string{"http://a:8083", "https://b:8443"}},
+		{"credentials removed", []ClientOpt{WithURLs("http://admin:s3cret@a:8083")}, []string{"http://a:8083"}},
+		{"path kept", []ClientOpt{WithURLs("https://gw.example.com/connect/")}, []string{"https://gw.example.com/connect"}},
+		{"nil option ignored", []ClientOpt{nil, WithURLs("http://a:8083")}, []string{"http://a:8083"}},
+		{"HTTP client", []ClientOpt{WithURLs("http://a:8083"), WithHTTPClient(&http.Client{})}, []string{"http://a:8083"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 var (
@@ -33,9 +35,10 @@ var (
 	// tasks fails, or does not reach its desired state in time; the error
 	// is a *StateError.
 	ErrNotRunning = errors.New("connector not running")
-	// ErrHealerRunning is returned by Healer.Run when another call to Run
-	// on the same Healer has not returned yet.
-	ErrHealerRunning = errors.New("healer already running")
+	// ErrRunning is returned by Healer.Run when another call to Run on
+	// the same Healer has not returned yet. It is the same value as the
+	// other packages' ErrRunning.
+	ErrRunning = runloop.ErrRunning
 	// ErrOutsideNamespace is returned by Plan for a desired connector whose
 	// name is outside the plan's namespace.
 	ErrOutsideNamespace = errors.New("connector outside namespace")

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"runtime/debug"
-	"slices"
+		"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 // Restart is what RestartFailed, or one pass of a Healer, restarted of one
@@ -137,7 +136,7 @@ const (
 	// up on is now RUNNING with all its tasks RUNNING.
 	HealRecovered
 	// HealGaveUp means the connector failed again after the most
-	// restarts HealMaxRestarts allows; the healer leaves it alone until it
+	// restarts WithMaxRestarts allows; the healer leaves it alone until it
 	// is seen healthy. It is emitted once per give-up.
 	HealGaveUp
 	// HealRestartFailed means the restart request itself failed.
@@ -177,7 +176,7 @@ type HealEvent struct {
 	// Attempt counts, for HealRestarted and HealRestartFailed, the
 	// restarts of the connector since it was last healthy, this one
 	// included; for HealRecovered, the restarts it took; for HealGaveUp,
-	// the restarts within the HealMaxRestarts window; for
+	// the restarts within the WithMaxRestarts window; for
 	// HealListFailed, the failed polls in a row.
 	Attempt int
 	// Trace is the worker's stack trace of the FAILED connector, or else
@@ -196,7 +195,7 @@ type Healer struct {
 	c   *Client
 	cfg healConfig
 
-	running atomic.Bool
+	running runloop.Guard
 	// Owned by the active Run.
 	state     map[string]*healState
 	listFails int
@@ -234,57 +233,48 @@ func defaultHealConfig() healConfig {
 	}
 }
 
-// HealerOpt configures a Healer.
-type HealerOpt interface{ applyHealer(*healConfig) }
-
 type healerOptFunc func(*healConfig)
 
 func (f healerOptFunc) applyHealer(c *healConfig) { f(c) }
 
-// HealNamespace makes the healer look after only the connectors whose name
+// WithNamespace makes a Healer look after only the connectors whose name
 // starts with prefix, overriding the default of all connectors.
-func HealNamespace(prefix string) HealerOpt {
+func WithNamespace(prefix string) HealerOpt {
 	return healerOptFunc(func(c *healConfig) { c.namespace = prefix })
 }
 
-// HealInterval sets the pause between the end of one poll and the start of
-// the next, overriding the default 10s. It must be positive.
-func HealInterval(d time.Duration) HealerOpt {
+// WithInterval sets the pause between the end of one poll of a Healer and
+// the start of the next, overriding the default 10s. It must be positive.
+func WithInterval(d time.Duration) HealerOpt {
 	return healerOptFunc(func(c *healConfig) { c.interval = d })
 }
 
-// HealBackoff sets the least time between two restarts of one connector,
-// overriding the default 5s doubling after each restart up to 5m. Each
-// wait is a random duration between half and all of the doubled one, so
-// connectors that failed together are not restarted together again. A
-// connector seen healthy starts again from min, but is never restarted
-// before the wait after its previous restart is over. min 0 disables the
-// backoff.
-func HealBackoff(min, max time.Duration) HealerOpt {
+// WithRestartBackoff sets the least time between two restarts of one
+// connector, overriding the default 5s doubling after each restart up to
+// 5m. Each wait is a random duration between half and all of the doubled
+// one, so connectors that failed together are not restarted together
+// again. A connector seen healthy starts again from min, but is never
+// restarted before the wait after its previous restart is over. min 0
+// disables the backoff.
+func WithRestartBackoff(min, max time.Duration) HealerOpt {
 	return healerOptFunc(func(c *healConfig) { c.backoff = backoff.Policy{Min: min, Max: max} })
 }
 
-// HealMaxRestarts caps the restarts of one connector: when it fails again
+// WithMaxRestarts caps the restarts of one connector: when it fails again
 // after n restarts within window, the healer gives up on it, emits one
 // HealGaveUp event and leaves it alone until it is seen RUNNING with all
 // its tasks RUNNING (after someone fixes and restarts it), which forgets
 // its restarts. It overrides the default of 5 restarts per hour.
-func HealMaxRestarts(n int, window time.Duration) HealerOpt {
+func WithMaxRestarts(n int, window time.Duration) HealerOpt {
 	return healerOptFunc(func(c *healConfig) { c.maxRestarts, c.window = n, window })
 }
 
-// HealOnEvent sets a function Run calls with each event, from Run's
+// WithEvents sets a function Run calls with each event, from Run's
 // goroutine, overriding the default of none. It must be safe for
 // concurrent use and fast: Run waits for it. A panic in it is recovered
 // and logged.
-func HealOnEvent(f func(HealEvent)) HealerOpt {
+func WithEvents(f func(HealEvent)) HealerOpt {
 	return healerOptFunc(func(c *healConfig) { c.onEvent = f })
-}
-
-// HealLogger sets the logger for the healer's events, overriding the
-// default that discards. It must be safe for concurrent use.
-func HealLogger(l *slog.Logger) HealerOpt {
-	return healerOptFunc(func(c *healConfig) { c.logger = l })
 }
 
 // NewHealer returns a Healer that uses c. It validates every option
@@ -331,18 +321,19 @@ func NewHealer(c *Client, opts ...HealerOpt) (*Healer, error) {
 // restarts the FAILED connectors and tasks, and only those, within the
 // namespace (as RestartFailed does), honouring the backoff and the cap on
 // restarts of each connector. It reports what it does through the
-// HealOnEvent function and the logger.
+// WithEvents function and the logger.
 //
 // A failed List does not stop Run: it emits HealListFailed and tries again
-// at the next poll. Run returns nil when ctx ends, and ErrHealerRunning at
+// at the next poll. Run returns nil when ctx ends, and ErrRunning at
 // once if another Run of h is active. What Run learned of each connector
 // (backoff, restarts, give-ups) carries over to the next Run of h; a
 // connector that disappears from the list is forgotten.
 func (h *Healer) Run(ctx context.Context) error {
-	if !h.running.CompareAndSwap(false, true) {
-		return ErrHealerRunning
+	leave, err := h.running.Enter()
+	if err != nil {
+		return err
 	}
-	defer h.running.Store(false)
+	defer leave()
 	for ctx.Err() == nil {
 		h.poll(ctx)
 		if h.sleep(ctx, h.cfg.interval) != nil {
@@ -447,7 +438,7 @@ func (h *Healer) inWindow(restarts []time.Time, now time.Time) []time.Time {
 	return slices.DeleteFunc(restarts, func(t time.Time) bool { return !t.After(cutoff) })
 }
 
-// emit logs ev and hands it to the HealOnEvent function.
+// emit logs ev and hands it to the WithEvents function.
 func (h *Healer) emit(ev HealEvent) {
 	logger := h.cfg.logger
 	attrs := []any{"kind", ev.Kind.String()}
@@ -479,16 +470,9 @@ func (h *Healer) emit(ev HealEvent) {
 		logger.Info("restarted connector", attrs...)
 	}
 
-	if h.cfg.onEvent == nil {
-		return
+	if h.cfg.onEvent != nil {
+		_ = runloop.Call(logger, "heal event function", func() { h.cfg.onEvent(ev) })
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			logger.Error("heal event callback panicked", "kind", ev.Kind.String(), "connector", ev.Connector,
-				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		}
-	}()
-	h.cfg.onEvent(ev)
 }
 
 // healthy reports whether the connector and all its tasks are RUNNING.

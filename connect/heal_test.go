@@ -347,7 +347,7 @@ func startHeal(t *testing.T, c *Client, onEvent func(HealEvent), opts ...HealerO
 			onEvent(ev)
 		}
 	}
-	h, err := NewHealer(c, append([]HealerOpt{HealOnEvent(record)}, opts...)...)
+	h, err := NewHealer(c, append([]HealerOpt{WithEvents(record)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func TestHealerRestartsAndRecovers(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("sink", StateRunning, StateRunning, StateFailed))
 	w.set(healStatus("other", StateRunning, StateRunning))
-	r := startHeal(t, c, nil, HealInterval(time.Second))
+	r := startHeal(t, c, nil, WithInterval(time.Second))
 
 	evs := r.take()
 	if len(evs) != 1 {
@@ -486,8 +486,8 @@ func TestHealerBackoff(t *testing.T) {
 	w.sticky["a"] = true
 	w.set(healStatus("b", StateRunning, StateRunning))
 	w.sticky["b"] = true
-	r := startHeal(t, c, nil, HealInterval(time.Second), HealBackoff(minDelay, maxDelay),
-		HealMaxRestarts(1000, time.Hour))
+	r := startHeal(t, c, nil, WithInterval(time.Second), WithRestartBackoff(minDelay, maxDelay),
+		WithMaxRestarts(1000, time.Hour))
 
 	restarts := map[string][]time.Time{}
 	attempts := map[string]int{}
@@ -580,8 +580,8 @@ func TestHealerMaxRestarts(t *testing.T) {
 			w, c := newHealWorker(t)
 			w.set(healStatus("a", StateFailed, StateFailed))
 			w.sticky["a"] = true
-			r := startHeal(t, c, nil, HealInterval(time.Second), HealBackoff(time.Second, time.Second),
-				HealMaxRestarts(3, 10*time.Second))
+			r := startHeal(t, c, nil, WithInterval(time.Second), WithRestartBackoff(time.Second, time.Second),
+				WithMaxRestarts(3, 10*time.Second))
 			for i := 1; i < tt.polls; i++ {
 				r.step(tt.step)
 			}
@@ -620,8 +620,8 @@ func TestHealerGaveUpUntilHealthy(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("a", StateRunning, StateFailed))
 	w.sticky["a"] = true
-	r := startHeal(t, c, nil, HealInterval(time.Second), HealBackoff(time.Second, time.Second),
-		HealMaxRestarts(2, time.Minute))
+	r := startHeal(t, c, nil, WithInterval(time.Second), WithRestartBackoff(time.Second, time.Second),
+		WithMaxRestarts(2, time.Minute))
 	r.step(time.Second)
 	r.step(time.Second)
 	want := []string{"a restarted", "a restarted", "a gave-up"}
@@ -654,7 +654,7 @@ func TestHealerNamespace(t *testing.T) {
 	w.set(healStatus("team-a.orders", StateRunning, StateFailed))
 	w.set(healStatus("team-b.orders", StateFailed, StateFailed))
 	w.set(healStatus("team-a", StateFailed))
-	r := startHeal(t, c, nil, HealNamespace("team-a."))
+	r := startHeal(t, c, nil, WithNamespace("team-a."))
 	if got, want := healKinds(r.take()), []string{"team-a.orders restarted"}; !slices.Equal(got, want) {
 		t.Errorf("events: got %v, want %v", got, want)
 	}
@@ -667,7 +667,7 @@ func TestHealerListFailed(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("a", StateRunning, StateFailed))
 	w.listCode = http.StatusServiceUnavailable
-	r := startHeal(t, c, nil, HealInterval(time.Second))
+	r := startHeal(t, c, nil, WithInterval(time.Second))
 	r.step(time.Second)
 	evs := r.take()
 	if got, want := healKinds(evs), []string{" list-failed", " list-failed"}; !slices.Equal(got, want) {
@@ -696,7 +696,7 @@ func TestHealerRestartError(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("a", StateFailed))
 	w.restartCode["a"] = http.StatusBadRequest
-	r := startHeal(t, c, nil, HealInterval(time.Second), HealBackoff(10*time.Second, 10*time.Second))
+	r := startHeal(t, c, nil, WithInterval(time.Second), WithRestartBackoff(10*time.Second, 10*time.Second))
 	evs := r.take()
 	if len(evs) != 1 || evs[0].Kind != HealRestartFailed || !errors.Is(evs[0].Err, ErrBadRequest) || evs[0].Attempt != 1 {
 		t.Fatalf("events: got %+v, want one restart-failed matching %v, attempt 1", evs, ErrBadRequest)
@@ -713,7 +713,7 @@ func TestHealerRestartError(t *testing.T) {
 func TestHealerRunReturnsOnCancel(t *testing.T) {
 	w, c := newHealWorker(t)
 	w.set(healStatus("a", StateRunning))
-	h, err := NewHealer(c, HealInterval(time.Hour))
+	h, err := NewHealer(c, WithInterval(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,14 +753,14 @@ func TestHealerOnEventPanic(t *testing.T) {
 	w.sticky["a"] = true
 	var logs syncBuffer
 	r := startHeal(t, c, func(HealEvent) { panic("callback bug") },
-		HealInterval(time.Second), HealBackoff(time.Second, time.Second),
-		HealLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		WithInterval(time.Second), WithRestartBackoff(time.Second, time.Second),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	r.step(time.Second)
 	r.step(time.Second)
 	if got, want := healKinds(r.take()), []string{"a restarted", "a restarted", "a restarted"}; !slices.Equal(got, want) {
 		t.Errorf("events: got %v, want %v", got, want)
 	}
-	if got := strings.Count(logs.String(), "heal event callback panicked"); got != 3 {
+	if got := strings.Count(logs.String(), `msg="callback panicked" callback="heal event function"`); got != 3 {
 		t.Errorf("logged panics: got %d, want 3 in %s", got, logs.String())
 	}
 	if !strings.Contains(logs.String(), "callback bug") {
@@ -771,8 +771,8 @@ func TestHealerOnEventPanic(t *testing.T) {
 func TestHealerRunTwice(t *testing.T) {
 	_, c := newHealWorker(t)
 	r := startHeal(t, c, nil)
-	if err := r.h.Run(context.Background()); !errors.Is(err, ErrHealerRunning) {
-		t.Errorf("second run: got %v, want %v", err, ErrHealerRunning)
+	if err := r.h.Run(context.Background()); !errors.Is(err, ErrRunning) {
+		t.Errorf("second run: got %v, want %v", err, ErrRunning)
 	}
 	if err := r.stop(); err != nil {
 		t.Fatalf("first run: got %v, want nil", err)
@@ -795,19 +795,19 @@ func TestNewHealer(t *testing.T) {
 	}{
 		{name: "defaults", client: c, opts: []HealerOpt{nil}},
 		{name: "all options", client: c, opts: []HealerOpt{
-			HealNamespace("team-"), HealInterval(time.Minute), HealBackoff(0, 0),
-			HealMaxRestarts(1, time.Second), HealOnEvent(nil), HealLogger(slog.Default()),
+			WithNamespace("team-"), WithInterval(time.Minute), WithRestartBackoff(0, 0),
+			WithMaxRestarts(1, time.Second), WithEvents(nil), WithLogger(slog.Default()),
 		}},
 		{name: "nil client", wantErr: []string{"nil client"}},
-		{name: "negative interval", client: c, opts: []HealerOpt{HealInterval(-time.Second)}, wantErr: []string{"interval -1s"}},
-		{name: "zero interval", client: c, opts: []HealerOpt{HealInterval(0)}, wantErr: []string{"interval 0s"}},
-		{name: "min above max", client: c, opts: []HealerOpt{HealBackoff(time.Minute, time.Second)}, wantErr: []string{"backoff: min 1m0s, max 1s"}},
-		{name: "negative min", client: c, opts: []HealerOpt{HealBackoff(-time.Second, time.Second)}, wantErr: []string{"backoff: min -1s"}},
-		{name: "no restarts", client: c, opts: []HealerOpt{HealMaxRestarts(0, time.Hour)}, wantErr: []string{"max restarts 0"}},
-		{name: "no window", client: c, opts: []HealerOpt{HealMaxRestarts(1, 0)}, wantErr: []string{"window 0s"}},
-		{name: "nil logger", client: c, opts: []HealerOpt{HealLogger(nil)}, wantErr: []string{"nil logger"}},
+		{name: "negative interval", client: c, opts: []HealerOpt{WithInterval(-time.Second)}, wantErr: []string{"interval -1s"}},
+		{name: "zero interval", client: c, opts: []HealerOpt{WithInterval(0)}, wantErr: []string{"interval 0s"}},
+		{name: "min above max", client: c, opts: []HealerOpt{WithRestartBackoff(time.Minute, time.Second)}, wantErr: []string{"backoff: min 1m0s, max 1s"}},
+		{name: "negative min", client: c, opts: []HealerOpt{WithRestartBackoff(-time.Second, time.Second)}, wantErr: []string{"backoff: min -1s"}},
+		{name: "no restarts", client: c, opts: []HealerOpt{WithMaxRestarts(0, time.Hour)}, wantErr: []string{"max restarts 0"}},
+		{name: "no window", client: c, opts: []HealerOpt{WithMaxRestarts(1, 0)}, wantErr: []string{"window 0s"}},
+		{name: "nil logger", client: c, opts: []HealerOpt{WithLogger(nil)}, wantErr: []string{"nil logger"}},
 		{
-			name: "all errors together", opts: []HealerOpt{HealInterval(-1), HealMaxRestarts(-1, -1)},
+			name: "all errors together", opts: []HealerOpt{WithInterval(-1), WithMaxRestarts(-1, -1)},
 			wantErr: []string{"nil client", "interval", "max restarts -1", "window -1ns"},
 		},
 	}

@@ -110,9 +110,9 @@ func sequence(hs ...http.HandlerFunc) http.HandlerFunc {
 
 // newTestClient returns a Client of urls with millisecond backoffs, so
 // retries cost nothing; opts come after and override.
-func newTestClient(t *testing.T, urls []string, opts ...Opt) *Client {
+func newTestClient(t *testing.T, urls []string, opts ...ClientOpt) *Client {
 	t.Helper()
-	all := append([]Opt{WithURLs(urls...), WithBackoff(time.Millisecond, 2*time.Millisecond)}, opts...)
+	all := append([]ClientOpt{WithURLs(urls...), WithBackoff(time.Millisecond, 2*time.Millisecond)}, opts...)
 	c, err := New(all...)
 	if err != nil {
 		t.Fatalf("New: %v", err)

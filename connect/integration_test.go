@@ -403,11 +403,11 @@ func TestIntegrationHealer(t *testing.T) {
 	recovered, gaveUp := make(chan struct{}), make(chan struct{})
 	var onceR, onceG sync.Once
 	h, err := connect.NewHealer(e.client,
-		connect.HealNamespace(e.ns),
-		connect.HealInterval(500*time.Millisecond),
-		connect.HealBackoff(200*time.Millisecond, time.Second),
-		connect.HealMaxRestarts(2, time.Hour),
-		connect.HealOnEvent(func(ev connect.HealEvent) {
+		connect.WithNamespace(e.ns),
+		connect.WithInterval(500*time.Millisecond),
+		connect.WithRestartBackoff(200*time.Millisecond, time.Second),
+		connect.WithMaxRestarts(2, time.Hour),
+		connect.WithEvents(func(ev connect.HealEvent) {
 			mu.Lock()
 			events = append(events, ev)
 			mu.Unlock()

@@ -125,10 +125,10 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	// whole should out be shared with other writers of this process.
 	var mu sync.Mutex
 	h, err := connect.NewHealer(client,
-		connect.HealNamespace(cfg.Namespace),
-		connect.HealInterval(cfg.Interval),
-		connect.HealMaxRestarts(cfg.MaxRestarts, cfg.Window),
-		connect.HealOnEvent(func(ev connect.HealEvent) {
+		connect.WithNamespace(cfg.Namespace),
+		connect.WithInterval(cfg.Interval),
+		connect.WithMaxRestarts(cfg.MaxRestarts, cfg.Window),
+		connect.WithEvents(func(ev connect.HealEvent) {
 			mu.Lock()
 			defer mu.Unlock()
 			fmt.Fprintln(out, formatEvent(ev))

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 // ErrInvalidAlerter is returned by NewAlerter, wrapped with the details,
@@ -207,9 +209,6 @@ type AlertEvent struct {
 	Message string     `json:"message"`
 }
 
-// AlerterOpt configures an Alerter.
-type AlerterOpt interface{ applyAlerter(*alerterConfig) }
-
 type alerterOptFunc func(*alerterConfig)
 
 func (f alerterOptFunc) applyAlerter(c *alerterConfig) { f(c) }
@@ -227,11 +226,11 @@ func defaultAlerterConfig() alerterConfig {
 	return alerterConfig{logger: slog.New(slog.DiscardHandler)}
 }
 
-// AlerterOnEvent adds a callback called with every event, in order, from
+// WithEvents adds a callback called with every event, in order, from
 // Evaluate. By default there is none; the option may be given more than
 // once. fn must be safe for concurrent use and fast: it runs inside
 // Evaluate. A panic in fn is recovered and logged.
-func AlerterOnEvent(fn func(AlertEvent)) AlerterOpt {
+func WithEvents(fn func(AlertEvent)) AlerterOpt {
 	return alerterOptFunc(func(c *alerterConfig) {
 		if fn == nil {
 			c.errs = append(c.errs, errors.New("nil event callback"))
@@ -241,27 +240,14 @@ func AlerterOnEvent(fn func(AlertEvent)) AlerterOpt {
 	})
 }
 
-// AlerterLogger sets the logger, overriding the default that discards.
-// Firing events are logged at warn, resolved ones at info, with the event's
-// fields as key/values. It must be safe for concurrent use.
-func AlerterLogger(l *slog.Logger) AlerterOpt {
-	return alerterOptFunc(func(c *alerterConfig) {
-		if l == nil {
-			c.errs = append(c.errs, errors.New("nil logger"))
-			return
-		}
-		c.logger = l
-	})
-}
-
-// AlerterKafka also produces every event to topic through cl as a JSON
+// WithEventTopic also produces every event to topic through cl as a JSON
 // AlertEvent, keyed by "rule/subject" so one alert's events stay ordered in
 // one partition. By default events are not produced. Records are handed to
 // cl with TryProduce, so Evaluate never waits for Kafka: a full buffer or
 // a failed produce is logged at error and the event is dropped from the
 // sink (never from the return value or the callbacks). Flushing and
 // closing cl remain the caller's.
-func AlerterKafka(cl *kgo.Client, topic string) AlerterOpt {
+func WithEventTopic(cl *kgo.Client, topic string) AlerterOpt {
 	return alerterOptFunc(func(c *alerterConfig) {
 		c.kafkaSet = true
 		c.client, c.topic = cl, topic
@@ -429,12 +415,7 @@ func (a *Alerter) deliver(ev AlertEvent) {
 }
 
 func (a *Alerter) callOnEvent(fn func(AlertEvent), ev AlertEvent) {
-	defer func() {
-		if p := recover(); p != nil {
-			a.cfg.logger.Error("alert callback panicked", "rule", ev.Rule, "subject", ev.Subject, "panic", fmt.Sprint(p))
-		}
-	}()
-	fn(ev)
+	_ = runloop.Call(a.cfg.logger, "alert event function for "+ev.Rule+" "+ev.Subject, func() { fn(ev) })
 }
 
 func (a *Alerter) produce(ev AlertEvent) {

@@ -84,9 +84,9 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 	}
 	_, _ = cc.Apply(ctx, plan, connect.ApplyOptions{Wait: -1}) // it is meant to fail
 
-	coll, err := platform.NewCollector(platform.CollectorKafka(cl), platform.CollectorConnect(cc),
-		platform.CollectorGroups([]string{"^" + group + "$"}, nil),
-		platform.CollectorTopics([]string{"^" + topic + "$"}, nil))
+	coll, err := platform.NewCollector(cl, platform.WithConnect(cc),
+		platform.WithGroups([]string{"^" + group + "$"}, nil),
+		platform.WithTopics([]string{"^" + topic + "$"}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestIntegrationLagStatusAndAlerts(t *testing.T) {
 		platform.LagRecordsAbove(20, 0),
 		platform.LagStatusIs(0, platform.LagStop, platform.LagStall),
 		platform.ConnectorFailed(),
-	}, platform.AlerterOnEvent(func(ev platform.AlertEvent) {
+	}, platform.WithEvents(func(ev platform.AlertEvent) {
 		mu.Lock()
 		events = append(events, ev)
 		mu.Unlock()

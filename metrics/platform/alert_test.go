@@ -45,7 +45,7 @@ func alertBrief(evs []AlertEvent) string {
 func TestAlertPendingFiringResolved(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	a := alertMust(t, []AlertRule{LagRecordsAbove(100, 2*time.Minute)}, AlerterLogger(logger))
+	a := alertMust(t, []AlertRule{LagRecordsAbove(100, 2*time.Minute)}, WithLogger(logger))
 
 	steps := []struct {
 		at   time.Duration
@@ -159,15 +159,15 @@ func TestAlertOnEventPanicRecovered(t *testing.T) {
 	var logs bytes.Buffer
 	var got []AlertEvent
 	a := alertMust(t, []AlertRule{LagRecordsAbove(1, 0)},
-		AlerterLogger(slog.New(slog.NewTextHandler(&logs, nil))),
-		AlerterOnEvent(func(AlertEvent) { panic("boom") }),
-		AlerterOnEvent(func(ev AlertEvent) { got = append(got, ev) }),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		WithEvents(func(AlertEvent) { panic("boom") }),
+		WithEvents(func(ev AlertEvent) { got = append(got, ev) }),
 	)
 	evs := a.Evaluate(alertSnap(0, 5), nil)
 	if len(evs) != 1 || len(got) != 1 || got[0] != evs[0] {
 		t.Fatalf("got returned %v and delivered %v, want one event both", evs, got)
 	}
-	if !strings.Contains(logs.String(), `msg="alert callback panicked"`) || !strings.Contains(logs.String(), "panic=boom") {
+	if !strings.Contains(logs.String(), `msg="callback panicked"`) || !strings.Contains(logs.String(), "panic=boom") {
 		t.Errorf("log %q does not record the panic", logs.String())
 	}
 }
@@ -214,9 +214,9 @@ func TestAlertNewAlerterValidates(t *testing.T) {
 		{"nil eval", []AlertRule{{Name: "x"}}, nil},
 		{"negative for", []AlertRule{{Name: "x", For: -time.Second, Eval: ok.Eval}}, nil},
 		{"duplicate", []AlertRule{ok, ok}, nil},
-		{"nil logger", nil, []AlerterOpt{AlerterLogger(nil)}},
-		{"nil callback", nil, []AlerterOpt{AlerterOnEvent(nil)}},
-		{"nil client", nil, []AlerterOpt{AlerterKafka(nil, "alerts")}},
+		{"nil logger", nil, []AlerterOpt{WithLogger(nil)}},
+		{"nil callback", nil, []AlerterOpt{WithEvents(nil)}},
+		{"nil client", nil, []AlerterOpt{WithEventTopic(nil, "alerts")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +245,7 @@ func TestAlertKafkaSink(t *testing.T) {
 	}
 	defer cl.Close()
 
-	a := alertMust(t, []AlertRule{LagRecordsAbove(100, 0)}, AlerterKafka(cl, "alerts"))
+	a := alertMust(t, []AlertRule{LagRecordsAbove(100, 0)}, WithEventTopic(cl, "alerts"))
 	evs := a.Evaluate(alertSnap(0, 500), nil)
 	if len(evs) != 1 {
 		t.Fatalf("got %d events, want 1", len(evs))

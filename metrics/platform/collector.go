@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,22 +20,47 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/runloop"
 	"github.com/streamkit/streamkit/topics"
 )
 
-// ErrCollectorRunning is returned by Run when another Run of the same
-// Collector has not returned yet.
-var ErrCollectorRunning = errors.New("collector already running")
+// ErrRunning is returned by Collector.Run when another Run of the same
+// Collector has not returned yet. It is the same value as the other
+// packages' ErrRunning.
+var ErrRunning = runloop.ErrRunning
 
-// ErrNoKafkaClient is returned by NewCollector without CollectorKafka.
-var ErrNoKafkaClient = errors.New("no kafka client")
+// CollectorOpt configures a Collector (NewCollector).
+type CollectorOpt interface{ applyCollector(*collectorConfig) }
 
-// CollectorOpt configures a Collector.
-type CollectorOpt interface{ apply(*collectorConfig) }
+// AlerterOpt configures an Alerter (NewAlerter).
+type AlerterOpt interface{ applyAlerter(*alerterConfig) }
+
+// Opt is an option of both NewCollector and NewAlerter: WithLogger.
+type Opt interface {
+	CollectorOpt
+	AlerterOpt
+}
 
 type collectorOptFunc func(*collectorConfig)
 
-func (f collectorOptFunc) apply(c *collectorConfig) { f(c) }
+func (f collectorOptFunc) applyCollector(c *collectorConfig) { f(c) }
+
+// WithLogger sets the logger, overriding the default that discards: a
+// Collector's for cycle errors, an Alerter's for events (firing at warn,
+// resolved at info, with the event's fields as key/values). It must be
+// safe for concurrent use.
+func WithLogger(l *slog.Logger) Opt { return loggerOpt{l} }
+
+type loggerOpt struct{ l *slog.Logger }
+
+func (o loggerOpt) applyCollector(c *collectorConfig) { c.logger = o.l }
+func (o loggerOpt) applyAlerter(c *alerterConfig) {
+	if o.l == nil {
+		c.errs = append(c.errs, errors.New("nil logger"))
+		return
+	}
+	c.logger = o.l
+}
 
 type collectorConfig struct {
 	kafka      *kgo.Client
@@ -66,68 +90,56 @@ func defaultCollectorConfig() collectorConfig {
 	}
 }
 
-// CollectorKafka sets the Kafka client the collector reads the cluster
-// through. It is required. The collector does not close it.
-func CollectorKafka(cl *kgo.Client) CollectorOpt {
-	return collectorOptFunc(func(c *collectorConfig) { c.kafka = cl })
-}
-
-// CollectorConnect sets the Kafka Connect client whose connectors' states
+// WithConnect sets the Kafka Connect client whose connectors' states
 // are collected, with one request per cycle. By default connectors are not
 // collected.
-func CollectorConnect(cl *connect.Client) CollectorOpt {
+func WithConnect(cl *connect.Client) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.connect = cl })
 }
 
-// CollectorInterval sets how often Run collects, overriding the default
+// WithInterval sets how often Run collects, overriding the default
 // 30s. It must be positive.
-func CollectorInterval(d time.Duration) CollectorOpt {
+func WithInterval(d time.Duration) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.interval = d })
 }
 
-// CollectorGroups bounds which consumer groups are collected, to bound the
+// WithGroups bounds which consumer groups are collected, to bound the
 // metrics' cardinality: a group is collected when it matches one of the
 // allow regular expressions (or allow is empty) and none of the deny ones.
 // By default every group is collected.
-func CollectorGroups(allow, deny []string) CollectorOpt {
+func WithGroups(allow, deny []string) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.groupAllow, c.groupDeny = allow, deny })
 }
 
-// CollectorTopics bounds which topics have per-topic and per-partition
-// data, with the same rules as CollectorGroups. It overrides the default,
+// WithTopics bounds which topics have per-topic and per-partition
+// data, with the same rules as WithGroups. It overrides the default,
 // which denies `^_`: internal topics such as __consumer_offsets and
 // _schemas. Include `^_` in deny to keep excluding them. Broker totals
 // always count every topic.
-func CollectorTopics(allow, deny []string) CollectorOpt {
+func WithTopics(allow, deny []string) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.topicAllow, c.topicDeny = allow, deny })
 }
 
-// CollectorRegisterer sets where the collector registers its metrics,
+// WithRegisterer sets where the collector registers its metrics,
 // overriding the default: a private registry, served by Handler. The
 // global registry is never used unless passed here.
-func CollectorRegisterer(r prometheus.Registerer) CollectorOpt {
+func WithRegisterer(r prometheus.Registerer) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.reg = r })
 }
 
-// CollectorLogger sets the logger for cycle errors, overriding the default
-// that discards. It must be safe for concurrent use.
-func CollectorLogger(l *slog.Logger) CollectorOpt {
-	return collectorOptFunc(func(c *collectorConfig) { c.logger = l })
-}
-
-// CollectorOnSnapshot sets a function called with every recorded
+// WithSnapshots sets a function called with every recorded
 // snapshot, from the goroutine that ran the cycle, before Collect
 // returns. It must be fast and safe for concurrent use, and must not
 // modify the snapshot; a panic in it is recovered and logged. By default
 // nothing is called.
-func CollectorOnSnapshot(fn func(Snapshot)) CollectorOpt {
+func WithSnapshots(fn func(Snapshot)) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.onSnapshot = fn })
 }
 
-// CollectorHistory sets how many of the latest snapshots History keeps,
+// WithHistory sets how many of the latest snapshots History keeps,
 // overriding the default 120 (an hour at the default interval). It must
 // be positive.
-func CollectorHistory(n int) CollectorOpt {
+func WithHistory(n int) CollectorOpt {
 	return collectorOptFunc(func(c *collectorConfig) { c.history = n })
 }
 
@@ -161,7 +173,7 @@ type Collector struct {
 	handler http.Handler
 	prom    *promMetrics
 
-	running atomic.Bool
+	running runloop.Guard
 	cycleMu sync.Mutex // serializes cycles; guards prev
 	prev    prevCycle
 
@@ -180,18 +192,21 @@ type prevCycle struct {
 	leaderBytes map[string]int64
 }
 
-// NewCollector validates the options and registers the collector's
-// metrics. It starts no goroutine; call Run, or Collect for one cycle.
-func NewCollector(opts ...CollectorOpt) (*Collector, error) {
+// NewCollector returns a Collector that reads the cluster through kafka,
+// which it does not close. It validates the options and registers the
+// collector's metrics. It starts no goroutine; call Run, or Collect for
+// one cycle.
+func NewCollector(kafka *kgo.Client, opts ...CollectorOpt) (*Collector, error) {
 	cfg := defaultCollectorConfig()
+	cfg.kafka = kafka
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&cfg)
+			o.applyCollector(&cfg)
 		}
 	}
 	var errs []error
 	if cfg.kafka == nil {
-		errs = append(errs, ErrNoKafkaClient)
+		errs = append(errs, errors.New("nil kafka client"))
 	}
 	if cfg.interval <= 0 {
 		errs = append(errs, fmt.Errorf("interval %v is not positive", cfg.interval))
@@ -238,7 +253,7 @@ func NewCollector(opts ...CollectorOpt) (*Collector, error) {
 func (c *Collector) Registerer() prometheus.Registerer { return c.reg }
 
 // Handler serves the metrics in the Prometheus exposition formats. With
-// the default private registry, or a CollectorRegisterer that is also a
+// the default private registry, or a WithRegisterer that is also a
 // prometheus.Gatherer (such as a *prometheus.Registry), it serves
 // everything registered there; otherwise only the collector's own metrics.
 func (c *Collector) Handler() http.Handler { return c.handler }
@@ -252,7 +267,7 @@ func (c *Collector) Last() (Snapshot, bool) {
 }
 
 // History returns the latest recorded snapshots, oldest first, at most as
-// many as CollectorHistory. The snapshots' slices are shared and must not
+// many as WithHistory. The snapshots' slices are shared and must not
 // be modified.
 func (c *Collector) History() []Snapshot {
 	c.mu.Lock()
@@ -263,24 +278,18 @@ func (c *Collector) History() []Snapshot {
 // Run collects every interval, starting at once, until ctx ends, and then
 // returns nil. A failed cycle is logged, counted in
 // streamkit_collector_errors_total, and the loop goes on. Run returns
-// ErrCollectorRunning when another Run has not returned.
+// ErrRunning when another Run has not returned.
 func (c *Collector) Run(ctx context.Context) error {
-	if !c.running.CompareAndSwap(false, true) {
-		return ErrCollectorRunning
+	leave, err := c.running.Enter()
+	if err != nil {
+		return err
 	}
-	defer c.running.Store(false)
-	t := time.NewTicker(c.cfg.interval)
-	defer t.Stop()
-	for {
+	defer leave()
+	return runloop.Every(ctx, c.cfg.interval, func(ctx context.Context) {
 		if _, err := c.Collect(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("collect metrics", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Collect runs one cycle: it reads the cluster and the connectors,
@@ -327,14 +336,7 @@ func (c *Collector) record(snap Snapshot) {
 	c.mu.Unlock()
 
 	if fn := c.cfg.onSnapshot; fn != nil {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					c.log.Error("snapshot callback panicked", "panic", r)
-				}
-			}()
-			fn(snap)
-		}()
+		_ = runloop.Call(c.log, "snapshot function", func() { fn(snap) })
 	}
 }
 

@@ -96,7 +96,7 @@ func BenchmarkCollectorCycle(b *testing.B) {
 	for _, bc := range []struct{ topics, partitions int }{{50, 20}, {100, 20}} {
 		b.Run(fmt.Sprintf("partitions=%d", bc.topics*bc.partitions), func(b *testing.B) {
 			cl, rc := benchCluster(b, bc.topics, bc.partitions, 200)
-			c, err := NewCollector(CollectorKafka(cl))
+			c, err := NewCollector(cl)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -84,11 +84,10 @@ func TestIntegrationCollector(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cc.Delete(context.Background(), sink) })
 
-	c, err := NewCollector(
-		CollectorKafka(cl),
-		CollectorConnect(cc),
-		CollectorTopics([]string{"^" + regexp.QuoteMeta(topic) + "$", "^" + regexp.QuoteMeta(sinkTopic) + "$"}, nil),
-		CollectorGroups([]string{"^" + regexp.QuoteMeta(group) + "$"}, nil),
+	c, err := NewCollector(cl,
+		WithConnect(cc),
+		WithTopics([]string{"^" + regexp.QuoteMeta(topic) + "$", "^" + regexp.QuoteMeta(sinkTopic) + "$"}, nil),
+		WithGroups([]string{"^" + regexp.QuoteMeta(group) + "$"}, nil),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -69,9 +69,9 @@ func commit(t testing.TB, cl *kgo.Client, group, topic string, partition int32, 
 	}
 }
 
-func newTestCollector(t testing.TB, opts ...CollectorOpt) *Collector {
+func newTestCollector(t testing.TB, cl *kgo.Client, opts ...CollectorOpt) *Collector {
 	t.Helper()
-	c, err := NewCollector(opts...)
+	c, err := NewCollector(cl, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,20 +148,21 @@ func TestNewCollectorValidation(t *testing.T) {
 	cl := fakeKafka(t, 1)
 	tests := []struct {
 		name string
+		cl   *kgo.Client
 		opts []CollectorOpt
 		want string // "" for success
 	}{
-		{"defaults", []CollectorOpt{CollectorKafka(cl)}, ""},
-		{"no kafka", nil, "no kafka client"},
-		{"zero interval", []CollectorOpt{CollectorKafka(cl), CollectorInterval(0)}, "interval"},
-		{"zero history", []CollectorOpt{CollectorKafka(cl), CollectorHistory(0)}, "history"},
-		{"bad group regexp", []CollectorOpt{CollectorKafka(cl), CollectorGroups([]string{"("}, nil)}, "group filter"},
-		{"bad topic regexp", []CollectorOpt{CollectorKafka(cl), CollectorTopics(nil, []string{"[a"})}, "topic filter"},
-		{"nil logger", []CollectorOpt{CollectorKafka(cl), CollectorLogger(nil)}, "nil logger"},
+		{"defaults", cl, nil, ""},
+		{"no kafka", nil, nil, "nil kafka client"},
+		{"zero interval", cl, []CollectorOpt{WithInterval(0)}, "interval"},
+		{"zero history", cl, []CollectorOpt{WithHistory(0)}, "history"},
+		{"bad group regexp", cl, []CollectorOpt{WithGroups([]string{"("}, nil)}, "group filter"},
+		{"bad topic regexp", cl, []CollectorOpt{WithTopics(nil, []string{"[a"})}, "topic filter"},
+		{"nil logger", cl, []CollectorOpt{WithLogger(nil)}, "nil logger"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewCollector(tt.opts...)
+			_, err := NewCollector(tt.cl, tt.opts...)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("got %v, want no error", err)
@@ -171,8 +172,8 @@ func TestNewCollectorValidation(t *testing.T) {
 		})
 	}
 	// Every problem is reported at once.
-	_, err := NewCollector(CollectorInterval(-1), CollectorHistory(-1))
-	if !errors.Is(err, ErrNoKafkaClient) || !strings.Contains(err.Error(), "interval") || !strings.Contains(err.Error(), "history") {
+	_, err := NewCollector(nil, WithInterval(-1), WithHistory(-1))
+	if !strings.Contains(err.Error(), "nil kafka client") || !strings.Contains(err.Error(), "interval") || !strings.Contains(err.Error(), "history") {
 		t.Fatalf("got %v, want all three problems", err)
 	}
 }
@@ -184,7 +185,7 @@ func TestCollectorCycle(t *testing.T) {
 	produce(t, cl, "payments", 1, 7)
 	commit(t, cl, "billing", "orders", 0, 4)
 
-	c := newTestCollector(t, CollectorKafka(cl))
+	c := newTestCollector(t, cl)
 	s := collect(t, c)
 
 	if s.Time.IsZero() {
@@ -248,7 +249,7 @@ func TestCollectorCycle(t *testing.T) {
 
 func TestCollectorThroughput(t *testing.T) {
 	cl := fakeKafka(t, 2, "events")
-	c := newTestCollector(t, CollectorKafka(cl))
+	c := newTestCollector(t, cl)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
 
@@ -284,16 +285,16 @@ func TestCollectorFilters(t *testing.T) {
 		wantGroups string
 	}{
 		{"defaults", nil, "orders,orders-dlq,tmp-scratch", "app-a,app-b,test-x"},
-		{"topic allow", []CollectorOpt{CollectorTopics([]string{"^orders"}, nil)}, "orders,orders-dlq", "app-a,app-b,test-x"},
-		{"topic allow and deny", []CollectorOpt{CollectorTopics([]string{"^orders"}, []string{"-dlq$"})}, "orders", "app-a,app-b,test-x"},
-		{"topic deny replaces default", []CollectorOpt{CollectorTopics(nil, []string{"^tmp-"})}, "_internal,orders,orders-dlq", "app-a,app-b,test-x"},
-		{"group allow", []CollectorOpt{CollectorGroups([]string{"^app-"}, nil)}, "orders,orders-dlq,tmp-scratch", "app-a,app-b"},
-		{"group deny", []CollectorOpt{CollectorGroups(nil, []string{"^test-", "-b$"})}, "orders,orders-dlq,tmp-scratch", "app-a"},
-		{"no group left", []CollectorOpt{CollectorGroups([]string{"^none$"}, nil)}, "orders,orders-dlq,tmp-scratch", ""},
+		{"topic allow", []CollectorOpt{WithTopics([]string{"^orders"}, nil)}, "orders,orders-dlq", "app-a,app-b,test-x"},
+		{"topic allow and deny", []CollectorOpt{WithTopics([]string{"^orders"}, []string{"-dlq$"})}, "orders", "app-a,app-b,test-x"},
+		{"topic deny replaces default", []CollectorOpt{WithTopics(nil, []string{"^tmp-"})}, "_internal,orders,orders-dlq", "app-a,app-b,test-x"},
+		{"group allow", []CollectorOpt{WithGroups([]string{"^app-"}, nil)}, "orders,orders-dlq,tmp-scratch", "app-a,app-b"},
+		{"group deny", []CollectorOpt{WithGroups(nil, []string{"^test-", "-b$"})}, "orders,orders-dlq,tmp-scratch", "app-a"},
+		{"no group left", []CollectorOpt{WithGroups([]string{"^none$"}, nil)}, "orders,orders-dlq,tmp-scratch", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newTestCollector(t, append([]CollectorOpt{CollectorKafka(cl)}, tt.opts...)...)
+			c := newTestCollector(t, cl, tt.opts...)
 			s := collect(t, c)
 			var topics, groups []string
 			for _, tp := range s.Topics {
@@ -318,7 +319,7 @@ func TestCollectorGroupPartitionsFollowTopicFilter(t *testing.T) {
 	produce(t, cl, "secret", 0, 4)
 	commit(t, cl, "app", "orders", 0, 1)
 	commit(t, cl, "app", "secret", 0, 1)
-	c := newTestCollector(t, CollectorKafka(cl), CollectorTopics(nil, []string{"^secret$"}))
+	c := newTestCollector(t, cl, WithTopics(nil, []string{"^secret$"}))
 	g, ok := findGroup(collect(t, c), "app")
 	if !ok {
 		t.Fatal("group app missing")
@@ -335,7 +336,7 @@ func TestCollectorConnectors(t *testing.T) {
 		"sink-ok":  {connect.StateRunning, connect.StateRunning, connect.StateRunning},
 		"sink-bad": {connect.StateRunning, connect.StateFailed, connect.StateRunning},
 	})
-	c := newTestCollector(t, CollectorKafka(cl), CollectorConnect(fakeConnect(t, &states)))
+	c := newTestCollector(t, cl, WithConnect(fakeConnect(t, &states)))
 	s := collect(t, c)
 	if len(s.Connectors) != 2 {
 		t.Fatalf("connectors: got %+v, want 2", s.Connectors)
@@ -351,7 +352,7 @@ func TestCollectorPartialFailureKeepsPreviousPart(t *testing.T) {
 	var states atomic.Value
 	states.Store(map[string][]string{"sink": {connect.StateRunning}})
 	cc := fakeConnect(t, &states)
-	c := newTestCollector(t, CollectorKafka(cl), CollectorConnect(cc))
+	c := newTestCollector(t, cl, WithConnect(cc))
 	collect(t, c)
 
 	// A Connect worker that answers garbage: the connectors part fails,
@@ -374,7 +375,7 @@ func TestCollectorPartialFailureKeepsPreviousPart(t *testing.T) {
 
 func TestCollectorMetadataFailure(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
-	c := newTestCollector(t, CollectorKafka(cl))
+	c := newTestCollector(t, cl)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Collect(ctx); err == nil {
@@ -387,7 +388,7 @@ func TestCollectorMetadataFailure(t *testing.T) {
 
 func TestCollectorHistoryBounded(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
-	c := newTestCollector(t, CollectorKafka(cl), CollectorHistory(2))
+	c := newTestCollector(t, cl, WithHistory(2))
 	now := time.Unix(1000, 0)
 	c.now = func() time.Time { return now }
 	for range 3 {
@@ -403,7 +404,7 @@ func TestCollectorHistoryBounded(t *testing.T) {
 func TestCollectorOnSnapshot(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
 	var calls atomic.Int32
-	c := newTestCollector(t, CollectorKafka(cl), CollectorOnSnapshot(func(s Snapshot) {
+	c := newTestCollector(t, cl, WithSnapshots(func(s Snapshot) {
 		calls.Add(1)
 		panic("callback bug")
 	}))
@@ -417,8 +418,8 @@ func TestCollectorOnSnapshot(t *testing.T) {
 func TestCollectorRun(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
 	cycles := make(chan Snapshot, 10)
-	c := newTestCollector(t, CollectorKafka(cl), CollectorInterval(20*time.Millisecond),
-		CollectorOnSnapshot(func(s Snapshot) {
+	c := newTestCollector(t, cl, WithInterval(20*time.Millisecond),
+		WithSnapshots(func(s Snapshot) {
 			select {
 			case cycles <- s:
 			default:
@@ -434,8 +435,8 @@ func TestCollectorRun(t *testing.T) {
 			t.Fatal("no cycle within 10s")
 		}
 	}
-	if err := c.Run(ctx); !errors.Is(err, ErrCollectorRunning) {
-		t.Errorf("concurrent Run: got %v, want ErrCollectorRunning", err)
+	if err := c.Run(ctx); !errors.Is(err, ErrRunning) {
+		t.Errorf("concurrent Run: got %v, want ErrRunning", err)
 	}
 	cancel()
 	select {

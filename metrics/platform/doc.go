@@ -4,10 +4,9 @@
 // for the lag status, alert and capacity code that reads Snapshots, and
 // exports them as Prometheus gauges.
 //
-//	c, err := platform.NewCollector(
-//		platform.CollectorKafka(cl),
-//		platform.CollectorConnect(cc),
-//		platform.CollectorGroups([]string{"^orders-"}, nil),
+//	c, err := platform.NewCollector(cl,
+//		platform.WithConnect(cc),
+//		platform.WithGroups([]string{"^orders-"}, nil),
 //	)
 //	if err != nil {
 //		return err
@@ -22,11 +21,11 @@
 //
 // Metrics are registered on a private registry, served by
 // Collector.Handler, or on the prometheus.Registerer given with
-// CollectorRegisterer; never on the global registry. Other metrics of the
+// WithRegisterer; never on the global registry. Other metrics of the
 // package register on Collector.Registerer. Gauges are produced from the
 // last snapshot at scrape time, so the series of a topic, group, broker
 // or connector that is gone disappear with the first snapshot that lacks
-// it. CollectorGroups and CollectorTopics bound the cardinality; internal
+// it. WithGroups and WithTopics bound the cardinality; internal
 // topics ("__*", "_*") are left out by default.
 //
 // The metrics:
@@ -64,6 +63,6 @@
 // nothing of this package or of connect and topics.
 //
 // The package does not push metrics, evaluate alerting rules in
-// Prometheus, or keep history beyond the latest CollectorHistory
+// Prometheus, or keep history beyond the latest WithHistory
 // snapshots; a cycle with errors is logged and counted, not retried.
 package platform

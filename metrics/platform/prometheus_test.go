@@ -84,7 +84,7 @@ func TestHandlerExposesEveryMetric(t *testing.T) {
 	commit(t, cl, "billing", "orders", 0, 3)
 	var states atomic.Value
 	states.Store(map[string][]string{"sink": {connect.StateRunning, connect.StateFailed}})
-	c := newTestCollector(t, CollectorKafka(cl), CollectorConnect(fakeConnect(t, &states)))
+	c := newTestCollector(t, cl, WithConnect(fakeConnect(t, &states)))
 
 	if mfs := scrape(t, c.Handler()); len(mfs) > 2 {
 		t.Errorf("before the first cycle: got %d families, want only the cycle gauge and error counter", len(mfs))
@@ -122,7 +122,7 @@ func TestStaleLabelSetsRemoved(t *testing.T) {
 	commit(t, cl, "goes", "drop", 0, 0)
 	var states atomic.Value
 	states.Store(map[string][]string{"a": {connect.StateRunning}, "b": {connect.StatePaused}})
-	c := newTestCollector(t, CollectorKafka(cl), CollectorConnect(fakeConnect(t, &states)))
+	c := newTestCollector(t, cl, WithConnect(fakeConnect(t, &states)))
 	collect(t, c)
 	mfs := scrape(t, c.Handler())
 	if !labelValues(mfs[MetricTopicPartitions], "topic")["drop"] || !labelValues(mfs[MetricConsumerGroupMembers], "group")["goes"] {
@@ -165,7 +165,7 @@ func TestStaleLabelSetsRemoved(t *testing.T) {
 
 func TestRegistererShared(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
-	c := newTestCollector(t, CollectorKafka(cl))
+	c := newTestCollector(t, cl)
 	other := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamkit_consumer_group_lag_status", Help: "test"}, []string{"group"})
 	if err := c.Registerer().Register(other); err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestRegistererShared(t *testing.T) {
 func TestCallerRegisterer(t *testing.T) {
 	cl := fakeKafka(t, 1, "orders")
 	reg := prometheus.NewRegistry()
-	c := newTestCollector(t, CollectorKafka(cl), CollectorRegisterer(reg))
+	c := newTestCollector(t, cl, WithRegisterer(reg))
 	if c.Registerer() != reg {
 		t.Error("Registerer is not the caller's")
 	}
@@ -196,14 +196,14 @@ func TestCallerRegisterer(t *testing.T) {
 		t.Error("caller's registry lacks the collector's metrics")
 	}
 	// The same names cannot be registered twice on one registry.
-	if _, err := NewCollector(CollectorKafka(cl), CollectorRegisterer(reg)); err == nil {
+	if _, err := NewCollector(cl, WithRegisterer(reg)); err == nil {
 		t.Error("second collector on the same registry: got no error")
 	}
 
 	// A registerer that is not a gatherer: Handler serves the collector's
 	// own metrics.
 	wrapped := prometheus.WrapRegistererWith(prometheus.Labels{"cluster": "a"}, prometheus.NewRegistry())
-	c2 := newTestCollector(t, CollectorKafka(cl), CollectorRegisterer(wrapped))
+	c2 := newTestCollector(t, cl, WithRegisterer(wrapped))
 	if _, err := c2.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
