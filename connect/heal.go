@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-		"slices"
+	"slices"
 	"strings"
 	"time"
 
