@@ -17,12 +17,6 @@ import (
 	"github.com/streamkit/streamkit/internal/runloop"
 )
 
-// ErrInvalidAlerter is returned by NewAlerter, wrapped with the details,
-// when a rule or an option is invalid: a rule without a name or Eval, a
-// negative For, two rules with one name, a nil logger, callback or client,
-// or an empty topic.
-var ErrInvalidAlerter = errors.New("invalid alerter")
-
 // AlertInstance is one subject for which a rule's condition holds in one
 // snapshot.
 type AlertInstance struct {

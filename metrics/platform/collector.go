@@ -24,11 +24,6 @@ import (
 	"github.com/streamkit/streamkit/topics"
 )
 
-// ErrRunning is returned by Collector.Run when another Run of the same
-// Collector has not returned yet. It is the same value as the other
-// packages' ErrRunning.
-var ErrRunning = runloop.ErrRunning
-
 // CollectorOpt configures a Collector (NewCollector).
 type CollectorOpt interface{ applyCollector(*collectorConfig) }
 
