@@ -61,6 +61,7 @@ func canary(what string) string { return "s3cr3t-" + canaryMark + "-" + what }
 // exempt are the exported types without a sample, each with why none is
 // needed: it cannot hold a credential, or it is not streamkit's type.
 var exempt = map[string]string{
+	"topics.ActionMode":               "int enum (dry run, execute)",
 	"internal/runloop.Guard":          "a flag that says whether a Run is active: holds nothing else",
 	"connect.Action":                  "string enum set only from its four constants (create, update, delete, unchanged)",
 	"connect.HealEventKind":           "int enum",

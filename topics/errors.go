@@ -46,3 +46,32 @@ func (e *PolicyError) Unwrap() error { return ErrPolicy }
 // the action unsafe, such as a write to a topic reported idle. The item is
 // left alone.
 var ErrStaleReport = errors.New("housekeeping report is stale")
+
+// HousekeepingError lists the items a housekeeping action failed on. It
+// unwraps to each item's error, so errors.Is finds a kerr error or
+// ErrStaleReport in it.
+type HousekeepingError struct {
+	// Action is the action that failed, one of the Audit constants.
+	Action string
+	// Attempted is how many items the action was attempted on.
+	Attempted int
+	// Failed are the audit entries of the failed items.
+	Failed []AuditEntry
+}
+
+func (e *HousekeepingError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Target + ": " + f.Err.Error()
+	}
+	return fmt.Sprintf("%s: %d of %d failed: %s", e.Action, len(e.Failed), e.Attempted, strings.Join(parts, "; "))
+}
+
+// Unwrap returns each failed item's error.
+func (e *HousekeepingError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errs
+}

@@ -221,8 +221,9 @@ func TestIntegrationHousekeeping(t *testing.T) {
 	})
 
 	t.Run("delete idle topics", func(t *testing.T) {
-		for _, dryRun := range []bool{true, false} {
-			entries, err := e.c.DeleteIdleTopics(e.ctx, r, dryRun)
+		for _, mode := range []topics.ActionMode{topics.DryRun, topics.Execute} {
+			dryRun := mode == topics.DryRun
+			entries, err := e.c.DeleteIdleTopics(e.ctx, r, mode)
 			if err != nil || len(entries) != 2 || entries[0].DryRun != dryRun {
 				t.Fatalf("dry run %v: got %+v, %v, want two entries", dryRun, entries, err)
 			}
@@ -234,14 +235,14 @@ func TestIntegrationHousekeeping(t *testing.T) {
 	})
 
 	t.Run("delete empty groups", func(t *testing.T) {
-		entries, err := e.c.DeleteDeadGroups(e.ctx, r, true)
+		entries, err := e.c.DeleteDeadGroups(e.ctx, r, topics.DryRun)
 		if err != nil || len(entries) != 1 || !entries[0].DryRun {
 			t.Fatalf("got %+v, %v, want one dry-run entry", entries, err)
 		}
 		if gs, err := e.fresh(t).ListGroups(e.ctx); err != nil || gs[group].State != "Empty" {
 			t.Fatalf("got %+v, %v after a dry run, want %s still Empty", gs[group], err, group)
 		}
-		if _, err := e.c.DeleteDeadGroups(e.ctx, r, false); err != nil {
+		if _, err := e.c.DeleteDeadGroups(e.ctx, r, topics.Execute); err != nil {
 			t.Fatal(err)
 		}
 		e.eventually(t, "group deleted", func() bool {
@@ -252,7 +253,7 @@ func TestIntegrationHousekeeping(t *testing.T) {
 	})
 
 	t.Run("truncate before", func(t *testing.T) {
-		entries, err := e.c.TruncateBefore(e.ctx, active, now.Add(-90*time.Minute), false)
+		entries, err := e.c.TruncateBefore(e.ctx, active, now.Add(-90*time.Minute), topics.Execute)
 		if err != nil || len(entries) != 1 || entries[0].Target != active+"[0]" {
 			t.Fatalf("got %+v, %v, want one entry for %s[0]", entries, err, active)
 		}

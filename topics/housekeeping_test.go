@@ -383,7 +383,7 @@ func TestDeleteIdleTopics(t *testing.T) {
 	auditLines(t, logs) // Housekeeping itself logs no audit line
 
 	for _, dryRun := range []bool{true, false} {
-		entries, err := c.DeleteIdleTopics(ctx, r, dryRun)
+		entries, err := c.DeleteIdleTopics(ctx, r, modeOf(dryRun))
 		if err != nil {
 			t.Fatalf("dry run %v: %v", dryRun, err)
 		}
@@ -411,7 +411,7 @@ func TestDeleteIdleTopicsStaleReport(t *testing.T) {
 	auditLines(t, logs)
 
 	for _, dryRun := range []bool{true, false} {
-		entries, err := c.DeleteIdleTopics(ctx, r, dryRun)
+		entries, err := c.DeleteIdleTopics(ctx, r, modeOf(dryRun))
 		var he *HousekeepingError
 		if !errors.As(err, &he) || !errors.Is(err, ErrStaleReport) {
 			t.Fatalf("dry run %v: got %v, want a *HousekeepingError with ErrStaleReport", dryRun, err)
@@ -443,7 +443,7 @@ func TestDeleteDeadGroups(t *testing.T) {
 	auditLines(t, logs)
 
 	for _, dryRun := range []bool{true, false} {
-		entries, err := c.DeleteDeadGroups(ctx, r, dryRun)
+		entries, err := c.DeleteDeadGroups(ctx, r, modeOf(dryRun))
 		if err != nil {
 			t.Fatalf("dry run %v: %v", dryRun, err)
 		}
@@ -459,7 +459,7 @@ func TestDeleteDeadGroups(t *testing.T) {
 
 	t.Run("a group with members is refused", func(t *testing.T) {
 		stale := &HousekeepingReport{EmptyGroups: []InactiveGroup{{Group: "hk-stable", State: "Empty"}}}
-		entries, err := c.DeleteDeadGroups(ctx, stale, false)
+		entries, err := c.DeleteDeadGroups(ctx, stale, Execute)
 		if !errors.Is(err, kerr.NonEmptyGroup) {
 			t.Fatalf("got %v, want NON_EMPTY_GROUP", err)
 		}
@@ -504,7 +504,7 @@ func TestTruncateBefore(t *testing.T) {
 		{true, map[int32]int64{0: 0, 1: 0, 2: 0}},
 		{false, map[int32]int64{0: 3, 1: 0, 2: 2}},
 	} {
-		entries, err := c.TruncateBefore(ctx, "events", before, tc.dryRun)
+		entries, err := c.TruncateBefore(ctx, "events", before, modeOf(tc.dryRun))
 		if err != nil {
 			t.Fatalf("dry run %v: %v", tc.dryRun, err)
 		}
@@ -518,13 +518,13 @@ func TestTruncateBefore(t *testing.T) {
 	}
 
 	t.Run("again finds nothing older", func(t *testing.T) {
-		entries, err := c.TruncateBefore(ctx, "events", before, false)
+		entries, err := c.TruncateBefore(ctx, "events", before, Execute)
 		if err != nil || len(entries) != 0 {
 			t.Fatalf("got %v, %v, want no entries", entries, err)
 		}
 	})
 	t.Run("unknown topic", func(t *testing.T) {
-		_, err := c.TruncateBefore(ctx, "nope", before, false)
+		_, err := c.TruncateBefore(ctx, "nope", before, Execute)
 		if !errors.Is(err, kerr.UnknownTopicOrPartition) {
 			t.Fatalf("got %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
 		}
@@ -548,4 +548,12 @@ func TestAuditEntryJSONAndError(t *testing.T) {
 	if !errors.Is(he, kerr.TopicAuthorizationFailed) {
 		t.Fatal("got no match for the item's error, want errors.Is to find it")
 	}
+}
+
+// modeOf is the ActionMode of a test case's dry-run flag.
+func modeOf(dryRun bool) ActionMode {
+	if dryRun {
+		return DryRun
+	}
+	return Execute
 }
