@@ -13,142 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/vaultfake"
 )
-
-// matVault answers like Vault's HTTP API for a KV v2 mount at secret/:
-// GET /v1/secret/data/<path>[?version=N], GET /v1/secret/metadata/<path>,
-// POST /v1/sys/capabilities-self and GET /v1/auth/token/lookup-self.
-// Every request is counted by "METHOD /path"; failWith makes one answer
-// an error status.
-type matVault struct {
-	*httptest.Server
-
-	mu       sync.Mutex
-	secrets  map[string][]map[string]any // path in the mount -> versions from 1
-	caps     map[string][]string         // API path -> capabilities; "root" when absent
-	failures map[string]int              // "METHOD /path" -> status to answer
-	calls    map[string]int
-}
-
-func newMatVault(t *testing.T) *matVault {
-	t.Helper()
-	v := &matVault{
-		secrets: map[string][]map[string]any{}, caps: map[string][]string{},
-		failures: map[string]int{}, calls: map[string]int{},
-	}
-	v.Server = httptest.NewServer(http.HandlerFunc(v.serve))
-	t.Cleanup(v.Close)
-	return v
-}
-
-// put writes a new version of the secret at path (in the mount) and
-// returns its number.
-func (v *matVault) put(path string, data map[string]any) int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.secrets[path] = append(v.secrets[path], data)
-	return len(v.secrets[path])
-}
-
-// failWith makes requests with key ("METHOD /v1/...") answer status; 0
-// clears it.
-func (v *matVault) failWith(key string, status int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if status == 0 {
-		delete(v.failures, key)
-		return
-	}
-	v.failures[key] = status
-}
-
-func (v *matVault) setCaps(apiPath string, caps ...string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.caps[apiPath] = caps
-}
-
-func (v *matVault) count(key string) int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if strings.HasPrefix(key, "POST ") {
-		// vault/api writes with PUT, which Vault takes as POST.
-		return v.calls[key] + v.calls["PUT "+strings.TrimPrefix(key, "POST ")]
-	}
-	return v.calls[key]
-}
-
-func (v *matVault) serve(w http.ResponseWriter, r *http.Request) {
-	key := r.Method + " " + r.URL.Path
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.calls[key]++
-	status := v.failures[key]
-	if r.Method == http.MethodPut {
-		status = max(status, v.failures["POST "+r.URL.Path])
-	}
-	if status != 0 {
-		msg := "internal error"
-		if status == http.StatusForbidden {
-			msg = "permission denied"
-		}
-		matWriteJSON(w, status, map[string]any{"errors": []string{msg}})
-		return
-	}
-	switch {
-	case key == "GET /v1/auth/token/lookup-self":
-		matWriteJSON(w, 200, map[string]any{"data": map[string]any{"id": "test-token", "ttl": 0, "renewable": false, "policies": []string{"root"}}})
-	case key == "POST /v1/sys/capabilities-self", key == "PUT /v1/sys/capabilities-self": // vault/api writes with PUT
-		var body struct {
-			Paths []string `json:"paths"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			matWriteJSON(w, 400, map[string]any{"errors": []string{err.Error()}})
-			return
-		}
-		data := map[string]any{}
-		for _, p := range body.Paths {
-			caps, ok := v.caps[p]
-			if !ok {
-				caps = []string{"root"}
-			}
-			data[p] = caps
-		}
-		matWriteJSON(w, 200, map[string]any{"data": data})
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/secret/data/"):
-		versions := v.secrets[strings.TrimPrefix(r.URL.Path, "/v1/secret/data/")]
-		n := len(versions)
-		if q := r.URL.Query().Get("version"); q != "" {
-			n, _ = strconv.Atoi(q)
-		}
-		if n < 1 || n > len(versions) {
-			matWriteJSON(w, 404, map[string]any{"errors": []string{}})
-			return
-		}
-		matWriteJSON(w, 200, map[string]any{"data": map[string]any{
-			"data":     versions[n-1],
-			"metadata": map[string]any{"version": n, "created_time": "2026-01-01T00:00:00Z"},
-		}})
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/secret/metadata/"):
-		versions := v.secrets[strings.TrimPrefix(r.URL.Path, "/v1/secret/metadata/")]
-		if len(versions) == 0 {
-			matWriteJSON(w, 404, map[string]any{"errors": []string{}})
-			return
-		}
-		matWriteJSON(w, 200, map[string]any{"data": map[string]any{
-			"current_version": len(versions), "updated_time": "2026-01-01T00:00:00Z",
-		}})
-	default:
-		matWriteJSON(w, 404, map[string]any{"errors": []string{}})
-	}
-}
 
 func matWriteJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -156,10 +28,10 @@ func matWriteJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// newMatVaultClient returns a Client of v, logged in with a token.
-func newMatVaultClient(t *testing.T, v *matVault, opts ...Opt) *Client {
+// newMatVaultClient returns a Client of v, logged in with its root token.
+func newMatVaultClient(t *testing.T, v *vaultfake.Server, opts ...Opt) *Client {
 	t.Helper()
-	all := append([]Opt{WithAddress(v.URL), WithToken(NewValue("test-token"))}, opts...)
+	all := append([]Opt{WithAddress(v.Addr()), WithToken(NewValue(vaultfake.RootToken))}, opts...)
 	c, err := New(context.Background(), all...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -287,7 +159,7 @@ func matReadFile(t *testing.T, path string) string {
 }
 
 func TestNewMaterializer(t *testing.T) {
-	v := newMatVault(t)
+	v := vaultfake.NewServer(t)
 	vc := newMatVaultClient(t, v)
 	tests := []struct {
 		name    string
@@ -332,7 +204,7 @@ func TestNewMaterializer(t *testing.T) {
 }
 
 func TestTranslate(t *testing.T) {
-	m, err := NewMaterializer(newMatVaultClient(t, newMatVault(t)), "/etc/kafka/secrets")
+	m, err := NewMaterializer(newMatVaultClient(t, vaultfake.NewServer(t)), "/etc/kafka/secrets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +272,7 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestTranslateIsDeterministic(t *testing.T) {
-	vc := newMatVaultClient(t, newMatVault(t))
+	vc := newMatVaultClient(t, vaultfake.NewServer(t))
 	config := map[string]string{}
 	for i := range 50 {
 		config[fmt.Sprintf("k%02d", i)] = fmt.Sprintf("x${vault:secret/data/app/s%d:key%d}y${vault:secret/data/app/t:k}", i%7, i%3)
@@ -480,7 +352,7 @@ func FuzzFolderName(f *testing.F) {
 // matSetup is a fake Vault with two secrets, the specs of three
 // connectors that reference them, and a Materializer of a temp folder.
 type matSetup struct {
-	vault   *matVault
+	vault   *vaultfake.Server
 	connect *matConnect
 	m       *Materializer
 	specs   []connect.Spec
@@ -511,9 +383,9 @@ const (
 
 func newMatSetup(t *testing.T, opts ...MaterializerOpt) *matSetup {
 	t.Helper()
-	s := &matSetup{vault: newMatVault(t), connect: newMatConnect(t), events: &matEvents{}}
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t", "unused": "unused-s3cr3t"})
-	s.vault.put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
+	s := &matSetup{vault: vaultfake.NewServer(t), connect: newMatConnect(t), events: &matEvents{}}
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t", "unused": "unused-s3cr3t"})
+	s.vault.Put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
 	all := append([]MaterializerOpt{
 		MaterializeRestarts(s.connect.client(t)), MaterializeInterval(5 * time.Millisecond), MaterializeEvents(s.events.add),
 	}, opts...)
@@ -584,7 +456,7 @@ func TestSyncWritesFiles(t *testing.T) {
 		t.Errorf("folder holds %v, want %v", names, want)
 	}
 	// One read per path, however many references.
-	if got := s.vault.count("GET /v1/secret/data/app/db"); got != 1 {
+	if got := s.vault.Count("secret/data/app/db"); got != 1 {
 		t.Errorf("got %d reads of app/db, want 1", got)
 	}
 	// The files are where the translated placeholders point.
@@ -637,7 +509,7 @@ func TestSyncDoesNotRewriteUnchanged(t *testing.T) {
 	}
 
 	// A new version changes only the file of the key that changed.
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 	userBefore, _ := os.Stat(s.file(matDBPath, "user"))
 	changed, err = s.m.Sync(ctx, s.specs)
 	if err != nil {
@@ -667,8 +539,8 @@ func TestSyncFailuresWriteNothing(t *testing.T) {
 	}
 	// A new version without the user key: neither file may change, or
 	// the connector would pair a new password with an old user.
-	s.vault.put("app/db", map[string]any{"password": "pw-v2-s3cr3t"})
-	s.vault.failWith("GET /v1/secret/data/app/other", http.StatusForbidden)
+	s.vault.Put("app/db", map[string]any{"password": "pw-v2-s3cr3t"})
+	s.vault.FailWith("secret/data/app/other", http.StatusForbidden)
 	changed, err := s.m.Sync(ctx, s.specs)
 	if !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrPermissionDenied) {
 		t.Fatalf("got %v, want an error matching ErrNotFound and ErrPermissionDenied", err)
@@ -698,7 +570,7 @@ func TestSyncRefusesUnmaterializableRefs(t *testing.T) {
 	if _, err := s.m.Sync(context.Background(), specs); !errors.Is(err, ErrInvalidRef) {
 		t.Fatalf("got %v, want ErrInvalidRef", err)
 	}
-	if n := s.vault.count("GET /v1/secret/data/app/db"); n != 0 {
+	if n := s.vault.Count("secret/data/app/db"); n != 0 {
 		t.Errorf("Vault was read %d times before the specs were validated", n)
 	}
 }
@@ -749,7 +621,7 @@ func TestTranslateSpecs(t *testing.T) {
 
 // polls returns how many times the metadata of path (in the mount) was read.
 func (s *matSetup) polls(path string) int {
-	return s.vault.count("GET /v1/secret/metadata/" + path)
+	return s.vault.Count("secret/metadata/" + path)
 }
 
 // waitPolls waits until the metadata of app/db and app/other were each
@@ -773,12 +645,12 @@ func TestRunRestartsOnlyOnVersionChange(t *testing.T) {
 	if got := s.connect.counts(); len(got) != 0 {
 		t.Fatalf("restarts %v while nothing changed, want none", got)
 	}
-	if got := s.vault.count("GET /v1/secret/data/app/db"); got != 1 {
+	if got := s.vault.Count("secret/data/app/db"); got != 1 {
 		t.Errorf("got %d reads of app/db, want only Sync's: polls read metadata", got)
 	}
 
 	// Rotate the password: the connectors that reference it restart once.
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 	matWaitFor(t, "restarts of app-a and app-b", func() bool {
 		c := s.connect.counts()
 		return c["app-a"] == 1 && c["app-b"] == 1
@@ -793,14 +665,14 @@ func TestRunRestartsOnlyOnVersionChange(t *testing.T) {
 
 	// A new version that leaves the referenced keys as they were
 	// rewrites nothing and restarts nothing.
-	reads := s.vault.count("GET /v1/secret/data/app/db")
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t", "comment": "touched"})
-	matWaitFor(t, "a read of version 3", func() bool { return s.vault.count("GET /v1/secret/data/app/db") > reads })
+	reads := s.vault.Count("secret/data/app/db")
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t", "comment": "touched"})
+	matWaitFor(t, "a read of version 3", func() bool { return s.vault.Count("secret/data/app/db") > reads })
 	s.waitPolls(t, 5)
 	if got, want := s.connect.counts(), map[string]int{"app-a": 1, "app-b": 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got restarts %v, want %v", got, want)
 	}
-	if got := s.vault.count("GET /v1/secret/data/app/db"); got != reads+1 {
+	if got := s.vault.Count("secret/data/app/db"); got != reads+1 {
 		t.Errorf("got %d reads of app/db after version 3, want 1", got-reads)
 	}
 
@@ -840,19 +712,19 @@ func TestRunWithoutSyncWritesAndRestartsOnlyOnChange(t *testing.T) {
 }
 
 func TestRunVaultErrorsKeepFilesAndRestartNothing(t *testing.T) {
-	logs := &fakeVaultLog{} // also fed to the leak check
+	logs := &vaultfake.Log{} // also fed to the leak check
 	s := newMatSetup(t, MaterializeLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if _, err := s.m.Sync(context.Background(), s.specs); err != nil {
 		t.Fatal(err)
 	}
 	matStartRun(t, s.m, s.specs)
 	s.waitPolls(t, 1)
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 
 	for _, status := range []int{http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable} {
-		s.vault.failWith("GET /v1/secret/metadata/app/db", status)
+		s.vault.FailWith("secret/metadata/app/db", status)
 		s.waitPolls(t, 3)
-		s.vault.failWith("GET /v1/secret/metadata/app/db", 0)
+		s.vault.FailWith("secret/metadata/app/db", 0)
 		if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-v1-s3cr3t" {
 			t.Fatalf("metadata %d: the file holds %q, want the last good one", status, got)
 		}
@@ -863,9 +735,9 @@ func TestRunVaultErrorsKeepFilesAndRestartNothing(t *testing.T) {
 	// The metadata shows the new version but its read fails: retried at
 	// every poll, nothing written, nothing restarted.
 	for _, status := range []int{http.StatusForbidden, http.StatusInternalServerError} {
-		s.vault.failWith("GET /v1/secret/data/app/db", status)
-		reads := s.vault.count("GET /v1/secret/data/app/db")
-		matWaitFor(t, "3 failed reads", func() bool { return s.vault.count("GET /v1/secret/data/app/db") >= reads+3 })
+		s.vault.FailWith("secret/data/app/db", status)
+		reads := s.vault.Count("secret/data/app/db")
+		matWaitFor(t, "3 failed reads", func() bool { return s.vault.Count("secret/data/app/db") >= reads+3 })
 		if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-v1-s3cr3t" {
 			t.Fatalf("read %d: the file holds %q, want the last good one", status, got)
 		}
@@ -874,7 +746,7 @@ func TestRunVaultErrorsKeepFilesAndRestartNothing(t *testing.T) {
 		}
 	}
 	// Vault is back: one write, one restart per connector.
-	s.vault.failWith("GET /v1/secret/data/app/db", 0)
+	s.vault.FailWith("secret/data/app/db", 0)
 	matWaitFor(t, "restarts of app-a and app-b", func() bool {
 		c := s.connect.counts()
 		return c["app-a"] == 1 && c["app-b"] == 1
@@ -908,7 +780,7 @@ func TestRunRetriesFailedRestarts(t *testing.T) {
 	s.connect.missing["app-b"] = true
 	s.connect.mu.Unlock()
 	matStartRun(t, s.m, s.specs)
-	s.vault.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 	matWaitFor(t, "the restart of app-a", func() bool { return s.connect.counts()["app-a"] == 1 })
 	s.waitPolls(t, 3)
 	if got, want := s.connect.counts(), map[string]int{"app-a": 1}; !reflect.DeepEqual(got, want) {
@@ -961,7 +833,7 @@ func TestRunPreconditions(t *testing.T) {
 
 func TestRunPinnedVersionIsNotPolled(t *testing.T) {
 	s := newMatSetup(t)
-	s.vault.put("app/db", map[string]any{"user": "u2", "password": "pw-v2-s3cr3t"})
+	s.vault.Put("app/db", map[string]any{"user": "u2", "password": "pw-v2-s3cr3t"})
 	specs := []connect.Spec{{Name: "pinned", Config: map[string]string{"p": "${vault:secret/data/app/db?version=1:password}"}}}
 	matStartRun(t, s.m, specs)
 	matWaitFor(t, "the pinned file", func() bool {
@@ -977,13 +849,13 @@ func TestRunPinnedVersionIsNotPolled(t *testing.T) {
 // TestSecretValuesNeverAppear runs everything that logs, fails, reports or
 // emits events, and looks for the secrets in all of it.
 func TestSecretValuesNeverAppear(t *testing.T) {
-	logs := &fakeVaultLog{} // also fed to the leak check
+	logs := &vaultfake.Log{} // also fed to the leak check
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	values := []string{fakeVaultMarker, "test-token"} // every value below holds the marker
+	values := []string{vaultfake.Marker, vaultfake.RootToken} // every value below holds the marker
 
-	v := newMatVault(t)
-	v.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t", "unused": "unused-s3cr3t"})
-	v.put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
+	v := vaultfake.NewServer(t)
+	v.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t", "unused": "unused-s3cr3t"})
+	v.Put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
 	fc := newMatConnect(t)
 	cc, err := connect.New(connect.WithURLs(fc.URL), connect.WithBackoff(time.Millisecond, 2*time.Millisecond), connect.WithLogger(logger))
 	if err != nil {
@@ -1012,17 +884,17 @@ func TestSecretValuesNeverAppear(t *testing.T) {
 	specs[1].Config = map[string]string{"token": "${vault:secret/data/app/other:token}"}
 
 	stop := matStartRun(t, m, specs)
-	v.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	v.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 	matWaitFor(t, "a restart", func() bool { return fc.counts()["app-a"] == 1 })
-	v.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t"})
-	v.failWith("GET /v1/secret/data/app/db", http.StatusInternalServerError)
-	v.failWith("GET /v1/secret/metadata/app/other", http.StatusForbidden)
-	reads := v.count("GET /v1/secret/data/app/db")
-	matWaitFor(t, "failed reads", func() bool { return v.count("GET /v1/secret/data/app/db") >= reads+3 })
+	v.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t"})
+	v.FailWith("secret/data/app/db", http.StatusInternalServerError)
+	v.FailWith("secret/metadata/app/other", http.StatusForbidden)
+	reads := v.Count("secret/data/app/db")
+	matWaitFor(t, "failed reads", func() bool { return v.Count("secret/data/app/db") >= reads+3 })
 	fc.mu.Lock()
 	fc.failures["app-a"] = 100
 	fc.mu.Unlock()
-	v.failWith("GET /v1/secret/data/app/db", 0)
+	v.FailWith("secret/data/app/db", 0)
 	matWaitFor(t, "failed restarts", func() bool {
 		fc.mu.Lock()
 		defer fc.mu.Unlock()
@@ -1030,7 +902,7 @@ func TestSecretValuesNeverAppear(t *testing.T) {
 	})
 	stop()
 
-	v.setCaps("secret/data/app/other", "deny")
+	v.SetCaps("secret/data/app/other", "deny")
 	rep, err := vc.Preflight(ctx, []connect.Spec{
 		{Name: "app-a", Config: map[string]string{"user": "${vault:secret/data/app/db:user}", "x": "${vault:secret/data/app/db:nope}"}},
 		{Name: "app-c", Config: map[string]string{"token": "${vault:secret/data/app/other:token}", "bad": "${vault:oops}"}},
@@ -1050,7 +922,7 @@ func TestSecretValuesNeverAppear(t *testing.T) {
 	out = append(out, fmt.Sprintf("%v %+v", vc, vc))
 
 	all := logs.String() + strings.Join(out, "\n")
-	fakeVaultCollect(strings.Join(out, "\n")) // the logs were collected as written; TestMain looks for fakeVaultMarker in both
+	vaultfake.Collect(strings.Join(out, "\n")) // the logs were collected as written; TestMain looks for vaultfake.Marker in both
 	for _, want := range []string{"vault secret materialized", "connector restart failed", "vault secret not materialized", "secret/data/app/db", `no key \"nope\"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the output lacks %q: the test did not exercise what it means to", want)

@@ -9,21 +9,22 @@ import (
 	"testing"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/vaultfake"
 )
 
 // newPreflightVault is a fake Vault holding secret/data/app/db with a user
 // and a password.
-func newPreflightVault(t *testing.T) (*matVault, *Client) {
+func newPreflightVault(t *testing.T) (*vaultfake.Server, *Client) {
 	t.Helper()
-	v := newMatVault(t)
-	v.put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t"})
+	v := vaultfake.NewServer(t)
+	v.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t"})
 	return v, newMatVaultClient(t, v)
 }
 
 func TestPreflight(t *testing.T) {
 	tests := []struct {
 		name    string
-		setup   func(v *matVault)
+		setup   func(v *vaultfake.Server)
 		config  map[string]string
 		wantOK  bool
 		want    error  // the sentinel the error matches
@@ -46,22 +47,22 @@ func TestPreflight(t *testing.T) {
 			want: ErrNotFound, problem: `vault read secret/data/app/db: 404: no key "passwd"`,
 		},
 		{
-			name: "no read capability", setup: func(v *matVault) { v.setCaps("secret/data/app/db", "list") },
+			name: "no read capability", setup: func(v *vaultfake.Server) { v.SetCaps("secret/data/app/db", "list") },
 			config: map[string]string{"p": "${vault:secret/data/app/db:password}"},
 			want:   ErrPermissionDenied, problem: "vault capabilities secret/data/app/db: token may not read (capabilities: list)", noRead: true,
 		},
 		{
-			name: "denied", setup: func(v *matVault) { v.setCaps("secret/data/app/db", "deny") },
+			name: "denied", setup: func(v *vaultfake.Server) { v.SetCaps("secret/data/app/db", "deny") },
 			config: map[string]string{"p": "${vault:secret/data/app/db:password}"},
 			want:   ErrPermissionDenied, problem: "capabilities: deny", noRead: true,
 		},
 		{
-			name: "capability but the read is refused", setup: func(v *matVault) { v.failWith("GET /v1/secret/data/app/db", http.StatusForbidden) },
+			name: "capability but the read is refused", setup: func(v *vaultfake.Server) { v.FailWith("secret/data/app/db", http.StatusForbidden) },
 			config: map[string]string{"p": "${vault:secret/data/app/db:password}"},
 			want:   ErrPermissionDenied, problem: "vault read secret/data/app/db: 403: permission denied",
 		},
 		{
-			name: "metadata not readable, data is", setup: func(v *matVault) { v.failWith("GET /v1/secret/metadata/app/db", http.StatusForbidden) },
+			name: "metadata not readable, data is", setup: func(v *vaultfake.Server) { v.FailWith("secret/metadata/app/db", http.StatusForbidden) },
 			config: map[string]string{"p": "${vault:secret/data/app/db:password}"}, wantOK: true,
 		},
 		{
@@ -69,7 +70,7 @@ func TestPreflight(t *testing.T) {
 			wantOK: true, note: "existence not checked", noRead: true,
 		},
 		{
-			name: "not kv v2 without capability", setup: func(v *matVault) { v.setCaps("database/creds/app") },
+			name: "not kv v2 without capability", setup: func(v *vaultfake.Server) { v.SetCaps("database/creds/app") },
 			config: map[string]string{"p": "${vault:database/creds/app:password}"},
 			want:   ErrPermissionDenied, problem: "capabilities: none",
 		},
@@ -112,7 +113,7 @@ func TestPreflight(t *testing.T) {
 					t.Errorf("error %q does not name the connector and key", err)
 				}
 			}
-			if n := v.count("GET /v1/secret/data/app/db") + v.count("GET /v1/secret/data/app/gone"); tt.noRead && n != 0 {
+			if n := v.Count("secret/data/app/db") + v.Count("secret/data/app/gone"); tt.noRead && n != 0 {
 				t.Errorf("the secret's data was read %d times, want none", n)
 			}
 		})
@@ -121,7 +122,7 @@ func TestPreflight(t *testing.T) {
 
 func TestPreflightAsksOnceAndReadsEachPathOnce(t *testing.T) {
 	v, c := newPreflightVault(t)
-	v.put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
+	v.Put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
 	specs := []connect.Spec{
 		{Name: "app-a", Config: map[string]string{"u": "${vault:secret/data/app/db:user}", "p": "${vault:secret/data/app/db:password}"}},
 		{Name: "app-b", Config: map[string]string{"p": "x${vault:secret/data/app/db:password}${vault:secret/data/app/other:token}"}},
@@ -134,10 +135,10 @@ func TestPreflightAsksOnceAndReadsEachPathOnce(t *testing.T) {
 		t.Errorf("got %d checks, want 4", len(rep.Checks))
 	}
 	for key, want := range map[string]int{
-		"POST /v1/sys/capabilities-self": 1, "GET /v1/secret/metadata/app/db": 1, "GET /v1/secret/data/app/db": 1,
-		"GET /v1/secret/metadata/app/other": 1, "GET /v1/secret/data/app/other": 1,
+		"sys/capabilities-self": 1, "secret/metadata/app/db": 1, "secret/data/app/db": 1,
+		"secret/metadata/app/other": 1, "secret/data/app/other": 1,
 	} {
-		if got := v.count(key); got != want {
+		if got := v.Count(key); got != want {
 			t.Errorf("%s: got %d requests, want %d", key, got, want)
 		}
 	}
@@ -149,14 +150,14 @@ func TestPreflightWithoutReferences(t *testing.T) {
 	if err != nil || !rep.OK() || len(rep.Checks) != 0 {
 		t.Errorf("got %v, %v, want an empty ok report", rep, err)
 	}
-	if n := v.count("POST /v1/sys/capabilities-self"); n != 0 {
+	if n := v.Count("sys/capabilities-self"); n != 0 {
 		t.Errorf("asked Vault %d times, want none", n)
 	}
 }
 
 func TestPreflightVaultUnavailable(t *testing.T) {
 	v, c := newPreflightVault(t)
-	v.failWith("POST /v1/sys/capabilities-self", http.StatusInternalServerError)
+	v.FailWith("sys/capabilities-self", http.StatusInternalServerError)
 	rep, err := c.Preflight(context.Background(), []connect.Spec{{Name: "x", Config: map[string]string{"a": "${vault:secret/data/app/db:user}"}}})
 	if rep != nil || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("got %v, %v, want no report and ErrUnavailable", rep, err)
@@ -165,7 +166,7 @@ func TestPreflightVaultUnavailable(t *testing.T) {
 
 func TestPreflightReportFormats(t *testing.T) {
 	v, c := newPreflightVault(t)
-	v.setCaps("secret/data/app/secret", "deny")
+	v.SetCaps("secret/data/app/secret", "deny")
 	rep, err := c.Preflight(context.Background(), []connect.Spec{
 		{Name: "app-a", Config: map[string]string{
 			"password": "${vault:secret/data/app/db:password}", "user": "${vault:secret/data/app/db:login}",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/streamkit/streamkit/internal/runloop"
+	"github.com/streamkit/streamkit/internal/vaultfake"
 )
 
 // fakeVaultRun starts c.Run and returns a function that cancels it and
@@ -41,22 +42,22 @@ func fakeVaultRun(t *testing.T, c *Client) (stop func() error) {
 }
 
 func fakeVaultAppRole() Opt {
-	return WithAuth(AppRoleAuth(fakeVaultRoleID, SecretIDValue(NewValue(fakeVaultSecretID)), ""))
+	return WithAuth(AppRoleAuth(vaultfake.RoleID, SecretIDValue(NewValue(vaultfake.SecretID)), ""))
 }
 
 func TestRunRenewsToken(t *testing.T) {
-	f := newFakeVaultServer(t)
-	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 2 })
-	c, logs := f.new(fakeVaultAppRole())
+	f := vaultfake.NewServer(t)
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL, f.LoginRenewable, f.RenewTTL = 2, true, 2 })
+	c, logs := fakeVaultNew(t, f, fakeVaultAppRole())
 	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "a renewal", func() bool { return f.count("auth/token/renew-self") > 0 })
+	vaultfake.Eventually(t, "a renewal", func() bool { return f.Count("auth/token/renew-self") > 0 })
 	if err := stop(); err != nil {
 		t.Fatalf("got %v, want nil when ctx is cancelled", err)
 	}
-	if got := f.last("auth/token/renew-self").Token; got != "hvs.s3cr3t-login-1" {
+	if got := f.Last("auth/token/renew-self").Token; got != "hvs.s3cr3t-login-1" {
 		t.Fatal("renewal did not use the login token")
 	}
-	if n := f.count("auth/approle/login"); n != 1 {
+	if n := f.Count("auth/approle/login"); n != 1 {
 		t.Fatalf("got %d logins, want 1 while renewal works", n)
 	}
 	if !strings.Contains(logs.String(), "vault token renewed") {
@@ -65,15 +66,15 @@ func TestRunRenewsToken(t *testing.T) {
 }
 
 func TestRunTokenAuthRenewable(t *testing.T) {
-	f := newFakeVaultServer(t)
+	f := vaultfake.NewServer(t)
 	const tok = "hvs.s3cr3t-renewable"
-	f.addToken(tok, 2, true)
-	f.set(func(f *fakeVaultServer) { f.renewTTL = 2 })
-	c, _ := f.new(WithToken(NewValue(tok)))
+	f.AddToken(tok, 2, true)
+	f.Set(func(f *vaultfake.Server) { f.RenewTTL = 2 })
+	c, _ := fakeVaultNew(t, f, WithToken(NewValue(tok)))
 	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "a renewal", func() bool { return f.count("auth/token/renew-self") > 0 })
-	fakeVaultNoErr(t, stop())
-	if got := f.last("auth/token/renew-self").Token; got != tok {
+	vaultfake.Eventually(t, "a renewal", func() bool { return f.Count("auth/token/renew-self") > 0 })
+	vaultfake.NoErr(t, stop())
+	if got := f.Last("auth/token/renew-self").Token; got != tok {
 		t.Fatal("renewal did not use the static token")
 	}
 }
@@ -91,22 +92,22 @@ func TestRunLogsInAgainWhenRenewalEnds(t *testing.T) {
 		{"renewal fails", 2, 0, http.StatusInternalServerError, "vault token renewal ended"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeVaultServer(t)
-			f.set(func(f *fakeVaultServer) {
-				f.loginTTL, f.loginRenewable, f.renewTTL, f.renewStatus = tc.loginTTL, true, tc.renewTTL, tc.renewStatus
+			f := vaultfake.NewServer(t)
+			f.Set(func(f *vaultfake.Server) {
+				f.LoginTTL, f.LoginRenewable, f.RenewTTL, f.RenewStatus = tc.loginTTL, true, tc.renewTTL, tc.renewStatus
 			})
-			c, logs := f.new(fakeVaultAppRole())
+			c, logs := fakeVaultNew(t, f, fakeVaultAppRole())
 			c.retry = backoff.Policy{Min: time.Millisecond, Max: 4 * time.Millisecond}
 			// The next login's token has no TTL, so Run then just waits.
-			f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+			f.Set(func(f *vaultfake.Server) { f.LoginTTL = 0 })
 			stop := fakeVaultRun(t, c)
-			fakeVaultEventually(t, "a second login", func() bool { return f.count("auth/approle/login") >= 2 })
+			vaultfake.Eventually(t, "a second login", func() bool { return f.Count("auth/approle/login") >= 2 })
 			time.Sleep(50 * time.Millisecond)
-			fakeVaultNoErr(t, stop())
-			if n := f.count("auth/approle/login"); n != 2 {
+			vaultfake.NoErr(t, stop())
+			if n := f.Count("auth/approle/login"); n != 2 {
 				t.Fatalf("got %d logins, want 2", n)
 			}
-			if n := f.count("auth/token/renew-self"); n < 1 {
+			if n := f.Count("auth/token/renew-self"); n < 1 {
 				t.Fatal("no renewal was tried")
 			}
 			if got := c.API().Token(); got != "hvs.s3cr3t-login-2" {
@@ -122,16 +123,16 @@ func TestRunLogsInAgainWhenRenewalEnds(t *testing.T) {
 // TestRunDoesNotHammerVault checks that renewals failing while logins
 // work do not make Run renew or log in in a tight loop.
 func TestRunDoesNotHammerVault(t *testing.T) {
-	f := newFakeVaultServer(t)
-	f.set(func(f *fakeVaultServer) {
-		f.loginTTL, f.loginRenewable, f.renewStatus = 2, true, http.StatusInternalServerError
+	f := vaultfake.NewServer(t)
+	f.Set(func(f *vaultfake.Server) {
+		f.LoginTTL, f.LoginRenewable, f.RenewStatus = 2, true, http.StatusInternalServerError
 	})
-	c, logs := f.new(fakeVaultAppRole())
+	c, logs := fakeVaultNew(t, f, fakeVaultAppRole())
 	c.retry = backoff.Policy{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond}
 	stop := fakeVaultRun(t, c)
 	time.Sleep(300 * time.Millisecond)
-	fakeVaultNoErr(t, stop())
-	logins, renewals := f.count("auth/approle/login"), f.count("auth/token/renew-self")
+	vaultfake.NoErr(t, stop())
+	logins, renewals := f.Count("auth/approle/login"), f.Count("auth/token/renew-self")
 	if logins < 2 || logins > 6 || renewals > 6 {
 		t.Fatalf("got %d logins and %d renewals in 300ms, want 2 to 6 of each with a 100ms backoff", logins, renewals)
 	}
@@ -141,38 +142,38 @@ func TestRunDoesNotHammerVault(t *testing.T) {
 }
 
 func TestRunLogsInAgainBeforeNonRenewableTokenExpires(t *testing.T) {
-	f := newFakeVaultServer(t)
-	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable = 1, false })
-	c, _ := f.new(fakeVaultAppRole())
-	f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+	f := vaultfake.NewServer(t)
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL, f.LoginRenewable = 1, false })
+	c, _ := fakeVaultNew(t, f, fakeVaultAppRole())
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL = 0 })
 	start := time.Now()
 	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "a second login", func() bool { return f.count("auth/approle/login") >= 2 })
+	vaultfake.Eventually(t, "a second login", func() bool { return f.Count("auth/approle/login") >= 2 })
 	if d := time.Since(start); d < 700*time.Millisecond {
 		t.Fatalf("logged in again after %v, want at 80%% of the 1s TTL", d)
 	}
-	fakeVaultNoErr(t, stop())
-	if n := f.count("auth/token/renew-self"); n != 0 {
+	vaultfake.NoErr(t, stop())
+	if n := f.Count("auth/token/renew-self"); n != 0 {
 		t.Fatalf("got %d renewals of a non-renewable token, want 0", n)
 	}
 }
 
 func TestRunRetriesLoginWithBackoff(t *testing.T) {
-	f := newFakeVaultServer(t)
-	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 0 })
-	c, logs := f.new(fakeVaultAppRole())
+	f := vaultfake.NewServer(t)
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL, f.LoginRenewable, f.RenewTTL = 2, true, 0 })
+	c, logs := fakeVaultNew(t, f, fakeVaultAppRole())
 	if want := (backoff.Policy{Min: time.Second, Max: time.Minute}); c.retry != want {
 		t.Fatalf("got retry policy %+v, want %+v", c.retry, want)
 	}
 	c.retry = backoff.Policy{Min: time.Millisecond, Max: 4 * time.Millisecond}
-	f.fault("auth/approle/login", fakeVaultFault{status: http.StatusInternalServerError, times: 3})
-	f.set(func(f *fakeVaultServer) { f.loginTTL = 0 })
+	f.Fault("auth/approle/login", vaultfake.Fault{Status: http.StatusInternalServerError, Times: 3})
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL = 0 })
 
 	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "a login after 3 failures", func() bool { return f.count("auth/approle/login") >= 5 })
+	vaultfake.Eventually(t, "a login after 3 failures", func() bool { return f.Count("auth/approle/login") >= 5 })
 	time.Sleep(50 * time.Millisecond)
-	fakeVaultNoErr(t, stop())
-	if n := f.count("auth/approle/login"); n != 5 {
+	vaultfake.NoErr(t, stop())
+	if n := f.Count("auth/approle/login"); n != 5 {
 		t.Fatalf("got %d login requests, want 5 (1, 3 failed, 1)", n)
 	}
 	if got := c.API().Token(); got != "hvs.s3cr3t-login-2" {
@@ -187,23 +188,23 @@ func TestRunRetriesLoginWithBackoff(t *testing.T) {
 }
 
 func TestRunStopsWhileRetrying(t *testing.T) {
-	f := newFakeVaultServer(t)
-	f.set(func(f *fakeVaultServer) { f.loginTTL, f.loginRenewable, f.renewTTL = 2, true, 0 })
-	c, _ := f.new(fakeVaultAppRole())
+	f := vaultfake.NewServer(t)
+	f.Set(func(f *vaultfake.Server) { f.LoginTTL, f.LoginRenewable, f.RenewTTL = 2, true, 0 })
+	c, _ := fakeVaultNew(t, f, fakeVaultAppRole())
 	// Delays double from 1ms: after 6 failed logins Run sleeps 32ms or
 	// more, up to an hour.
 	c.retry = backoff.Policy{Min: time.Millisecond, Max: time.Hour}
-	f.fault("auth/approle/login", fakeVaultFault{status: http.StatusServiceUnavailable, errs: []string{"Vault is sealed"}})
+	f.Fault("auth/approle/login", vaultfake.Fault{Status: http.StatusServiceUnavailable, Errs: []string{"Vault is sealed"}})
 	stop := fakeVaultRun(t, c)
-	fakeVaultEventually(t, "failed logins", func() bool { return f.count("auth/approle/login") >= 7 })
+	vaultfake.Eventually(t, "failed logins", func() bool { return f.Count("auth/approle/login") >= 7 })
 	if err := stop(); err != nil {
 		t.Fatalf("got %v, want nil when ctx is cancelled during backoff", err)
 	}
 }
 
 func TestRunTwice(t *testing.T) {
-	f := newFakeVaultServer(t)
-	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
+	f := vaultfake.NewServer(t)
+	c, _ := fakeVaultNew(t, f, WithToken(NewValue(vaultfake.RootToken)))
 	// Run asks for ctx.Done only once it holds its guard: with a root
 	// token it waits on it at once.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -222,11 +223,11 @@ func TestRunTwice(t *testing.T) {
 		t.Fatal("ErrRunning is not runloop.ErrRunning: errors.Is would not match across packages")
 	}
 	cancel()
-	fakeVaultNoErr(t, <-done)
+	vaultfake.NoErr(t, <-done)
 
 	// Once the first Run returned, Run may be called again.
 	stop := fakeVaultRun(t, c)
-	fakeVaultNoErr(t, stop())
+	vaultfake.NoErr(t, stop())
 }
 
 // doneProbe is a context that closes asked when Done is first called.
@@ -242,12 +243,12 @@ func (p *doneProbe) Done() <-chan struct{} {
 }
 
 func TestRunRootTokenWaits(t *testing.T) {
-	f := newFakeVaultServer(t)
-	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
+	f := vaultfake.NewServer(t)
+	c, _ := fakeVaultNew(t, f, WithToken(NewValue(vaultfake.RootToken)))
 	stop := fakeVaultRun(t, c)
 	time.Sleep(100 * time.Millisecond)
-	fakeVaultNoErr(t, stop())
-	if n := len(f.requests()); n != 1 {
+	vaultfake.NoErr(t, stop())
+	if n := len(f.Requests()); n != 1 {
 		t.Fatalf("got %d requests, want only New's lookup-self for a token without TTL", n)
 	}
 }

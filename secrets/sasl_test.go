@@ -9,31 +9,33 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/streamkit/streamkit/internal/vaultfake"
 )
 
 // fakeVaultCredentials returns a client on a fresh fake with an injected
 // clock, and credentials for secret/data/pricing/db.
-func fakeVaultCredentials(t *testing.T, refresh, maxStale time.Duration) (*fakeVaultServer, *Credentials, *fakeVaultClock, *fakeVaultLog) {
+func fakeVaultCredentials(t *testing.T, refresh, maxStale time.Duration) (*vaultfake.Server, *Credentials, *vaultfake.Clock, *vaultfake.Log) {
 	t.Helper()
-	f := newFakeVaultServer(t)
-	c, logs := f.new(WithToken(NewValue(fakeVaultRootToken)))
-	clk := newFakeVaultClock()
+	f := vaultfake.NewServer(t)
+	c, logs := fakeVaultNew(t, f, WithToken(NewValue(vaultfake.RootToken)))
+	clk := vaultfake.NewClock()
 	c.now = clk.Now
 	return f, c.Credentials("secret/data/pricing/db", "username", "password", refresh, maxStale), clk, logs
 }
 
 // fakeVaultRotate stores a new version of pricing/db with password pw.
-func fakeVaultRotate(f *fakeVaultServer, pw string) {
-	f.set(func(f *fakeVaultServer) {
-		s := f.kv2["pricing/db"]
-		s.versions = append(s.versions, map[string]any{"username": "pricing", "password": pw})
+func fakeVaultRotate(f *vaultfake.Server, pw string) {
+	f.Set(func(f *vaultfake.Server) {
+		s := f.KV2["pricing/db"]
+		s.Versions = append(s.Versions, map[string]any{"username": "pricing", "password": pw})
 	})
 }
 
 func fakeVaultWantPair(t *testing.T, cr *Credentials, user, pass string) {
 	t.Helper()
 	u, p, err := cr.Get(context.Background())
-	fakeVaultNoErr(t, err)
+	vaultfake.NoErr(t, err)
 	if u.Reveal() != user || p.Reveal() != pass {
 		t.Fatal("got another username or password than wanted")
 	}
@@ -45,7 +47,7 @@ func TestCredentialsRefreshWindow(t *testing.T) {
 		fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
 		clk.Add(10 * time.Second)
 	}
-	if n := f.count("secret/data/pricing/db"); n != 1 {
+	if n := f.Count("secret/data/pricing/db"); n != 1 {
 		t.Fatalf("got %d reads within the refresh window, want 1", n)
 	}
 
@@ -53,7 +55,7 @@ func TestCredentialsRefreshWindow(t *testing.T) {
 	fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2") // 30s old: still cached
 	clk.Add(31 * time.Second)
 	fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v3")
-	if n := f.count("secret/data/pricing/db"); n != 2 {
+	if n := f.Count("secret/data/pricing/db"); n != 2 {
 		t.Fatalf("got %d reads, want 2", n)
 	}
 }
@@ -63,7 +65,7 @@ func TestCredentialsRefreshZeroReadsEveryTime(t *testing.T) {
 	for range 3 {
 		fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
 	}
-	if n := f.count("secret/data/pricing/db"); n != 3 {
+	if n := f.Count("secret/data/pricing/db"); n != 3 {
 		t.Fatalf("got %d reads, want 3 with refresh 0", n)
 	}
 }
@@ -71,30 +73,30 @@ func TestCredentialsRefreshZeroReadsEveryTime(t *testing.T) {
 func TestCredentialsServeStale(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ft   fakeVaultFault
+		ft   vaultfake.Fault
 		want error
 	}{
-		{"sealed", fakeVaultFault{status: http.StatusServiceUnavailable, errs: []string{"Vault is sealed"}}, ErrSealed},
-		{"server error", fakeVaultFault{status: http.StatusInternalServerError}, ErrUnavailable},
-		{"forbidden", fakeVaultFault{status: http.StatusForbidden, errs: []string{"permission denied"}}, ErrPermissionDenied},
+		{"sealed", vaultfake.Fault{Status: http.StatusServiceUnavailable, Errs: []string{"Vault is sealed"}}, ErrSealed},
+		{"server error", vaultfake.Fault{Status: http.StatusInternalServerError}, ErrUnavailable},
+		{"forbidden", vaultfake.Fault{Status: http.StatusForbidden, Errs: []string{"permission denied"}}, ErrPermissionDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, cr, clk, logs := fakeVaultCredentials(t, time.Minute, 10*time.Minute)
 			fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
-			f.fault("secret/data/pricing/db", tc.ft)
+			f.Fault("secret/data/pricing/db", tc.ft)
 
 			clk.Add(5 * time.Minute)
 			fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
 			if !strings.Contains(logs.String(), "serving the last good credentials") {
 				t.Fatalf("got logs %s, want a stale warning", logs)
 			}
-			if strings.Contains(logs.String(), fakeVaultMarker) || strings.Contains(logs.String(), `"pricing"`) {
+			if strings.Contains(logs.String(), vaultfake.Marker) || strings.Contains(logs.String(), `"pricing"`) {
 				t.Fatalf("a credential reached the log: %s", logs)
 			}
 
 			clk.Add(5*time.Minute + time.Second)
 			u, p, err := cr.Get(context.Background())
-			fakeVaultWantErr(t, err, tc.want)
+			vaultfake.WantErr(t, err, tc.want)
 			if !u.IsZero() || !p.IsZero() {
 				t.Fatal("got credentials with an error, want none")
 			}
@@ -103,7 +105,7 @@ func TestCredentialsServeStale(t *testing.T) {
 			}
 
 			// Vault back: fresh credentials again.
-			f.clearFaults()
+			f.ClearFaults()
 			fakeVaultRotate(f, "s3cr3t-pw-v3")
 			fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v3")
 		})
@@ -112,14 +114,14 @@ func TestCredentialsServeStale(t *testing.T) {
 
 func TestCredentialsNoStaleWithoutGoodPair(t *testing.T) {
 	f, cr, _, _ := fakeVaultCredentials(t, time.Minute, time.Hour)
-	f.fault("secret/data/pricing/db", fakeVaultFault{status: http.StatusServiceUnavailable, errs: []string{"Vault is sealed"}})
+	f.Fault("secret/data/pricing/db", vaultfake.Fault{Status: http.StatusServiceUnavailable, Errs: []string{"Vault is sealed"}})
 	_, _, err := cr.Get(context.Background())
-	fakeVaultWantErr(t, err, ErrSealed)
+	vaultfake.WantErr(t, err, ErrSealed)
 }
 
 func TestCredentialsMissingKeys(t *testing.T) {
-	f := newFakeVaultServer(t)
-	c, _ := f.new(WithToken(NewValue(fakeVaultRootToken)))
+	f := vaultfake.NewServer(t)
+	c, _ := fakeVaultNew(t, f, WithToken(NewValue(vaultfake.RootToken)))
 	for name, cr := range map[string]*Credentials{
 		"missing user key": c.Credentials("secret/data/pricing/db", "user", "password", time.Minute, time.Hour),
 		"missing pass key": c.Credentials("secret/data/pricing/db", "username", "pass", time.Minute, time.Hour),
@@ -127,7 +129,7 @@ func TestCredentialsMissingKeys(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := cr.Get(context.Background())
-			fakeVaultWantErr(t, err, ErrNotFound)
+			vaultfake.WantErr(t, err, ErrNotFound)
 		})
 	}
 }
@@ -139,13 +141,13 @@ func TestCredentialsConcurrentGet(t *testing.T) {
 		wg.Go(func() {
 			_, _, err := cr.Get(context.Background())
 			if err != nil {
-				fakeVaultCollect(err.Error())
+				vaultfake.Collect(err.Error())
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if n := f.count("secret/data/pricing/db"); n != 1 {
+	if n := f.Count("secret/data/pricing/db"); n != 1 {
 		t.Fatalf("got %d reads, want 1 for concurrent Gets in one window", n)
 	}
 }
@@ -175,7 +177,7 @@ func TestCredentialsSCRAM(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg, err := tc.mech()
-			fakeVaultNoErr(t, err)
+			vaultfake.NoErr(t, err)
 			if !strings.HasPrefix(msg, "n,,n=pricing,r=") {
 				t.Fatalf("got client-first message %q, want it to name user pricing", msg)
 			}
@@ -183,21 +185,21 @@ func TestCredentialsSCRAM(t *testing.T) {
 	}
 
 	// A rotated user name is used by the next connection after the window.
-	f.set(func(f *fakeVaultServer) {
-		s := f.kv2["pricing/db"]
-		s.versions = append(s.versions, map[string]any{"username": "pricing-2", "password": "s3cr3t-pw-v3"})
+	f.Set(func(f *vaultfake.Server) {
+		s := f.KV2["pricing/db"]
+		s.Versions = append(s.Versions, map[string]any{"username": "pricing-2", "password": "s3cr3t-pw-v3"})
 	})
 	clk.Add(2 * time.Minute)
 	_, msg, err := cr.SCRAMSHA512().Authenticate(context.Background(), "broker-1:9092")
-	fakeVaultNoErr(t, err)
+	vaultfake.NoErr(t, err)
 	if !strings.HasPrefix(string(msg), "n,,n=pricing-2,r=") {
 		t.Fatalf("got client-first message %q, want the rotated user", msg)
 	}
 
-	f.fault("secret/data/pricing/db", fakeVaultFault{status: http.StatusInternalServerError})
+	f.Fault("secret/data/pricing/db", vaultfake.Fault{Status: http.StatusInternalServerError})
 	clk.Add(2 * time.Hour)
 	_, _, err = cr.SCRAMSHA512().Authenticate(context.Background(), "broker-1:9092")
-	fakeVaultWantErr(t, err, ErrUnavailable)
+	vaultfake.WantErr(t, err, ErrUnavailable)
 }
 
 func TestCredentialsPLAIN(t *testing.T) {
@@ -207,21 +209,21 @@ func TestCredentialsPLAIN(t *testing.T) {
 		t.Fatalf("got mechanism %q, want PLAIN", m.Name())
 	}
 	_, msg, err := m.Authenticate(context.Background(), "broker-1:9092")
-	fakeVaultNoErr(t, err)
+	vaultfake.NoErr(t, err)
 	if string(msg) != "\x00pricing\x00s3cr3t-pw-v2" {
 		t.Fatal("PLAIN message does not hold the current credentials")
 	}
 	fakeVaultRotate(f, "s3cr3t-pw-v3")
 	clk.Add(2 * time.Minute)
 	_, msg, err = m.Authenticate(context.Background(), "broker-1:9092")
-	fakeVaultNoErr(t, err)
+	vaultfake.NoErr(t, err)
 	if string(msg) != "\x00pricing\x00s3cr3t-pw-v3" {
 		t.Fatal("PLAIN message does not hold the rotated password")
 	}
-	f.fault("secret/data/pricing/db", fakeVaultFault{status: http.StatusForbidden, errs: []string{"permission denied"}})
+	f.Fault("secret/data/pricing/db", vaultfake.Fault{Status: http.StatusForbidden, Errs: []string{"permission denied"}})
 	clk.Add(2 * time.Hour)
 	_, _, err = m.Authenticate(context.Background(), "broker-1:9092")
-	fakeVaultWantErr(t, err, ErrPermissionDenied)
+	vaultfake.WantErr(t, err, ErrPermissionDenied)
 }
 
 // fakeVaultBody records whether it was closed.
@@ -257,9 +259,9 @@ func TestBasicAuthTransport(t *testing.T) {
 	get := func() {
 		t.Helper()
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, registry.URL+"/subjects", nil)
-		fakeVaultNoErr(t, err)
+		vaultfake.NoErr(t, err)
 		resp, err := hc.Do(req)
-		fakeVaultNoErr(t, err)
+		vaultfake.NoErr(t, err)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("got status %d, want 200", resp.StatusCode)
@@ -280,7 +282,7 @@ func TestBasicAuthTransport(t *testing.T) {
 	// The caller's request is not modified.
 	req, _ := http.NewRequest(http.MethodGet, registry.URL, nil)
 	resp, err := cr.BasicAuthTransport(http.DefaultTransport).RoundTrip(req)
-	fakeVaultNoErr(t, err)
+	vaultfake.NoErr(t, err)
 	resp.Body.Close()
 	if req.Header.Get("Authorization") != "" {
 		t.Fatal("RoundTrip set the header on the caller's request")
@@ -288,12 +290,12 @@ func TestBasicAuthTransport(t *testing.T) {
 
 	// Without credentials, RoundTrip fails with Vault's error and closes
 	// the request body, as a RoundTripper must.
-	f.fault("secret/data/pricing/db", fakeVaultFault{status: http.StatusServiceUnavailable, errs: []string{"Vault is sealed"}})
+	f.Fault("secret/data/pricing/db", vaultfake.Fault{Status: http.StatusServiceUnavailable, Errs: []string{"Vault is sealed"}})
 	clk.Add(2 * time.Hour)
 	body := &fakeVaultBody{Reader: strings.NewReader("{}")}
 	req, _ = http.NewRequest(http.MethodPost, registry.URL+"/subjects/x/versions", body)
 	_, err = cr.BasicAuthTransport(nil).RoundTrip(req)
-	fakeVaultWantErr(t, err, ErrSealed)
+	vaultfake.WantErr(t, err, ErrSealed)
 	body.mu.Lock()
 	defer body.mu.Unlock()
 	if !body.closed {
@@ -308,7 +310,7 @@ func TestBasicAuthTransport(t *testing.T) {
 func TestCredentialsHungVault(t *testing.T) {
 	f, cr, clk, logs := fakeVaultCredentials(t, time.Minute, time.Hour)
 	fakeVaultWantPair(t, cr, "pricing", "s3cr3t-pw-v2")
-	f.fault("secret/data/pricing/db", fakeVaultFault{hang: true})
+	f.Fault("secret/data/pricing/db", vaultfake.Fault{Hang: true})
 	clk.Add(2 * time.Minute)
 
 	start := time.Now()
@@ -324,7 +326,7 @@ func TestCredentialsHungVault(t *testing.T) {
 	if took := time.Since(start); took > StaleWait+time.Second {
 		t.Fatalf("20 callers took %s with Vault hung, want about %s", took, StaleWait)
 	}
-	if n := f.count("secret/data/pricing/db"); n != 2 {
+	if n := f.Count("secret/data/pricing/db"); n != 2 {
 		t.Fatalf("got %d reads, want 2: the first, and one for all 20 callers", n)
 	}
 	if !strings.Contains(logs.String(), "serving the last good credentials") {

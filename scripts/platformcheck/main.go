@@ -7,12 +7,6 @@
 // STREAMKIT_KAFKA_ADMIN_PASSWORD (an environment variable, so it does not
 // show in ps) lists the check topic, and the same login with a wrong password
 // is refused with SASL_AUTHENTICATION_FAILED.
-//
-// With -restore-scram, a SASL listener that refuses the right password gets
-// the user's credentials written again (both mechanisms, through the
-// PLAINTEXT brokers), once, with a warning: a Kafka 4.3.1 node that restarts
-// can come back without the SCRAM-SHA-512 credentials its own metadata log
-// holds (scripts/platform start kafka-N uses it).
 package main
 
 import (
@@ -42,7 +36,6 @@ func main() {
 	saslBrokers := flag.String("sasl-brokers", "", "comma-separated SASL_PLAINTEXT listeners to check, one per broker; none when empty")
 	saslUser := flag.String("sasl-user", "admin", "SCRAM user of the SASL check; its password is read from "+envPassword)
 	timeout := flag.Duration("timeout", 90*time.Second, "how long to keep trying, all checks together")
-	restore := flag.Bool("restore-scram", false, "write the SASL user's credentials again when a listener refuses them")
 	flag.Parse()
 
 	password := os.Getenv(envPassword)
@@ -60,43 +53,11 @@ func main() {
 	if *saslBrokers == "" {
 		return
 	}
-	restored := false
 	for _, addr := range strings.Split(*saslBrokers, ",") {
 		retry(ctx, "scram login on "+addr, start, func() error {
-			err := checkSASL(ctx, addr, *saslUser, password)
-			if err != nil && *restore && !restored && errors.Is(err, kerr.SaslAuthenticationFailed) {
-				restored = true
-				fmt.Fprintf(os.Stderr, "platformcheck: warning: %s refuses %s's password; writing the SCRAM credentials again "+
-					"(a restarted Kafka 4.3.1 node can lose its SCRAM-SHA-512 credentials)\n", addr, *saslUser)
-				if rerr := restoreSCRAM(ctx, strings.Split(*brokers, ","), *saslUser, password); rerr != nil {
-					return fmt.Errorf("%w; restore credentials: %w", err, rerr)
-				}
-			}
-			return err
+			return checkSASL(ctx, addr, *saslUser, password)
 		})
 	}
-}
-
-// restoreSCRAM writes user's SCRAM-SHA-256 and SCRAM-SHA-512 credentials
-// through the PLAINTEXT brokers, one request each: a request may alter a
-// user once.
-func restoreSCRAM(ctx context.Context, brokers []string, user, password string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	for _, m := range []kadm.ScramMechanism{kadm.ScramSha256, kadm.ScramSha512} {
-		res, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: user, Mechanism: m, Iterations: 4096, Password: password}})
-		if err == nil {
-			err = res.Error()
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", m, err)
-		}
-	}
-	return nil
 }
 
 // retry runs check every second until it succeeds or ctx ends, and exits
