@@ -3,7 +3,7 @@
 // a consumer, which an open port alone does not show.
 //
 // With -sasl-brokers it then checks every SASL listener on its own: a login
-// as -sasl-user with SCRAM-SHA-512 and the password in
+// as -sasl-user with SCRAM-SHA-512 and SCRAM-SHA-256 and the password in
 // STREAMKIT_KAFKA_ADMIN_PASSWORD (an environment variable, so it does not
 // show in ps) lists the check topic, and the same login with a wrong password
 // is refused with SASL_AUTHENTICATION_FAILED.
@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
@@ -78,28 +79,37 @@ func retry(ctx context.Context, what string, start time.Time, check func() error
 	}
 }
 
-// checkSASL logs in to the single listener addr as user with SCRAM-SHA-512
-// and lists the topics there, which must include the round trip's topic (a
-// principal without ACLs would see none); then it logs in with a wrong
-// password, which the broker must refuse. Requests go to that listener
-// alone, never to a broker discovered through it.
+// checkSASL logs in to the single listener addr as user with
+// SCRAM-SHA-512 and with SCRAM-SHA-256, and lists the topics there, which
+// must include the round trip's topic (a principal without ACLs would see
+// none); then it logs in with a wrong password, which the broker must
+// refuse. Both mechanisms: a restarted node can lose one mechanism's
+// credentials and keep the other's. Requests go to that listener alone,
+// never to a broker discovered through it.
 func checkSASL(ctx context.Context, addr, user, password string) error {
 	attemptCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 
-	topics, err := listTopicsAt(attemptCtx, addr, scram.Auth{User: user, Pass: password})
-	if err != nil {
-		return fmt.Errorf("list topics as %s: %w", user, err)
-	}
-	var found bool
-	for _, t := range topics {
-		found = found || t == topic
-	}
-	if !found {
-		return fmt.Errorf("list topics as %s: %s not among the %d topics listed", user, topic, len(topics))
+	auth := scram.Auth{User: user, Pass: password}
+	for _, m := range []struct {
+		name string
+		mech sasl.Mechanism
+	}{{"SCRAM-SHA-512", auth.AsSha512Mechanism()}, {"SCRAM-SHA-256", auth.AsSha256Mechanism()}} {
+		topics, err := listTopicsAt(attemptCtx, addr, m.mech)
+		if err != nil {
+			return fmt.Errorf("list topics as %s with %s: %w", user, m.name, err)
+		}
+		var found bool
+		for _, t := range topics {
+			found = found || t == topic
+		}
+		if !found {
+			return fmt.Errorf("list topics as %s with %s: %s not among the %d topics listed", user, m.name, topic, len(topics))
+		}
 	}
 
-	_, err = listTopicsAt(attemptCtx, addr, scram.Auth{User: user, Pass: password + "-wrong"})
+	wrong := scram.Auth{User: user, Pass: password + "-wrong"}
+	_, err := listTopicsAt(attemptCtx, addr, wrong.AsSha512Mechanism())
 	if err == nil {
 		return fmt.Errorf("login as %s with a wrong password: accepted", user)
 	}
@@ -110,9 +120,9 @@ func checkSASL(ctx context.Context, addr, user, password string) error {
 }
 
 // listTopicsAt sends one metadata request for all topics to addr itself,
-// authenticated with SCRAM-SHA-512.
-func listTopicsAt(ctx context.Context, addr string, auth scram.Auth) ([]string, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(auth.AsSha512Mechanism()))
+// authenticated with mech.
+func listTopicsAt(ctx context.Context, addr string, mech sasl.Mechanism) ([]string, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(mech))
 	if err != nil {
 		return nil, err
 	}
