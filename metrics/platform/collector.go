@@ -411,45 +411,81 @@ func (c *Collector) collect(ctx context.Context) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
+	parts := c.read(ctx, meta)
+	if err := ctx.Err(); err != nil {
+		return Snapshot{}, fmt.Errorf("collect: %w", err)
+	}
+	prevSnap, _ := c.Last()
+	snap, prev, err := assemble(parts, prevSnap, c.prev, c.now())
+	c.prev = prev
+	return snap, err
+}
+
+// cycleParts is what one cycle read from the cluster and Connect, each
+// part with its error and, for the parts rates are measured on, when it
+// was read.
+type cycleParts struct {
+	meta clusterMeta
+
+	offsets   kadm.ListedOffsets
+	offsetsAt time.Time
+	offErr    error
+
+	logDirs kadm.DescribedAllLogDirs
+	dirsAt  time.Time
+	dirErr  error
+
+	lag    []GroupSnapshot
+	lagErr error
+
+	conns   []ConnectorSnapshot
+	connErr error
+}
+
+// read reads a cycle's parts at once, one goroutine each: end offsets,
+// log dirs, lag and, with a Connect client, the connectors.
+func (c *Collector) read(ctx context.Context, meta clusterMeta) cycleParts {
+	p := cycleParts{meta: meta}
 	names := make([]string, len(meta.topics))
 	for i, t := range meta.topics {
 		names[i] = t.name
 	}
-
-	var (
-		wg                              sync.WaitGroup
-		offsets                         kadm.ListedOffsets
-		logDirs                         kadm.DescribedAllLogDirs
-		lag                             []GroupSnapshot
-		conns                           []ConnectorSnapshot
-		offErr, dirErr, lagErr, connErr error
-		offsetsAt, dirsAt               time.Time
-	)
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		if len(names) == 0 {
-			offsets, offsetsAt = kadm.ListedOffsets{}, c.now()
+			p.offsets, p.offsetsAt = kadm.ListedOffsets{}, c.now()
 			return
 		}
 		// A broker that did not answer (*kadm.ShardErrors) fails the whole
 		// part: partial sums would read as a drop and then a burst.
-		offsets, offErr = c.adm.ListEndOffsets(ctx, names...)
-		offsetsAt = c.now()
+		p.offsets, p.offErr = c.adm.ListEndOffsets(ctx, names...)
+		p.offsetsAt = c.now()
 	})
 	wg.Go(func() {
-		logDirs, dirErr = c.adm.DescribeAllLogDirs(ctx, nil)
-		dirsAt = c.now()
+		p.logDirs, p.dirErr = c.adm.DescribeAllLogDirs(ctx, nil)
+		p.dirsAt = c.now()
+		p.logDirs.Each(func(d kadm.DescribedLogDir) {
+			if d.Err != nil {
+				c.log.Debug("log dir error", "broker", d.Broker, "dir", d.Dir, "err", d.Err)
+			}
+		})
 	})
-	wg.Go(func() { lag, lagErr = c.collectLag(ctx) })
+	wg.Go(func() { p.lag, p.lagErr = c.collectLag(ctx) })
 	if c.cfg.connect != nil {
-		wg.Go(func() { conns, connErr = c.collectConnectors(ctx) })
+		wg.Go(func() { p.conns, p.connErr = c.collectConnectors(ctx) })
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return Snapshot{}, fmt.Errorf("collect: %w", err)
-	}
+	return p
+}
 
-	prevSnap, _ := c.Last()
-	snap := Snapshot{Time: c.now()}
+// assemble makes the snapshot of one cycle from its parts, at now. It is
+// a function of its arguments alone. A part that failed is carried over
+// from prevSnap and its error joined into the one returned; rates are the
+// change since prev, the offsets and leader sizes of the last cycle that
+// read them, which assemble returns updated.
+func assemble(p cycleParts, prevSnap Snapshot, prev prevCycle, now time.Time) (Snapshot, prevCycle, error) {
+	meta := p.meta
+	snap := Snapshot{Time: now}
 	var errs []error
 
 	// Brokers: partitions and leaders from metadata, sizes from log dirs.
@@ -479,55 +515,54 @@ func (c *Collector) collect(ctx context.Context) (Snapshot, error) {
 		prevTopic[t.Topic] = t
 	}
 
-	if offErr != nil {
-		errs = append(errs, fmt.Errorf("list end offsets: %w", offErr))
+	if p.offErr != nil {
+		errs = append(errs, fmt.Errorf("list end offsets: %w", p.offErr))
 		for i := range snap.Topics {
-			p := prevTopic[snap.Topics[i].Topic]
-			snap.Topics[i].EndOffsets, snap.Topics[i].RecordsPerSecond = p.EndOffsets, p.RecordsPerSecond
+			pt := prevTopic[snap.Topics[i].Topic]
+			snap.Topics[i].EndOffsets, snap.Topics[i].RecordsPerSecond = pt.EndOffsets, pt.RecordsPerSecond
 		}
 	} else {
-		ends := make(map[string]int64, len(names))
-		offsets.Each(func(o kadm.ListedOffset) {
+		ends := make(map[string]int64, len(meta.topics))
+		p.offsets.Each(func(o kadm.ListedOffset) {
 			if o.Err == nil && o.Partition >= 0 {
 				ends[o.Topic] += o.Offset
 			}
 		})
-		elapsed := offsetsAt.Sub(c.prev.offsetsAt).Seconds()
+		elapsed := p.offsetsAt.Sub(prev.offsetsAt).Seconds()
 		for i := range snap.Topics {
 			t := &snap.Topics[i]
 			t.EndOffsets = ends[t.Topic]
-			if prev, ok := c.prev.endOffsets[t.Topic]; ok && elapsed > 0 {
+			if before, ok := prev.endOffsets[t.Topic]; ok && elapsed > 0 {
 				// A recreated topic starts again from zero; its rate is
 				// unknown rather than negative.
-				t.RecordsPerSecond = max(float64(t.EndOffsets-prev)/elapsed, 0)
+				t.RecordsPerSecond = max(float64(t.EndOffsets-before)/elapsed, 0)
 			}
 		}
-		c.prev.offsetsAt, c.prev.endOffsets = offsetsAt, ends
+		prev.offsetsAt, prev.endOffsets = p.offsetsAt, ends
 	}
 
-	if dirErr != nil {
-		errs = append(errs, fmt.Errorf("describe log dirs: %w", dirErr))
+	if p.dirErr != nil {
+		errs = append(errs, fmt.Errorf("describe log dirs: %w", p.dirErr))
 		for i := range snap.Topics {
-			p := prevTopic[snap.Topics[i].Topic]
-			snap.Topics[i].Bytes, snap.Topics[i].LeaderBytes, snap.Topics[i].BytesPerSecond = p.Bytes, p.LeaderBytes, p.BytesPerSecond
+			pt := prevTopic[snap.Topics[i].Topic]
+			snap.Topics[i].Bytes, snap.Topics[i].LeaderBytes, snap.Topics[i].BytesPerSecond = pt.Bytes, pt.LeaderBytes, pt.BytesPerSecond
 		}
 		prevBroker := make(map[int32]BrokerSnapshot, len(prevSnap.Brokers))
 		for _, b := range prevSnap.Brokers {
 			prevBroker[b.Broker] = b
 		}
 		for i := range snap.Brokers {
-			p := prevBroker[snap.Brokers[i].Broker]
-			snap.Brokers[i].Bytes = p.Bytes
-			if p.LogDirs != nil {
-				snap.Brokers[i].LogDirs = p.LogDirs
+			pb := prevBroker[snap.Brokers[i].Broker]
+			snap.Brokers[i].Bytes = pb.Bytes
+			if pb.LogDirs != nil {
+				snap.Brokers[i].LogDirs = pb.LogDirs
 			}
 		}
 	} else {
-		leaderBytes := make(map[string]int64, len(names))
-		logDirs.Each(func(d kadm.DescribedLogDir) {
+		leaderBytes := make(map[string]int64, len(meta.topics))
+		p.logDirs.Each(func(d kadm.DescribedLogDir) {
 			if d.Err != nil {
-				c.log.Debug("log dir error", "broker", d.Broker, "dir", d.Dir, "err", d.Err)
-				return
+				return // logged by read
 			}
 			bi, ok := brokerIdx[d.Broker]
 			if !ok {
@@ -543,42 +578,42 @@ func (c *Collector) collect(ctx context.Context) (Snapshot, error) {
 				if !ok {
 					continue
 				}
-				for p, dp := range ps {
+				for part, dp := range ps {
 					if dp.IsFuture {
 						continue // a replica being moved between dirs
 					}
 					snap.Topics[ti].Bytes += dp.Size
-					if meta.leaders[topic][p] == d.Broker {
+					if meta.leaders[topic][part] == d.Broker {
 						snap.Topics[ti].LeaderBytes += dp.Size
 						leaderBytes[topic] += dp.Size
 					}
 				}
 			}
 		})
-		elapsed := dirsAt.Sub(c.prev.bytesAt).Seconds()
+		elapsed := p.dirsAt.Sub(prev.bytesAt).Seconds()
 		for i := range snap.Topics {
 			t := &snap.Topics[i]
-			if prev, ok := c.prev.leaderBytes[t.Topic]; ok && elapsed > 0 {
-				t.BytesPerSecond = float64(t.LeaderBytes-prev) / elapsed
+			if before, ok := prev.leaderBytes[t.Topic]; ok && elapsed > 0 {
+				t.BytesPerSecond = float64(t.LeaderBytes-before) / elapsed
 			}
 		}
-		c.prev.bytesAt, c.prev.leaderBytes = dirsAt, leaderBytes
+		prev.bytesAt, prev.leaderBytes = p.dirsAt, leaderBytes
 	}
 	slices.SortFunc(snap.Brokers, func(a, b BrokerSnapshot) int { return cmp.Compare(a.Broker, b.Broker) })
 
-	if lagErr != nil {
-		errs = append(errs, fmt.Errorf("collect lag: %w", lagErr))
+	if p.lagErr != nil {
+		errs = append(errs, fmt.Errorf("collect lag: %w", p.lagErr))
 		snap.Groups = prevSnap.Groups
 	} else {
-		snap.Groups = lag
+		snap.Groups = p.lag
 	}
-	if connErr != nil {
-		errs = append(errs, fmt.Errorf("list connectors: %w", connErr))
+	if p.connErr != nil {
+		errs = append(errs, fmt.Errorf("list connectors: %w", p.connErr))
 		snap.Connectors = prevSnap.Connectors
 	} else {
-		snap.Connectors = conns
+		snap.Connectors = p.conns
 	}
-	return snap, errors.Join(errs...)
+	return snap, prev, errors.Join(errs...)
 }
 
 func (c *Collector) collectLag(ctx context.Context) ([]GroupSnapshot, error) {
