@@ -28,22 +28,40 @@
 // cached so the hot path makes no registry calls, credentials supplied by
 // Vault, and client metrics for Prometheus.
 //
-// # Packages
+// # Layers
 //
-//   - connect: a Kafka Connect REST client, connectors as code (plan, apply,
-//     prune), restart of failed connectors and tasks, an auto-heal loop.
-//   - topics: topics and ACLs as code on franz-go's kadm, configuration drift,
-//     housekeeping and consumer lag.
-//   - schema: subject strategies, compatibility checks, Avro serde and typed
-//     Producer[T] and Consumer[T] with dead-letter handling.
-//   - secrets: Vault authentication, KV reads and renewal, ${vault:...}
-//     references, and redaction of secret values.
-//   - validate: jsonnet manifests, rules and findings with positions.
-//   - metrics: client hooks, a platform collector, Prometheus exposition,
-//     alert rules and capacity trends.
-//   - platformtest: the platform for integration tests, read from the
-//     environment or started in-process; no runtime package imports it.
-//   - examples: runnable programs a team copies, starting with quickstart.
+// Each layer imports only the layers below it; TestLayers (layers_test.go)
+// fails the build when a package imports across or up a layer, and when a
+// package outside platformtest links testcontainers, Docker, the
+// in-process fakes or package testing.
+//
+//  0. Plumbing, internal/...: HTTP retry backoff, redaction, ${vault:...}
+//     references, run loops, config diffs, the Avro seam.
+//  1. Clients, each on its own: connect (Kafka Connect REST, connectors as
+//     code, restart and auto-heal), topics (topics and ACLs as code on
+//     kadm, housekeeping, lag), schema (registry-aware Avro, typed
+//     Producer[T] and Consumer[T]), secrets (Vault auth, KV, renewal,
+//     credentials for clients), metrics (client hooks for Prometheus). A
+//     service that imports only schema, only secrets or only metrics
+//     compiles none of the others.
+//  2. Composers: validate (jsonnet manifests, rules, live checks),
+//     metrics/platform (the platform collector, alerts, capacity),
+//     secrets/materialize (Vault secrets on the Connect nodes).
+//  3. Programs and test support: cmd/streamkit, examples/..., and
+//     platformtest/... (the platform for integration tests: the
+//     environment's, Docker containers, or in-process fakes, each in a
+//     package of its own so that each pulls only its own dependencies).
+//
+// # One way to construct
+//
+// Constructors are New...(required dependencies, opts...). Options are
+// sealed types per constructor (ClientOpt, HealerOpt, ProducerOpt, ...),
+// so the compiler refuses an option of another; an option that several
+// constructors take is each of their types. The same things have the same
+// names everywhere: WithLogger, WithInterval, WithEvents, WithBackoff,
+// WithEnvironment. Every option is validated in the constructor, and every
+// background loop is a Run(ctx) that returns when ctx ends, admits one
+// Run at a time (ErrRunning otherwise) and survives a panicking callback.
 //
 // Runtime packages never read the environment on their own; options such as
 // WithEnvironment say which variables they read. The variables that point at
