@@ -1,7 +1,9 @@
-// Package examples_test checks the promise the templates make: a team
+// Package examples_test checks the promises the examples make: a team
 // copies examples/gitops or examples/integration into a repository of its
 // own, and it builds, vets and (for gitops) validates its manifests there
-// without touching anything but names.
+// without touching anything but names (copy_test.go); and no example's
+// binary links test support or Docker, so a service copied from one does
+// not either (deps_test.go).
 package examples_test
 
 import (

@@ -1,49 +1,44 @@
-// Package platformtest gives integration tests, examples and a team's own
-// tests a streamkit platform to run against, in one call.
+// Package platformtest gives integration tests and a team's own tests a
+// streamkit platform to run against, in one call, with ready-made clients.
 //
 // A platform is a set of endpoints: Kafka brokers, a Confluent-compatible
 // schema registry, a Kafka Connect worker and a Vault server (and, from the
 // environment, SASL/SCRAM listeners with an admin user and a PostgreSQL
-// database for Debezium). Start makes one from one of three backends and
-// adds ready-made streamkit clients (Platform.Clients):
+// database for Debezium). Three packages make one, and each links only
+// what its backend needs:
 //
-//   - External: the platform the environment names (STREAMKIT_* and
-//     VAULT_* variables, as scripts/platform env prints them);
-//   - Containers: Kafka in KRaft mode, Apicurio Registry (storing its data
-//     in that Kafka), a Connect worker and an OpenBao (Vault API) dev
-//     server in Docker containers on one network, started with
-//     testcontainers-go. Each listens both for this process (on mapped
-//     ports) and for the other containers (by network alias: kafka:9092).
-//     Images are options, with public defaults;
-//   - Embedded: franz-go's kfake broker and srfake registry in this
-//     process, for fast tests; no Connect, no Vault.
+//   - platformtest (this package): the platform that runs already and that
+//     the environment names (STREAMKIT_* and VAULT_* variables, as
+//     scripts/platform env prints them). Start and StartT connect to it;
+//     FromEnvironment and Require read it without connecting. It links
+//     franz-go's kgo, kadm and sr, streamkit's schema, connect and secrets
+//     for the ready-made clients, and the standard library's testing.
+//   - platformtest/containers: Kafka, a registry, Connect and Vault in
+//     Docker containers, started with testcontainers-go; it adds
+//     testcontainers-go and the Docker (moby) client.
+//   - platformtest/embedded: franz-go's kfake broker and srfake registry in
+//     this process, for fast tests; it adds kfake and srfake.
 //
-// A typical integration test:
+// All three return the same *Platform, so one test body runs on any of
+// them:
 //
 //	func TestIntegrationOrders(t *testing.T) {
 //		p := platformtest.StartT(t, platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+//		// or containers.StartT(t, ...), or embedded.StartT(t)
 //		prod, err := schema.NewProducer[Order](ctx, p.Clients.Registry, topic,
 //			schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
 //		...
 //	}
 //
-// Without a backend option, Start takes External when STREAMKIT_BROKERS is
-// set and Containers otherwise. StartT skips the test when the platform is
-// unavailable (no variables, no Docker Engine), or fails it when
-// STREAMKIT_REQUIRE_PLATFORM=1, so CI cannot pass by skipping; it removes
-// the containers when the test ends, passed, failed or panicked. The
-// containers backend does not rely on testcontainers' Ryuk reaper: where
-// its image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true.
-// Where the machine running the tests looks like a container itself but
-// runs the engine locally, set TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1.
+// StartT skips the test when the platform is unavailable (no variables, no
+// Docker Engine), or fails it when STREAMKIT_REQUIRE_PLATFORM=1, so CI
+// cannot pass by skipping.
 //
-// FromEnvironment and Require read the environment alone, as the
-// project's own integration tests do against scripts/platform.
-//
-// The embedded platform is a fake: kfake has no replication and srfake
-// answers every compatibility check with "compatible". It never stands in
-// for the real platform in an integration test. No runtime package of
-// streamkit imports platformtest.
+// This package starts nothing: it never falls back to containers or to
+// fakes when the environment names no platform. Programs do not import it
+// or its backends: they link the testing package, and the containers
+// backend Docker's client; examples/ read the same variables themselves.
+// No runtime package of streamkit imports platformtest.
 package platformtest
 
 import (
@@ -196,16 +191,17 @@ type Platform struct {
 	// ContainerNetwork reach it.
 	ContainerVaultAddr string
 	// ContainerLabels are the labels of the platform's containers and
-	// network (Label with the platform's id, and WithLabels'): put them on
-	// a test's own containers too, so that whatever looks for leftovers by
-	// label finds those as well.
+	// network (containers.Label with the platform's id, and those of
+	// containers.WithLabels): put them on a test's own containers too, so
+	// that whatever looks for leftovers by label finds those as well.
 	ContainerLabels map[string]string
 
-	// Backend is where Start got the platform from; zero when Start did
-	// not make it.
+	// Backend is the backend that made the platform: this package's
+	// Start, containers.Start or embedded.Start. It is zero for
+	// FromEnvironment and Require.
 	Backend Backend
-	// Clients are ready-made clients for the platform. Start sets them;
-	// FromEnvironment and Require leave them nil.
+	// Clients are ready-made clients for the platform. Every backend's
+	// Start sets them; FromEnvironment and Require leave them nil.
 	Clients *Clients
 
 	closer *closer

@@ -129,17 +129,6 @@ func TestPlatformStringRedactsSecrets(t *testing.T) {
 	}
 }
 
-// recordingTB records Skip and Fatal instead of stopping the goroutine.
-type recordingTB struct {
-	testing.TB
-	skipped, failed bool
-	msg             string
-}
-
-func (r *recordingTB) Helper()                   {}
-func (r *recordingTB) Skip(args ...any)          { r.skipped, r.msg = true, fmt.Sprint(args...) }
-func (r *recordingTB) Fatalf(f string, a ...any) { r.failed, r.msg = true, fmt.Sprintf(f, a...) }
-
 func TestRequire(t *testing.T) {
 	full := Platform{Brokers: []string{"b:1"}, SchemaRegistryURL: "r", ConnectURL: "c", VaultAddr: "v", VaultToken: "t",
 		SASLBrokers: []string{"b:3"}, KafkaAdminUser: "admin", KafkaAdminPassword: "pw",

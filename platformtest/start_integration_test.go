@@ -9,9 +9,10 @@ import (
 )
 
 // TestIntegrationStartExternal takes the platform scripts/platform runs
-// through Start's external backend, and uses every ready-made client once.
+// through Start, the external backend, and uses every ready-made client
+// once.
 func TestIntegrationStartExternal(t *testing.T) {
-	p := platformtest.StartT(t, platformtest.External(),
+	p := platformtest.StartT(t,
 		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect, platformtest.Vault))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -39,11 +39,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/streamkit/streamkit/metrics"
-	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
 )
 
@@ -69,6 +70,12 @@ const orderSchema = `{
   ]
 }`
 
+// The variables main reads, as scripts/platform env prints them.
+const (
+	envBrokers           = "STREAMKIT_BROKERS"
+	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+)
+
 // config is everything run needs; main fills it from flags and the
 // environment, tests fill it directly.
 type config struct {
@@ -85,8 +92,10 @@ type config struct {
 }
 
 func main() {
-	p := platformtest.FromEnvironment()
-	cfg := config{brokers: p.Brokers, registryURL: p.SchemaRegistryURL}
+	cfg := config{
+		brokers:     splitList(os.Getenv(envBrokers)),
+		registryURL: strings.TrimRight(strings.TrimSpace(os.Getenv(envSchemaRegistryURL)), "/"),
+	}
 	flag.StringVar(&cfg.topic, "topic", "retail.orders.v1", "topic to consume")
 	flag.StringVar(&cfg.group, "group", "retail-orders-printer", "consumer group")
 	flag.StringVar(&cfg.dlq, "dlq", "", "dead-letter topic (default: the topic with .dlq appended)")
@@ -100,6 +109,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "consumer:", err)
 		os.Exit(1)
 	}
+}
+
+// splitList splits a comma-separated list and drops empty entries.
+func splitList(v string) []string {
+	var out []string
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// startEmbedded runs franz-go's kfake (one broker) and srfake in this
+// process, for a demo without a platform; stop closes both.
+func startEmbedded() (brokers []string, registryURL string, stop func(), err error) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("start embedded kafka: %w", err)
+	}
+	reg := srfake.New()
+	return cluster.ListenAddrs(), reg.URL(), func() { reg.Close(); cluster.Close() }, nil
 }
 
 // run consumes orders until ctx ends, then commits what it processed and
@@ -116,18 +147,18 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 	}
 
 	if len(cfg.brokers) == 0 {
-		e, err := platformtest.StartEmbedded(1)
+		brokers, registryURL, stop, err := startEmbedded()
 		if err != nil {
 			return err
 		}
-		defer e.Close()
-		cfg.brokers, cfg.registryURL = e.Brokers, e.SchemaRegistryURL
-		fmt.Fprintf(w, "platform: embedded, seeded with demo orders (set %s for a real one)\n", platformtest.EnvBrokers)
+		defer stop()
+		cfg.brokers, cfg.registryURL = brokers, registryURL
+		fmt.Fprintf(w, "platform: embedded, seeded with demo orders (set %s for a real one)\n", envBrokers)
 		if err := seed(ctx, cfg); err != nil {
 			return err
 		}
 	} else if cfg.registryURL == "" {
-		return fmt.Errorf("%s is set but %s is not", platformtest.EnvBrokers, platformtest.EnvSchemaRegistryURL)
+		return fmt.Errorf("%s is set but %s is not", envBrokers, envSchemaRegistryURL)
 	} else {
 		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(cfg.brokers, ","), cfg.registryURL)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/embedded"
 	"github.com/streamkit/streamkit/schema"
 )
 
@@ -259,8 +260,8 @@ func scrape(t *testing.T, url string) string {
 }
 
 func TestConsumerEmbedded(t *testing.T) {
-	e := platformtest.StartEmbeddedT(t, 1)
-	checkConsumer(t, e.Platform, "retail.orders.v1", "retail-orders-printer")
+	e := embedded.StartT(t)
+	checkConsumer(t, *e, "retail.orders.v1", "retail-orders-printer")
 }
 
 func TestConsumerEmbeddedDefault(t *testing.T) {

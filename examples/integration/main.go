@@ -30,15 +30,18 @@
 //	go run ./examples/integration
 //
 // main_test.go is the part to copy. TestPricerEmbedded runs the service in
-// process on kfake and srfake and needs nothing. TestIntegrationPricer
-// runs it in process against Kafka and the registry in Docker containers
-// (platformtest.Containers); TestIntegrationPricerContainer builds the
-// service into a FROM scratch image and runs that container on the
-// platform's Docker network, the way it is deployed. Both need a Docker
-// Engine, skip without one, and fail instead when
-// STREAMKIT_REQUIRE_PLATFORM=1 (set it in CI). TestIntegrationPricerExternal
-// runs the in-process test against the platform the STREAMKIT_* variables
-// name, and skips (or fails) the same way without them:
+// process on kfake and srfake (platformtest/embedded) and needs nothing.
+// TestIntegrationPricer runs it in process against Kafka and the registry
+// in Docker containers (platformtest/containers);
+// TestIntegrationPricerContainer builds the service into a FROM scratch
+// image and runs that container on the platform's Docker network, the way
+// it is deployed. Both need a Docker Engine, skip without one, and fail
+// instead when STREAMKIT_REQUIRE_PLATFORM=1 (set it in CI).
+// TestIntegrationPricerExternal runs the in-process test against the
+// platform the STREAMKIT_* variables name (platformtest.StartT), and skips
+// (or fails) the same way without them. All three backends give the same
+// *platformtest.Platform, so one test body serves them all; only the test
+// binary links platformtest and testcontainers, never the service:
 //
 //	go test ./examples/integration/
 //

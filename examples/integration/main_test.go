@@ -21,6 +21,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/containers"
+	"github.com/streamkit/streamkit/platformtest/embedded"
 	"github.com/streamkit/streamkit/schema"
 )
 
@@ -143,15 +145,14 @@ func TestParseConfig(t *testing.T) {
 // TestPricerEmbedded runs the service in this process against kfake and
 // srfake: no Docker, no platform, a few seconds.
 func TestPricerEmbedded(t *testing.T) {
-	p := platformtest.StartT(t, platformtest.Embedded())
+	p := embedded.StartT(t)
 	testPricerInProcess(t, p)
 }
 
 // TestIntegrationPricer runs the service in this process against Kafka and
 // the schema registry in Docker containers.
 func TestIntegrationPricer(t *testing.T) {
-	p := platformtest.StartT(t, platformtest.Containers(),
-		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+	p := containers.StartT(t, containers.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
 	testPricerInProcess(t, p)
 }
 
@@ -159,8 +160,7 @@ func TestIntegrationPricer(t *testing.T) {
 // the environment names (scripts/platform's three Kafka nodes in this
 // project's CI): one test body, whichever platform a team's CI has.
 func TestIntegrationPricerExternal(t *testing.T) {
-	p := platformtest.StartT(t, platformtest.External(),
-		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+	p := platformtest.StartT(t, platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
 	testPricerInProcess(t, p)
 }
 
@@ -220,8 +220,7 @@ func testPricerInProcess(t *testing.T, p *platformtest.Platform) {
 // Docker is checked by StartT: without it the test skips, or fails under
 // STREAMKIT_REQUIRE_PLATFORM=1, before anything is built.
 func TestIntegrationPricerContainer(t *testing.T) {
-	p := platformtest.StartT(t, platformtest.Containers(),
-		platformtest.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
+	p := containers.StartT(t, containers.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
 	topics := newTopics()
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
 

@@ -48,11 +48,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/streamkit/streamkit/metrics"
-	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 )
@@ -79,6 +80,15 @@ const orderSchema = `{
   ]
 }`
 
+// The variables main reads, as scripts/platform env prints them, besides
+// Vault's secrets.EnvVaultAddr (VAULT_ADDR) and secrets.EnvVaultToken
+// (VAULT_TOKEN).
+const (
+	envBrokers           = "STREAMKIT_BROKERS"
+	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+	envSASLBrokers       = "STREAMKIT_SASL_BROKERS"
+)
+
 // config is everything run needs; main fills it from flags and the
 // environment, tests fill it directly.
 type config struct {
@@ -101,13 +111,12 @@ type config struct {
 }
 
 func main() {
-	p := platformtest.FromEnvironment()
 	cfg := config{
-		brokers:     p.Brokers,
-		registryURL: p.SchemaRegistryURL,
-		saslBrokers: p.SASLBrokers,
-		vaultAddr:   p.VaultAddr,
-		vaultToken:  p.VaultToken,
+		brokers:     splitList(os.Getenv(envBrokers)),
+		registryURL: strings.TrimRight(strings.TrimSpace(os.Getenv(envSchemaRegistryURL)), "/"),
+		saslBrokers: splitList(os.Getenv(envSASLBrokers)),
+		vaultAddr:   strings.TrimSpace(os.Getenv(secrets.EnvVaultAddr)),
+		vaultToken:  strings.TrimSpace(os.Getenv(secrets.EnvVaultToken)),
 	}
 	flag.StringVar(&cfg.topic, "topic", "retail.orders.v1", "topic to produce to (created with 3 partitions if missing)")
 	flag.Float64Var(&cfg.rate, "rate", 5, "orders per second")
@@ -146,16 +155,16 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	w := &lockedWriter{w: out}
 
 	if len(cfg.brokers) == 0 && len(cfg.saslBrokers) == 0 {
-		e, err := platformtest.StartEmbedded(1)
+		brokers, registryURL, stop, err := startEmbedded()
 		if err != nil {
 			return err
 		}
-		defer e.Close()
-		cfg.brokers, cfg.registryURL = e.Brokers, e.SchemaRegistryURL
-		w.printf("platform: embedded (set %s for a real one)\n", platformtest.EnvBrokers)
+		defer stop()
+		cfg.brokers, cfg.registryURL = brokers, registryURL
+		w.printf("platform: embedded (set %s for a real one)\n", envBrokers)
 	}
 	if cfg.registryURL == "" {
-		return fmt.Errorf("%s is not set", platformtest.EnvSchemaRegistryURL)
+		return fmt.Errorf("%s is not set", envSchemaRegistryURL)
 	}
 
 	kopts, stopVault, err := kafkaOpts(ctx, cfg, w)
@@ -264,6 +273,28 @@ loop:
 	return errors.Join(failures...)
 }
 
+// splitList splits a comma-separated list and drops empty entries.
+func splitList(v string) []string {
+	var out []string
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// startEmbedded runs franz-go's kfake (one broker) and srfake in this
+// process, for a demo without a platform; stop closes both.
+func startEmbedded() (brokers []string, registryURL string, stop func(), err error) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("start embedded kafka: %w", err)
+	}
+	reg := srfake.New()
+	return cluster.ListenAddrs(), reg.URL(), func() { reg.Close(); cluster.Close() }, nil
+}
+
 // kafkaOpts picks the brokers: the SASL listeners with credentials from
 // Vault when Vault and SASL brokers are configured, else the plain ones.
 // With Vault it starts the client's token renewal, which stop ends.
@@ -272,11 +303,11 @@ func kafkaOpts(ctx context.Context, cfg config, w *lockedWriter) (opts []kgo.Opt
 		// Asked for Vault: falling back to plain brokers would hide the
 		// misconfiguration.
 		return nil, nil, fmt.Errorf("a vault kafka path needs %s, %s and %s",
-			platformtest.EnvVaultAddr, platformtest.EnvVaultToken, platformtest.EnvSASLBrokers)
+			secrets.EnvVaultAddr, secrets.EnvVaultToken, envSASLBrokers)
 	}
 	if cfg.vaultKafkaPath == "" {
 		if len(cfg.brokers) == 0 {
-			return nil, nil, fmt.Errorf("%s is not set", platformtest.EnvBrokers)
+			return nil, nil, fmt.Errorf("%s is not set", envBrokers)
 		}
 		w.printf("kafka: %s\n", strings.Join(cfg.brokers, ","))
 		return []kgo.Opt{kgo.SeedBrokers(cfg.brokers...)}, func() {}, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/embedded"
 	"github.com/streamkit/streamkit/secrets"
 )
 
@@ -116,7 +117,7 @@ func topicRecords(t *testing.T, kopts []kgo.Opt, topic string) int64 {
 }
 
 func TestProducerEmbedded(t *testing.T) {
-	e := platformtest.StartEmbeddedT(t, 1)
+	e := embedded.StartT(t)
 	const n = 20
 	cfg := config{
 		brokers:     e.Brokers,
@@ -152,7 +153,7 @@ func TestProducerEmbedded(t *testing.T) {
 }
 
 func TestProducerEmbeddedGracefulStop(t *testing.T) {
-	e := platformtest.StartEmbeddedT(t, 1)
+	e := embedded.StartT(t)
 	const count = 200
 	cfg := config{brokers: e.Brokers, registryURL: e.SchemaRegistryURL, topic: "retail.orders.v1", rate: 100, count: count, metricsAddr: "127.0.0.1:0"}
 	out, scraped := runStopped(t, cfg, 20)

@@ -16,8 +16,9 @@
 //	eval "$(scripts/platform env)"
 //	go run ./examples/quickstart
 //
-// It uses STREAMKIT_BROKERS and STREAMKIT_SCHEMA_REGISTRY_URL (read with
-// platformtest.FromEnvironment) and takes no flags.
+// It reads STREAMKIT_BROKERS (comma-separated) and
+// STREAMKIT_SCHEMA_REGISTRY_URL from the environment, as scripts/platform
+// env prints them, and takes no flags.
 package main
 
 import (
@@ -38,11 +39,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/streamkit/streamkit/metrics"
-	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/topics"
 	"github.com/streamkit/streamkit/validate"
@@ -69,35 +71,74 @@ const (
 	topic     = "retail.orders.v1"
 )
 
+// The variables main reads, as scripts/platform env prints them.
+const (
+	envBrokers           = "STREAMKIT_BROKERS"
+	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+)
+
+// platform is where the quickstart runs: Kafka's bootstrap brokers and the
+// registry's Confluent-compatible API.
+type platform struct {
+	brokers     []string
+	registryURL string
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, platformtest.FromEnvironment()); err != nil {
+	p := platform{
+		brokers:     splitList(os.Getenv(envBrokers)),
+		registryURL: strings.TrimRight(strings.TrimSpace(os.Getenv(envSchemaRegistryURL)), "/"),
+	}
+	if err := run(ctx, os.Stdout, p); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
+// splitList splits a comma-separated list and drops empty entries.
+func splitList(v string) []string {
+	var out []string
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// startEmbedded runs franz-go's kfake (one broker) and srfake in this
+// process, so that the quickstart needs no platform; stop closes both.
+func startEmbedded() (p platform, stop func(), err error) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(1))
+	if err != nil {
+		return platform{}, nil, fmt.Errorf("start embedded kafka: %w", err)
+	}
+	reg := srfake.New()
+	return platform{brokers: cluster.ListenAddrs(), registryURL: reg.URL()}, func() { reg.Close(); cluster.Close() }, nil
+}
+
 // run does the quickstart against p, or against an embedded platform when
 // p has no brokers, and writes what it did to w.
-func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
+func run(ctx context.Context, w io.Writer, p platform) error {
 	start := time.Now()
-	if len(p.Brokers) == 0 {
-		e, err := platformtest.StartEmbedded(1)
+	if len(p.brokers) == 0 {
+		e, stop, err := startEmbedded()
 		if err != nil {
 			return err
 		}
-		defer e.Close()
-		p = e.Platform
+		defer stop()
+		p = e
 		fmt.Fprintln(w, "platform: embedded (in-process Kafka and schema registry; set STREAMKIT_BROKERS for a real one)")
 	} else {
-		if p.SchemaRegistryURL == "" {
-			return fmt.Errorf("%s is set but %s is not", platformtest.EnvBrokers, platformtest.EnvSchemaRegistryURL)
+		if p.registryURL == "" {
+			return fmt.Errorf("%s is set but %s is not", envBrokers, envSchemaRegistryURL)
 		}
-		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(p.Brokers, ","), redactURL(p.SchemaRegistryURL))
+		fmt.Fprintf(w, "platform: brokers %s, registry %s\n", strings.Join(p.brokers, ","), redactURL(p.registryURL))
 	}
 
-	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	admin, err := kgo.NewClient(kgo.SeedBrokers(p.brokers...))
 	if err != nil {
 		return err
 	}
@@ -154,7 +195,7 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 	// 4. The producer registers the schema under the topic's value subject
 	// before the first record (the registry returns the same ID for the
 	// same schema on every run) and caches the ID from then on.
-	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL))
+	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.registryURL))
 	if err != nil {
 		return err
 	}
@@ -168,7 +209,7 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 	}
 	producer, err := schema.NewProducer[Order](ctx, reg, topic,
 		schema.WithSchema(orderAvro),
-		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.Brokers...))...),
+		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.brokers...))...),
 		schema.WithObserver(m))
 	if err != nil {
 		return err
@@ -205,7 +246,7 @@ func run(ctx context.Context, w io.Writer, p platformtest.Platform) error {
 	// since the run began, until this run's orders are all back.
 	consumer, err := schema.NewConsumer[Order](reg, "quickstart-"+runID, []string{topic},
 		schema.WithSchema(orderAvro),
-		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.Brokers...),
+		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.brokers...),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(runStart.UnixMilli())))...),
 		schema.WithObserver(m))
 	if err != nil {

@@ -70,7 +70,7 @@ func TestQuickstartEmbedded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out, platformtest.Platform{}); err != nil {
+	if err := run(ctx, &out, platform{}); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if !strings.HasPrefix(out.String(), "platform: embedded") {
@@ -121,7 +121,7 @@ func TestValidateManifests(t *testing.T) {
 }
 
 func TestQuickstartRegistryRequired(t *testing.T) {
-	err := run(context.Background(), &bytes.Buffer{}, platformtest.Platform{Brokers: []string{"127.0.0.1:1"}})
+	err := run(context.Background(), &bytes.Buffer{}, platform{brokers: []string{"127.0.0.1:1"}})
 	if err == nil || !strings.Contains(err.Error(), platformtest.EnvSchemaRegistryURL) {
 		t.Fatalf("got %v, want an error naming %s", err, platformtest.EnvSchemaRegistryURL)
 	}
@@ -142,7 +142,7 @@ func TestIntegrationQuickstart(t *testing.T) {
 	// schema in place, and still reads back exactly its own three orders.
 	for i := 0; i < 2; i++ {
 		var out bytes.Buffer
-		if err := run(ctx, &out, p); err != nil {
+		if err := run(ctx, &out, platform{brokers: p.Brokers, registryURL: p.SchemaRegistryURL}); err != nil {
 			t.Fatalf("run %d: %v\n%s", i+1, err, out.String())
 		}
 		if !strings.HasPrefix(out.String(), "platform: brokers ") {

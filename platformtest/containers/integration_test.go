@@ -1,4 +1,4 @@
-package platformtest_test
+package containers_test
 
 // Integration tests of the containers backend on a real Docker Engine.
 // make test starts the engine, builds the images (scripts/containers) and
@@ -24,6 +24,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/containers"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 )
@@ -47,7 +48,7 @@ type payment struct {
 // platform and checks that no container or network is left.
 func TestIntegrationContainersPlatform(t *testing.T) {
 	label := platformtest.UniqueName("platform")
-	p := platformtest.StartT(t, platformtest.Containers(platformtest.WithLabels(map[string]string{testLabel: label})))
+	p := containers.StartT(t, containers.WithLabels(map[string]string{testLabel: label}))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -55,8 +56,8 @@ func TestIntegrationContainersPlatform(t *testing.T) {
 		len(p.ContainerBrokers) != 1 || p.ContainerBrokers[0] != "kafka:9092" {
 		t.Fatalf("platform: backend %v, network %q, container brokers %v", p.Backend, p.ContainerNetwork, p.ContainerBrokers)
 	}
-	if p.ContainerLabels[platformtest.Label] == "" || p.ContainerLabels[testLabel] != label {
-		t.Errorf("container labels %v: want %s with the platform's id and %s=%s", p.ContainerLabels, platformtest.Label, testLabel, label)
+	if p.ContainerLabels[containers.Label] == "" || p.ContainerLabels[testLabel] != label {
+		t.Errorf("container labels %v: want %s with the platform's id and %s=%s", p.ContainerLabels, containers.Label, testLabel, label)
 	}
 	c := p.Clients
 	if c.Kafka == nil || c.Admin == nil || c.Registry == nil || c.Connect == nil || c.Vault == nil {
@@ -227,22 +228,22 @@ func connectorWithVaultSecret(t *testing.T, ctx context.Context, p *platformtest
 }
 
 // TestIntegrationContainersCleanupOnFailure gives the Vault container an
-// image that cannot run `server`: Start fails with a *ContainerError for
+// image that cannot run `server`: Start fails with a *containers.Error for
 // Vault and removes the Kafka container it had started beside it.
 func TestIntegrationContainersCleanupOnFailure(t *testing.T) {
 	label := platformtest.UniqueName("failure")
-	kafkaImage := os.Getenv(platformtest.EnvKafkaImage)
+	kafkaImage := os.Getenv(containers.EnvKafkaImage)
 	if kafkaImage == "" {
-		kafkaImage = platformtest.DefaultKafkaImage
+		kafkaImage = containers.DefaultKafkaImage
 	}
-	p, err := platformtest.Start(context.Background(), platformtest.WithComponents(platformtest.Kafka, platformtest.Vault),
-		platformtest.Containers(platformtest.WithVaultImage(kafkaImage), platformtest.WithLabels(map[string]string{testLabel: label})))
+	p, err := containers.Start(context.Background(), containers.WithComponents(platformtest.Kafka, platformtest.Vault),
+		containers.WithVaultImage(kafkaImage), containers.WithLabels(map[string]string{testLabel: label}))
 	if errors.Is(err, platformtest.ErrUnavailable) {
 		platformtest.SkipOrFail(t, err.Error())
 	}
-	var ce *platformtest.ContainerError
+	var ce *containers.Error
 	if p != nil || !errors.As(err, &ce) || ce.Component != platformtest.Vault {
-		t.Fatalf("got %v, %v; want a *ContainerError for vault", p, err)
+		t.Fatalf("got %v, %v; want a *containers.Error for vault", p, err)
 	}
 	requireNoContainers(t, label)
 }
@@ -252,8 +253,8 @@ func TestIntegrationContainersCleanupOnFailure(t *testing.T) {
 // containers on the way out.
 func TestIntegrationContainersCleanupOnPanic(t *testing.T) {
 	if label := os.Getenv("STREAMKIT_PLATFORMTEST_PANIC_LABEL"); label != "" {
-		p := platformtest.StartT(t, platformtest.Containers(platformtest.WithLabels(map[string]string{testLabel: label})),
-			platformtest.WithComponents(platformtest.Kafka))
+		p := containers.StartT(t, containers.WithLabels(map[string]string{testLabel: label}),
+			containers.WithComponents(platformtest.Kafka))
 		if p != nil {
 			panic("a test panics with its platform running")
 		}

@@ -1,73 +1,107 @@
-package platformtest
+// Package embedded runs a streamkit platform in this process for fast
+// tests: a franz-go kfake Kafka cluster and an srfake schema registry, both
+// on loopback ports, behind the same *platformtest.Platform and ready-made
+// clients as the other backends.
+//
+//	func TestOrders(t *testing.T) {
+//		p := embedded.StartT(t)
+//		platformtest.CreateTopicsT(t, p.Clients.Admin, 3, "orders")
+//		prod, err := schema.NewProducer[Order](ctx, p.Clients.Registry, "orders",
+//			schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
+//		...
+//	}
+//
+// It links kfake and srfake on top of what platformtest links, and no
+// Docker client. A program that wants an in-process platform of its own,
+// as examples/quickstart does, uses kfake and srfake directly: this
+// package, like platformtest, links the testing package.
+//
+// The embedded platform is a fake: it has no Connect worker, no Vault and
+// no SASL listeners, kfake has no replication and srfake answers every
+// compatibility check with "compatible". It never stands in for the real
+// platform in an integration test.
+package embedded
 
 import (
+	"context"
 	"fmt"
-	"sync"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/streamkit/streamkit/platformtest"
 )
 
-// EmbeddedPlatform is a platform that runs in this process: a franz-go kfake Kafka
-// cluster and an srfake schema registry, both on loopback ports. It has no
-// Connect worker, no Vault and no SASL listeners.
+// Start starts an in-process Kafka cluster and schema registry (or uses
+// those WithCluster and WithRegistry give) and returns them as a platform
+// with ready-made clients, once Kafka answers. kfake and srfake each run
+// listener goroutines; the platform's Close stops them, unless they were
+// given, and closes the clients. When Start fails, it has already stopped
+// what it started.
 //
-// EmbeddedPlatform is safe for concurrent use; Close is idempotent.
-type EmbeddedPlatform struct {
-	Platform
-
-	cluster  *kfake.Cluster
-	registry *srfake.Registry
-	once     sync.Once
-}
-
-// StartEmbedded starts an in-process Kafka cluster with the given number of
-// brokers (1 when brokers < 1) and an in-process schema registry. It starts
-// their listener goroutines; Close stops them.
-func StartEmbedded(brokers int) (*EmbeddedPlatform, error) {
-	if brokers < 1 {
-		brokers = 1
+// Start is safe to call from several goroutines; each call starts its own
+// cluster and registry.
+func Start(ctx context.Context, opts ...Option) (*platformtest.Platform, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.apply(&cfg)
 	}
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(brokers), kfake.DefaultNumPartitions(1))
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+
+	p := &platformtest.Platform{Backend: platformtest.BackendEmbedded}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = p.Close()
+		}
+	}()
+	cluster := cfg.cluster
+	if cluster == nil {
+		var err error
+		cluster, err = kfake.NewCluster(kfake.NumBrokers(cfg.brokers), kfake.DefaultNumPartitions(1))
+		if err != nil {
+			return nil, fmt.Errorf("platformtest: start embedded kafka: %w", err)
+		}
+		p.OnClose(func(context.Context) error { cluster.Close(); return nil })
+	}
+	p.Brokers = cluster.ListenAddrs()
+	if slices.Contains(cfg.components, platformtest.SchemaRegistry) {
+		reg := cfg.registry
+		if reg == nil {
+			reg = srfake.New()
+			p.OnClose(func(context.Context) error { reg.Close(); return nil })
+		}
+		p.SchemaRegistryURL = reg.URL()
+	}
+	clients, err := platformtest.NewClients(ctx, *p, cfg.components...)
 	if err != nil {
-		return nil, fmt.Errorf("start embedded kafka: %w", err)
+		return nil, err
 	}
-	registry := srfake.New()
-	return &EmbeddedPlatform{
-		Platform: Platform{
-			Brokers:           cluster.ListenAddrs(),
-			SchemaRegistryURL: registry.URL(),
-		},
-		cluster:  cluster,
-		registry: registry,
-	}, nil
+	p.Clients = clients
+	p.OnClose(func(context.Context) error { clients.Close(); return nil })
+	ok = true
+	return p, nil
 }
 
-// StartEmbeddedT is StartEmbedded for tests: it fails tb on error and closes
-// the platform when the test ends.
-func StartEmbeddedT(tb testing.TB, brokers int) *EmbeddedPlatform {
+// StartT is Start for tests: it fails tb on error and closes the platform
+// when tb ends.
+func StartT(tb testing.TB, opts ...Option) *platformtest.Platform {
 	tb.Helper()
-	e, err := StartEmbedded(brokers)
+	p, err := Start(context.Background(), opts...)
 	if err != nil {
-		tb.Fatalf("%v", err)
+		tb.Fatal(err)
+		return nil
 	}
-	tb.Cleanup(e.Close)
-	return e
-}
-
-// Cluster is the escape hatch to the kfake cluster, e.g. to inject faults
-// with ControlKey.
-func (e *EmbeddedPlatform) Cluster() *kfake.Cluster { return e.cluster }
-
-// Registry is the escape hatch to the srfake registry.
-func (e *EmbeddedPlatform) Registry() *srfake.Registry { return e.registry }
-
-// Close stops the cluster and the registry. It blocks until both are shut
-// down and may be called more than once.
-func (e *EmbeddedPlatform) Close() {
-	e.once.Do(func() {
-		e.cluster.Close()
-		e.registry.Close()
+	tb.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			tb.Errorf("platformtest: close: %v", err)
+		}
 	})
+	return p
 }

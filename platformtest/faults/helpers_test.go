@@ -29,7 +29,7 @@ func requireFaults(t *testing.T, components ...platformtest.Component) *platform
 	if !platformenv.IsTrue(os.Getenv(EnvFaults)) {
 		t.Skipf("the fault suite stops platform components under every other test: it runs with %s=1 (make faults)", EnvFaults)
 	}
-	return platformtest.StartT(t, platformtest.External(), platformtest.WithComponents(components...))
+	return platformtest.StartT(t, platformtest.WithComponents(components...))
 }
 
 // script is scripts/platform, from this package's folder.
