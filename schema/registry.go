@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,27 +44,53 @@ type subjectSchema struct {
 
 const notFoundTTL = time.Minute
 
+// EnvSchemaRegistryURL is the variable NewRegistryFromEnvironment reads:
+// one or more registry URLs, comma-separated, e.g.
+// http://127.0.0.1:8081/apis/ccompat/v7.
+const EnvSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+
 // NewRegistry wraps an existing registry client. Authentication, TLS and
 // several registry URLs are the client's options (sr.BasicAuth,
-// sr.BearerToken, sr.DialTLSConfig, sr.URLs).
-func NewRegistry(cl *sr.Client) *Registry {
+// sr.BearerToken, sr.DialTLSConfig, sr.URLs). A nil client is an error.
+func NewRegistry(cl *sr.Client) (*Registry, error) {
+	if cl == nil {
+		return nil, errors.New("new registry: nil registry client")
+	}
 	return &Registry{
 		cl:       cl,
 		byID:     make(map[int]*Schema),
 		ids:      make(map[subjectSchema]int),
 		notFound: make(map[int]time.Time),
 		now:      time.Now,
-	}
+	}, nil
 }
 
 // NewRegistryFromOptions builds the registry client from its options, e.g.
-// sr.URLs("http://127.0.0.1:8081/apis/ccompat/v7").
+// sr.URLs("http://127.0.0.1:8081/apis/ccompat/v7"). Without sr.URLs the
+// client would use http://localhost:8081, so sr.URLs is required.
 func NewRegistryFromOptions(opts ...sr.ClientOpt) (*Registry, error) {
 	cl, err := sr.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("new registry client: %w", err)
 	}
-	return NewRegistry(cl), nil
+	return NewRegistry(cl)
+}
+
+// NewRegistryFromEnvironment builds the registry client for the URLs in
+// EnvSchemaRegistryURL (STREAMKIT_SCHEMA_REGISTRY_URL), comma-separated,
+// with opts after them (authentication, TLS). It reads no other variable,
+// and an unset or empty one is an error.
+func NewRegistryFromEnvironment(opts ...sr.ClientOpt) (*Registry, error) {
+	var urls []string
+	for _, u := range strings.Split(os.Getenv(EnvSchemaRegistryURL), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if len(urls) == 0 {
+		return nil, fmt.Errorf("new registry: %s is not set", EnvSchemaRegistryURL)
+	}
+	return NewRegistryFromOptions(append([]sr.ClientOpt{sr.URLs(urls...)}, opts...)...)
 }
 
 // Client returns the wrapped registry client, for the registry API calls

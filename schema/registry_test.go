@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -76,4 +77,28 @@ func TestRegistryClientOptions(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestNewRegistryRefusesNothing(t *testing.T) {
+	if _, err := NewRegistry(nil); err == nil {
+		t.Fatal("NewRegistry(nil) accepted")
+	}
+	t.Setenv(EnvSchemaRegistryURL, "")
+	if _, err := NewRegistryFromEnvironment(); err == nil || !strings.Contains(err.Error(), EnvSchemaRegistryURL) {
+		t.Fatalf("got %v, want an error naming %s", err, EnvSchemaRegistryURL)
+	}
+	// The first URL refuses connections; the client moves on to the
+	// second, the fake registry.
+	fake := srfake.New()
+	defer fake.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	t.Setenv(EnvSchemaRegistryURL, down.URL+", "+fake.URL())
+	reg, err := NewRegistryFromEnvironment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Register(context.Background(), "env-value", mustParse(t, orderV1Schema)); err != nil {
+		t.Fatalf("register through the environment's URLs: %v", err)
+	}
 }
