@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -68,7 +67,7 @@ type KV2Secret struct {
 // Change its exported fields only inside Set, which holds its lock; its
 // methods are safe for concurrent use.
 type Server struct {
-	t   testing.TB
+	t   TB
 	srv *httptest.Server
 
 	mu     sync.Mutex
@@ -97,13 +96,13 @@ type Server struct {
 }
 
 // NewServer starts a fake on plain HTTP; it stops when the test ends.
-func NewServer(t testing.TB) *Server { return start(t, false) }
+func NewServer(t TB) *Server { return start(t, false) }
 
 // NewTLSServer starts a fake on HTTPS with a certificate of its own (see
 // CAFile); it stops when the test ends.
-func NewTLSServer(t testing.TB) *Server { return start(t, true) }
+func NewTLSServer(t TB) *Server { return start(t, true) }
 
-func start(t testing.TB, tls bool) *Server {
+func start(t TB, tls bool) *Server {
 	t.Helper()
 	f := &Server{
 		t:         t,

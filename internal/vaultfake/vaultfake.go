@@ -29,7 +29,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -66,9 +65,20 @@ func Leaked() []string {
 	return out
 }
 
+// TB is the part of testing.TB the fake uses. It is declared here so that
+// the package links no "testing": only test support under platformtest
+// may, and it is imported by tests alone anyway.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Main runs the tests and exits, failing when a collected line holds a
-// secret. Call it from TestMain.
-func Main(m *testing.M) {
+// secret. Call it from TestMain with its *testing.M.
+func Main(m interface{ Run() int }) {
 	code := m.Run()
 	if leaked := Leaked(); len(leaked) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: a secret reached a log or an error:\n%s\n", strings.Join(leaked, "\n"))
@@ -107,7 +117,7 @@ func NewLogger() (*slog.Logger, *Log) {
 
 // WantErr fails unless err matches every target, and feeds the error's
 // text to the leak check.
-func WantErr(t testing.TB, err error, targets ...error) {
+func WantErr(t TB, err error, targets ...error) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got nil error, want %v", targets)
@@ -125,7 +135,7 @@ func WantErr(t testing.TB, err error, targets ...error) {
 }
 
 // NoErr fails on err, after feeding it to the leak check.
-func NoErr(t testing.TB, err error) {
+func NoErr(t TB, err error) {
 	t.Helper()
 	if err != nil {
 		Collect(err.Error())
@@ -159,7 +169,7 @@ func (c *Clock) Add(d time.Duration) {
 }
 
 // Eventually polls cond every few milliseconds for up to 5s.
-func Eventually(t testing.TB, what string, cond func() bool) {
+func Eventually(t TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -172,7 +182,7 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 
 // WriteFile writes s to a new file name in a temporary directory and
 // returns its path.
-func WriteFile(t testing.TB, name, s string) string {
+func WriteFile(t TB, name, s string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
