@@ -38,6 +38,7 @@ import (
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/secrets/materialize"
 	"github.com/streamkit/streamkit/topics"
 	"github.com/streamkit/streamkit/validate"
 )
@@ -87,7 +88,7 @@ var exempt = map[string]string{
 	"schema.Observer":                 "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
 	"schema.Part":                     "int enum (key or value)",
 	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
-	"secrets.MaterializeEventKind":    "string enum set only from its constants (written, restarted, failed)",
+	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
 	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
 	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
 	"validate.Severity":               "int enum",
@@ -701,9 +702,9 @@ func (f *fixtures) secrets() {
 		t.Fatal(err)
 	}
 	add("secrets.Credentials", "Credentials after Get", creds)
-	add("secrets.MaterializerOpt", "MaterializeRestarts", secrets.MaterializeRestarts(cc))
-	add("secrets.Materializer", "NewMaterializer", must[*secrets.Materializer](t)(secrets.NewMaterializer(vc, t.TempDir(), secrets.MaterializeRestarts(cc))))
-	add("secrets.MaterializeEvent", "literal with an error", secrets.MaterializeEvent{Kind: secrets.MaterializeFailed,
+	add("secrets/materialize.Opt", "WithInterval", materialize.WithInterval(time.Minute))
+	add("secrets/materialize.Materializer", "New", must[*materialize.Materializer](t)(materialize.New(vc, cc, t.TempDir())))
+	add("secrets/materialize.Event", "literal with an error", materialize.Event{Kind: materialize.Failed,
 		Path: ref.Path, Keys: []string{"password"}, Version: 3, Connector: "pricing-db", Err: denied})
 	check := secrets.PreflightCheck{Connector: "pricing-db", ConfigKey: "database.password", Ref: ref, Problem: "permission denied", Err: denied}
 	add("secrets.PreflightCheck", "literal", check)

@@ -14,12 +14,12 @@
 // config-provider grammar, ${vault:<path>:<key>}: Resolve fills them in a
 // client-side config held in memory; Credentials turns a secret into SASL
 // mechanisms and registry basic auth that read the current value for each
-// new connection; for connectors, the Materializer writes the referenced
-// secrets into the Connect workers' secrets folder and translates the
-// references into ${dir:...} placeholders, so no secret value ever reaches
-// Connect's config topic or REST API; Preflight checks in CI that every
-// reference exists and is readable.
+// new connection; Preflight checks in CI that every reference of a set of
+// connector configs exists and is readable.
 //
-// What it does not do: it does not write or rotate secrets in Vault, and
-// it never logs a secret value.
+// What it does not do: it does not write or rotate secrets in Vault, it
+// never logs a secret value, and it does not deliver secrets to Kafka
+// Connect: package secrets/materialize does, on top of this one and the
+// connect client, so a service that wants only credentials builds neither
+// (this package imports no other streamkit package).
 package secrets

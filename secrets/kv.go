@@ -77,12 +77,27 @@ func (c *Client) Read(ctx context.Context, ref Ref) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	v, ok := s.Data[ref.Key]
-	if !ok {
-		return Value{}, &VaultError{Op: "read", Path: s.Path, StatusCode: 404, sentinel: ErrNotFound,
-			Errors: []string{fmt.Sprintf("no key %q", ref.Key)}}
+	if err := s.Require(ref.Key); err != nil {
+		return Value{}, err
 	}
-	return v, nil
+	return s.Data[ref.Key], nil
+}
+
+// Require returns a *VaultError matching ErrNotFound that names every one
+// of keys the secret does not hold, and nil when it holds them all: a
+// check before using several keys of one read together, such as a user
+// and its password.
+func (s *Secret) Require(keys ...string) error {
+	var missing []string
+	for _, k := range keys {
+		if _, ok := s.Data[k]; !ok {
+			missing = append(missing, fmt.Sprintf("no key %q", k))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &VaultError{Op: "read", Path: s.Path, StatusCode: 404, sentinel: ErrNotFound, Errors: missing}
 }
 
 // ReadPath reads the secret at a reference's path.
@@ -97,7 +112,7 @@ func (c *Client) ReadPath(ctx context.Context, path string) (*Secret, error) {
 // Resolve returns a copy of config with every ${vault:...} reference
 // replaced by the secret it names, for a client-side config held in
 // memory (never for a connector config, which Connect stores and returns:
-// see Materializer). Each secret path is read once.
+// see package secrets/materialize). Each secret path is read once.
 func (c *Client) Resolve(ctx context.Context, config map[string]string) (map[string]string, error) {
 	refs, err := FindRefs(config)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
@@ -33,7 +32,8 @@ type PreflightCheck struct {
 }
 
 // PreflightReport is what Preflight found, one check per reference in the
-// order of the specs and, within a spec, of its config keys. It prints as
+// order of the connectors' names and, within a connector, of its config
+// keys. It prints as
 // text (String) and JSON (MarshalJSON), with no secret in either.
 type PreflightReport struct {
 	Checks []PreflightCheck
@@ -114,7 +114,8 @@ type pathVerdict struct {
 }
 
 // Preflight checks, before a deploy, that the client's token can serve
-// every ${vault:...} reference in the specs' configs: that the token has
+// every ${vault:...} reference in the connectors' configs, given by
+// connector name (a connect.Spec's Name and Config): that the token has
 // the "read" capability on the path (POST sys/capabilities-self), and for
 // a KV v2 path that the secret exists (its metadata first, then its
 // latest or pinned version) and holds the key. It reads a secret to learn
@@ -126,17 +127,18 @@ type pathVerdict struct {
 // returns the report with an error that lists each failure and matches
 // ErrNotFound, ErrPermissionDenied or ErrInvalidRef with errors.Is. An
 // error with a nil report means Vault could not be asked at all.
-func (c *Client) Preflight(ctx context.Context, specs []connect.Spec) (*PreflightReport, error) {
+func (c *Client) Preflight(ctx context.Context, connectors map[string]map[string]string) (*PreflightReport, error) {
 	rep := &PreflightReport{}
-	for _, s := range specs {
-		for _, k := range slices.Sorted(maps.Keys(s.Config)) {
-			refs, err := FindRefs(map[string]string{k: s.Config[k]})
+	for _, name := range slices.Sorted(maps.Keys(connectors)) {
+		config := connectors[name]
+		for _, k := range slices.Sorted(maps.Keys(config)) {
+			refs, err := FindRefs(map[string]string{k: config[k]})
 			if err != nil {
-				rep.Checks = append(rep.Checks, PreflightCheck{Connector: s.Name, ConfigKey: k, Problem: err.Error(), Err: err})
+				rep.Checks = append(rep.Checks, PreflightCheck{Connector: name, ConfigKey: k, Problem: err.Error(), Err: err})
 				continue
 			}
 			for _, r := range refs[k] {
-				rep.Checks = append(rep.Checks, PreflightCheck{Connector: s.Name, ConfigKey: k, Ref: r})
+				rep.Checks = append(rep.Checks, PreflightCheck{Connector: name, ConfigKey: k, Ref: r})
 			}
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/vaultfake"
 )
 
@@ -18,7 +17,8 @@ func newPreflightVault(t *testing.T) (*vaultfake.Server, *Client) {
 	t.Helper()
 	v := vaultfake.NewServer(t)
 	v.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v1-s3cr3t"})
-	return v, newMatVaultClient(t, v)
+	c, _ := fakeVaultNew(t, v, WithToken(NewValue(vaultfake.RootToken)))
+	return v, c
 }
 
 func TestPreflight(t *testing.T) {
@@ -85,7 +85,7 @@ func TestPreflight(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(v)
 			}
-			rep, err := c.Preflight(context.Background(), []connect.Spec{{Name: "app-a", Config: tt.config}})
+			rep, err := c.Preflight(context.Background(), map[string]map[string]string{"app-a": tt.config})
 			if rep == nil {
 				t.Fatalf("no report; error %v", err)
 			}
@@ -123,11 +123,11 @@ func TestPreflight(t *testing.T) {
 func TestPreflightAsksOnceAndReadsEachPathOnce(t *testing.T) {
 	v, c := newPreflightVault(t)
 	v.Put("app/other", map[string]any{"token": "tok-v1-s3cr3t"})
-	specs := []connect.Spec{
-		{Name: "app-a", Config: map[string]string{"u": "${vault:secret/data/app/db:user}", "p": "${vault:secret/data/app/db:password}"}},
-		{Name: "app-b", Config: map[string]string{"p": "x${vault:secret/data/app/db:password}${vault:secret/data/app/other:token}"}},
+	connectors := map[string]map[string]string{
+		"app-a": {"u": "${vault:secret/data/app/db:user}", "p": "${vault:secret/data/app/db:password}"},
+		"app-b": {"p": "x${vault:secret/data/app/db:password}${vault:secret/data/app/other:token}"},
 	}
-	rep, err := c.Preflight(context.Background(), specs)
+	rep, err := c.Preflight(context.Background(), connectors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPreflightAsksOnceAndReadsEachPathOnce(t *testing.T) {
 
 func TestPreflightWithoutReferences(t *testing.T) {
 	v, c := newPreflightVault(t)
-	rep, err := c.Preflight(context.Background(), []connect.Spec{{Name: "x", Config: map[string]string{"a": "b"}}})
+	rep, err := c.Preflight(context.Background(), map[string]map[string]string{"x": {"a": "b"}})
 	if err != nil || !rep.OK() || len(rep.Checks) != 0 {
 		t.Errorf("got %v, %v, want an empty ok report", rep, err)
 	}
@@ -158,7 +158,7 @@ func TestPreflightWithoutReferences(t *testing.T) {
 func TestPreflightVaultUnavailable(t *testing.T) {
 	v, c := newPreflightVault(t)
 	v.FailWith("sys/capabilities-self", http.StatusInternalServerError)
-	rep, err := c.Preflight(context.Background(), []connect.Spec{{Name: "x", Config: map[string]string{"a": "${vault:secret/data/app/db:user}"}}})
+	rep, err := c.Preflight(context.Background(), map[string]map[string]string{"x": {"a": "${vault:secret/data/app/db:user}"}})
 	if rep != nil || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("got %v, %v, want no report and ErrUnavailable", rep, err)
 	}
@@ -167,13 +167,13 @@ func TestPreflightVaultUnavailable(t *testing.T) {
 func TestPreflightReportFormats(t *testing.T) {
 	v, c := newPreflightVault(t)
 	v.SetCaps("secret/data/app/secret", "deny")
-	rep, err := c.Preflight(context.Background(), []connect.Spec{
-		{Name: "app-a", Config: map[string]string{
-			"password": "${vault:secret/data/app/db:password}", "user": "${vault:secret/data/app/db:login}",
-		}},
-		{Name: "app-b", Config: map[string]string{
+	rep, err := c.Preflight(context.Background(), map[string]map[string]string{
+		"app-b": {
 			"token": "${vault:secret/data/app/secret:token}", "creds": "${vault:database/creds/app:password}", "bad": "${vault:x}",
-		}},
+		},
+		"app-a": {
+			"password": "${vault:secret/data/app/db:password}", "user": "${vault:secret/data/app/db:login}",
+		},
 	})
 	if !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrPermissionDenied) || !errors.Is(err, ErrInvalidRef) {
 		t.Fatalf("got %v, want an error matching ErrNotFound, ErrPermissionDenied and ErrInvalidRef", err)

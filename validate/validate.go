@@ -159,7 +159,11 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 		}
 	}
 	if live.Vault != nil && len(m.Connectors) > 0 {
-		rep, err := live.Vault.Preflight(ctx, m.Connectors)
+		connectors := make(map[string]map[string]string, len(m.Connectors))
+		for _, s := range m.Connectors {
+			connectors[s.Name] = s.Config
+		}
+		rep, err := live.Vault.Preflight(ctx, connectors)
 		if rep == nil && err != nil {
 			out = append(out, unreachable(rc, "", "", "vault", err))
 		} else if rep != nil {

@@ -26,7 +26,7 @@ import (
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/platformtest/containers"
 	"github.com/streamkit/streamkit/schema"
-	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/secrets/materialize"
 )
 
 // testLabel marks the containers of one test, to check that none is left.
@@ -167,7 +167,7 @@ func connectorWithVaultSecret(t *testing.T, ctx context.Context, p *platformtest
 		t.Fatal(err)
 	}
 
-	m, err := secrets.NewMaterializer(p.Clients.Vault, p.ConnectSecretsDir, secrets.MaterializeRestarts(p.Clients.Connect))
+	m, err := materialize.New(p.Clients.Vault, p.Clients.Connect, p.ConnectSecretsDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package secrets_test
+package materialize_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/secrets/materialize"
 )
 
 // TestIntegrationDebeziumVaultRotation is the seed's own case: a Debezium
@@ -79,8 +80,8 @@ func TestIntegrationDebeziumVaultRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mat, err := secrets.NewMaterializer(vault, p.ConnectSecretsDir, secrets.MaterializeRestarts(cc),
-		secrets.MaterializeInterval(500*time.Millisecond), secrets.MaterializeLogger(logger))
+	mat, err := materialize.New(vault, cc, p.ConnectSecretsDir,
+		materialize.WithInterval(500*time.Millisecond), materialize.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,10 +200,10 @@ func TestIntegrationDebeziumVaultRotation(t *testing.T) {
 	restarted := make(chan struct{}, 1)
 	matCtx, stopMat := context.WithCancel(ctx)
 	defer stopMat()
-	mat2, err := secrets.NewMaterializer(vault, p.ConnectSecretsDir, secrets.MaterializeRestarts(cc),
-		secrets.MaterializeInterval(500*time.Millisecond), secrets.MaterializeLogger(logger),
-		secrets.MaterializeEvents(func(ev secrets.MaterializeEvent) {
-			if ev.Kind == secrets.MaterializeRestarted && ev.Connector == connector {
+	mat2, err := materialize.New(vault, cc, p.ConnectSecretsDir,
+		materialize.WithInterval(500*time.Millisecond), materialize.WithLogger(logger),
+		materialize.WithEvents(func(ev materialize.Event) {
+			if ev.Kind == materialize.Restarted && ev.Connector == connector {
 				select {
 				case restarted <- struct{}{}:
 				default:

@@ -1,12 +1,11 @@
-package secrets_test
+package materialize_test
 
-// Integration tests of the Materializer and Preflight on the platform's
-// real Vault API (an OpenBao dev server), Kafka Connect worker and Kafka.
-// make test runs them with STREAMKIT_REQUIRE_PLATFORM=1.
+// Integration tests of the Materializer on the platform's real Vault API
+// (an OpenBao dev server), Kafka Connect worker and Kafka. make test runs
+// them with STREAMKIT_REQUIRE_PLATFORM=1.
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/secrets/materialize"
 )
 
 const (
@@ -199,11 +198,10 @@ func TestIntegrationMaterializer(t *testing.T) {
 	matAppend(t, in, before)
 
 	restarted := make(chan string, 16)
-	m, err := secrets.NewMaterializer(vc, p.ConnectSecretsDir,
-		secrets.MaterializeRestarts(cc), secrets.MaterializeInterval(500*time.Millisecond),
-		secrets.MaterializeLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		secrets.MaterializeEvents(func(e secrets.MaterializeEvent) {
-			if e.Kind == secrets.MaterializeRestarted {
+	m, err := materialize.New(vc, cc, p.ConnectSecretsDir, materialize.WithInterval(500*time.Millisecond),
+		materialize.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		materialize.WithEvents(func(e materialize.Event) {
+			if e.Kind == materialize.Restarted {
 				select {
 				case restarted <- e.Connector:
 				default:
@@ -359,76 +357,5 @@ func TestIntegrationMaterializer(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the log holds the secret %q:\n%s", secret, logs)
 		}
-	}
-}
-
-// TestIntegrationPreflight checks references with a token whose policy
-// reads one folder of secrets: one reference passes, and a missing key, a
-// missing secret and a path outside the policy each fail with their
-// sentinel.
-func TestIntegrationPreflight(t *testing.T) {
-	p := platformtest.Require(t, platformtest.Vault)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	logs := &matLog{}
-	root := matVaultClient(t, ctx, p.VaultAddr, p.VaultToken, logs)
-	unique := platformtest.UniqueName("it-pre")
-	outside := platformtest.UniqueName("it-pre-outside")
-	const password = "pw-s3cr3t-preflight"
-	matPut(t, ctx, root, unique+"/db", map[string]any{"user": "pricing", "password": password})
-	matPut(t, ctx, root, outside+"/db", map[string]any{"password": password})
-
-	sys := root.API().Sys()
-	policy := `path "secret/data/` + unique + `/*" { capabilities = ["read"] }
-path "secret/metadata/` + unique + `/*" { capabilities = ["read"] }`
-	if err := sys.PutPolicyWithContext(ctx, unique, policy); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sys.DeletePolicy(unique) })
-	tok, err := root.API().Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{Policies: []string{unique}, TTL: "5m"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = root.API().Auth().Token().RevokeOrphan(tok.Auth.ClientToken) })
-	deployer := matVaultClient(t, ctx, p.VaultAddr, tok.Auth.ClientToken, logs)
-
-	rep, err := deployer.Preflight(ctx, []connect.Spec{
-		{Name: "pricing-db-source", Config: map[string]string{
-			"database.password": "${vault:secret/data/" + unique + "/db:password}",
-			"database.user":     "${vault:secret/data/" + unique + "/db:username}",
-		}},
-		{Name: "pricing-sink", Config: map[string]string{
-			"token":  "${vault:secret/data/" + unique + "/gone:token}",
-			"secret": "${vault:secret/data/" + outside + "/db:password}",
-		}},
-	})
-	if rep == nil {
-		t.Fatalf("no report: %v", err)
-	}
-	if !errors.Is(err, secrets.ErrNotFound) || !errors.Is(err, secrets.ErrPermissionDenied) {
-		t.Errorf("got %v, want an error matching ErrNotFound and ErrPermissionDenied", err)
-	}
-	want := map[string]struct {
-		ok       bool
-		sentinel error
-		problem  string
-	}{
-		"database.password": {ok: true},
-		"database.user":     {sentinel: secrets.ErrNotFound, problem: `no key "username"`},
-		"token":             {sentinel: secrets.ErrNotFound, problem: "secret/metadata/" + unique + "/gone: 404"},
-		"secret":            {sentinel: secrets.ErrPermissionDenied, problem: "token may not read (capabilities: deny)"},
-	}
-	if len(rep.Checks) != len(want) {
-		t.Fatalf("got %d checks, want %d:\n%s", len(rep.Checks), len(want), rep)
-	}
-	for _, ch := range rep.Checks {
-		w := want[ch.ConfigKey]
-		if ch.OK != w.ok || (!w.ok && (!errors.Is(ch.Err, w.sentinel) || !strings.Contains(ch.Problem, w.problem))) {
-			t.Errorf("%s: got ok=%v problem %q, want ok=%v and a problem containing %q", ch.ConfigKey, ch.OK, ch.Problem, w.ok, w.problem)
-		}
-	}
-	t.Logf("report:\n%s", rep)
-	if strings.Contains(rep.String()+err.Error()+logs.String(), password) {
-		t.Error("the report, error or log holds the secret")
 	}
 }

@@ -1,0 +1,89 @@
+package materialize
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/runloop"
+	"github.com/streamkit/streamkit/secrets"
+)
+
+// Materializer keeps a Kafka Connect worker's secrets folder in step with
+// Vault (see the package doc).
+//
+// The folder must be one the workers' DirectoryConfigProvider may read
+// (its allowed.paths), at the same path for the workers as for this
+// process: the worker runs on this machine, or shares the folder as a
+// volume mounted at the same path.
+//
+// A Materializer is safe for concurrent use by multiple goroutines; Sync
+// and Run serialize their writes. Only one Run may be active at a time.
+type Materializer struct {
+	vault    *secrets.Client
+	connect  *connect.Client
+	dir      string
+	interval time.Duration
+	log      *slog.Logger
+	events   func(Event)
+
+	run      runloop.Guard
+	mu       sync.Mutex     // guards versions; held while a secret's files are written
+	versions map[string]int // the KV v2 version last written, by Vault path
+}
+
+// New returns a Materializer that reads secrets with vault, writes them
+// under dir, an absolute path, and restarts connectors with cc when Run
+// rewrites their files. vault and cc are required. New validates them and
+// every option together, touches no file and starts no goroutine: Run
+// works in its caller's.
+func New(vault *secrets.Client, cc *connect.Client, dir string, opts ...Opt) (*Materializer, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	var errs []error
+	if vault == nil {
+		errs = append(errs, errors.New("nil vault client"))
+	}
+	if cc == nil {
+		errs = append(errs, errors.New("nil connect client"))
+	}
+	clean := filepath.Clean(dir)
+	switch {
+	case dir == "":
+		errs = append(errs, errors.New("empty secrets folder"))
+	case !filepath.IsAbs(clean):
+		// The worker's allowed.paths check compares absolute paths.
+		errs = append(errs, fmt.Errorf("secrets folder %q: want an absolute path", dir))
+	case clean == string(filepath.Separator):
+		errs = append(errs, fmt.Errorf("secrets folder %q: want a folder of its own", dir))
+	case strings.ContainsAny(clean, ":{}$") || strings.ContainsFunc(clean, isControl):
+		// ':' ends the path of a ${dir:<path>:<key>} placeholder and '}'
+		// the placeholder.
+		errs = append(errs, fmt.Errorf("secrets folder %q: a placeholder path may not hold ':', '{', '}', '$' or control characters", dir))
+	}
+	if cfg.interval <= 0 {
+		errs = append(errs, fmt.Errorf("interval %v: want more than 0", cfg.interval))
+	}
+	if cfg.logger == nil {
+		errs = append(errs, errors.New("nil logger"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("new materializer: %w", errors.Join(errs...))
+	}
+	return &Materializer{
+		vault: vault, connect: cc, dir: clean, interval: cfg.interval,
+		log: cfg.logger, events: cfg.events, versions: map[string]int{},
+	}, nil
+}
+
+// Dir returns the secrets folder.
+func (m *Materializer) Dir() string { return m.dir }
