@@ -1,7 +1,14 @@
 package secrets
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/hashicorp/vault/api"
 
 	"github.com/streamkit/streamkit/internal/runloop"
 	"github.com/streamkit/streamkit/internal/vaultref"
@@ -28,3 +35,78 @@ var (
 	// returns for this, so errors.Is matches it across packages.
 	ErrRunning = runloop.ErrRunning
 )
+
+// VaultError is an error answer of Vault, or a failure to reach it. It
+// matches one of ErrNotFound, ErrPermissionDenied, ErrSealed or
+// ErrUnavailable with errors.Is when one applies. It never holds a secret:
+// Vault's error messages do not carry secret data.
+type VaultError struct {
+	Op         string
+	Path       string
+	StatusCode int // 0 when Vault was not reached
+	Errors     []string
+	sentinel   error
+	err        error
+}
+
+func (e *VaultError) Error() string {
+	msg := strings.Join(e.Errors, "; ")
+	switch {
+	case msg != "":
+	case e.StatusCode != 0:
+		// vault/api's own text is several lines with the raw body.
+		msg = strings.ToLower(http.StatusText(e.StatusCode))
+	case e.err != nil:
+		msg = e.err.Error()
+	}
+	where := e.Op
+	if e.Path != "" {
+		where += " " + e.Path
+	}
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("vault %s: %d: %s", where, e.StatusCode, msg)
+	}
+	return fmt.Sprintf("vault %s: %s", where, msg)
+}
+
+// Unwrap returns the sentinel and the underlying error.
+func (e *VaultError) Unwrap() []error {
+	out := []error{}
+	if e.sentinel != nil {
+		out = append(out, e.sentinel)
+	}
+	if e.err != nil {
+		out = append(out, e.err)
+	}
+	return out
+}
+
+// classify turns a vault/api error into a *VaultError with its sentinel.
+func classify(op, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	ve := &VaultError{Op: op, Path: path, err: err}
+	var re *api.ResponseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &re):
+		ve.StatusCode, ve.Errors = re.StatusCode, re.Errors
+		switch {
+		case re.StatusCode == http.StatusNotFound:
+			ve.sentinel = ErrNotFound
+		case re.StatusCode == http.StatusForbidden:
+			ve.sentinel = ErrPermissionDenied
+		case re.StatusCode == http.StatusServiceUnavailable && strings.Contains(strings.ToLower(strings.Join(re.Errors, " ")), "sealed"):
+			ve.sentinel = ErrSealed
+		case re.StatusCode >= 500:
+			ve.sentinel = ErrUnavailable
+		}
+	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connection refused"):
+		ve.sentinel = ErrUnavailable
+	}
+	return ve
+}
