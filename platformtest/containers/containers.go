@@ -72,11 +72,11 @@ const (
 	startScript       = "/tmp/streamkit-start.sh"
 )
 
-// Start starts the components the options ask for in containers, with
-// PreferExternal takes the external platform instead when the environment
-// names one, and returns the platform with ready-made clients. It starts
-// no goroutine that outlives it; the containers run until Close removes
-// them with their network.
+// Start starts the components the options ask for in containers (or, with
+// PreferExternal, takes the external platform when the environment names
+// one) and returns the platform with ready-made clients, once every
+// container is ready and Kafka answers. The containers run until Close
+// removes them with their network.
 //
 // The caller must Close the platform. When Start fails, it has already
 // removed whatever it started, and it does so even when it panics. It
@@ -149,9 +149,8 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 		return err
 	}
 	id := randomHex(6)
-	cc := cfg
 	labels := map[string]string{Label: id}
-	for k, v := range cc.labels {
+	for k, v := range cfg.labels {
 		if k != Label {
 			labels[k] = v
 		}
@@ -211,7 +210,7 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 
 	first, fctx := errgroup.WithContext(ctx)
 	first.Go(func() error {
-		c, err := run(fctx, platformtest.Kafka, cc.kafkaImage, KafkaAlias, kafkaRequest(newClusterID())...)
+		c, err := run(fctx, platformtest.Kafka, cfg.kafkaImage, KafkaAlias, kafkaRequest(newClusterID())...)
 		if err != nil {
 			return err
 		}
@@ -226,7 +225,7 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 	if slices.Contains(cfg.components, platformtest.Vault) {
 		first.Go(func() error {
 			token := "platformtest-" + randomHex(12)
-			c, err := run(fctx, platformtest.Vault, cc.vaultImage, VaultAlias, vaultRequest(token)...)
+			c, err := run(fctx, platformtest.Vault, cfg.vaultImage, VaultAlias, vaultRequest(token)...)
 			if err != nil {
 				return hideInLogs(err, token)
 			}
@@ -246,7 +245,7 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 	second, sctx := errgroup.WithContext(ctx)
 	if slices.Contains(cfg.components, platformtest.SchemaRegistry) {
 		second.Go(func() error {
-			c, err := run(sctx, platformtest.SchemaRegistry, cc.registryImage, SchemaRegistryAlias, registryRequest(cc.registryPath)...)
+			c, err := run(sctx, platformtest.SchemaRegistry, cfg.registryImage, SchemaRegistryAlias, registryRequest(cfg.registryPath)...)
 			if err != nil {
 				return err
 			}
@@ -254,11 +253,11 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 			if err != nil {
 				return err
 			}
-			p.SchemaRegistryURL = "http://" + net.JoinHostPort(host, port) + cc.registryPath
+			p.SchemaRegistryURL = "http://" + net.JoinHostPort(host, port) + cfg.registryPath
 			if err := setBackward(sctx, p.SchemaRegistryURL); err != nil {
-				return &Error{Component: platformtest.SchemaRegistry, Image: cc.registryImage, Err: err}
+				return &Error{Component: platformtest.SchemaRegistry, Image: cfg.registryImage, Err: err}
 			}
-			p.ContainerSchemaRegistryURL = "http://" + SchemaRegistryAlias + ":8080" + cc.registryPath
+			p.ContainerSchemaRegistryURL = "http://" + SchemaRegistryAlias + ":8080" + cfg.registryPath
 			return nil
 		})
 	}
@@ -273,7 +272,7 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 			return fmt.Errorf("platformtest: connect secrets folder: %w", err)
 		}
 		second.Go(func() error {
-			c, err := run(sctx, platformtest.Connect, cc.connectImage, ConnectAlias, connectRequest(shared, secretsDir)...)
+			c, err := run(sctx, platformtest.Connect, cfg.connectImage, ConnectAlias, connectRequest(shared, secretsDir)...)
 			if err != nil {
 				return err
 			}
