@@ -36,6 +36,8 @@ import (
 	"github.com/streamkit/streamkit/metrics"
 	"github.com/streamkit/streamkit/metrics/platform"
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/containers"
+	"github.com/streamkit/streamkit/platformtest/embedded"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/secrets/materialize"
@@ -82,8 +84,9 @@ var exempt = map[string]string{
 	"metrics/platform.LagStatus":      "int enum",
 	"platformtest.Backend":            "int enum",
 	"platformtest.Component":          "int enum",
-	"platformtest.ContainerOption":    "func type: fmt prints a func as its address and JSON refuses it; its constructors take image names and labels, no credential",
-	"platformtest.Option":             "func type: fmt prints a func as its address and JSON refuses it; its constructors take backends, components, timeouts and a logger, no credential",
+	"platformtest.Option":             "sealed interface of options; its constructors take components and a timeout, no credential",
+	"platformtest/containers.Option":  "sealed interface of options; its constructors take components, a timeout, a logger, image names and labels, no credential",
+	"platformtest/embedded.Option":    "sealed interface of options; its constructors take components, a timeout, a broker count, a kfake cluster and an srfake registry, no credential",
 	"schema.CompatibilityLevel":       "string enum set only from its constants (BACKWARD, FORWARD, ...)",
 	"schema.Observer":                 "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
 	"schema.Part":                     "int enum (key or value)",
@@ -886,11 +889,11 @@ func (f *fixtures) platformtest() {
 	p := platformtest.FromEnvironment()
 	p.Clients = clients
 	add("platformtest.Platform", "FromEnvironment", p)
-	embedded := platformtest.StartEmbeddedT(t, 1)
-	embedded.VaultToken, embedded.KafkaAdminPassword, embedded.PostgresPassword = p.VaultToken, p.KafkaAdminPassword, p.PostgresPassword
-	add("platformtest.EmbeddedPlatform", "StartEmbedded, with credentials set", embedded)
+	started := embedded.StartT(t)
+	started.VaultToken, started.KafkaAdminPassword, started.PostgresPassword = p.VaultToken, p.KafkaAdminPassword, p.PostgresPassword
+	add("platformtest.Platform", "embedded.StartT, with credentials set", started)
 	add("platformtest.Clients", "literal", clients)
-	add("platformtest.ContainerError", "literal", &platformtest.ContainerError{Component: platformtest.Vault, Image: "hashicorp/vault:1.20",
+	add("platformtest/containers.Error", "literal", &containers.Error{Component: platformtest.Vault, Image: "hashicorp/vault:1.20",
 		Err: denied, Logs: "==> Vault server started!"})
 }
 

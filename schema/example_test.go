@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/platformtest/embedded"
 	"github.com/streamkit/streamkit/schema"
 )
 
@@ -20,8 +21,8 @@ type Order struct {
 }
 
 // setup starts an in-process Kafka and registry and creates a topic.
-func setup(topics ...string) (*platformtest.EmbeddedPlatform, *schema.Registry) {
-	e, err := platformtest.StartEmbedded(1)
+func setup(topics ...string) (*platformtest.Platform, *schema.Registry) {
+	e, err := embedded.Start(context.Background())
 	if err != nil {
 		panic(err)
 	}
