@@ -288,7 +288,9 @@ type Observer interface {
 // WithObserver makes a Serde, Producer or Consumer report its events to o
 // (see Observer). The default, like a nil o, reports nothing and costs
 // nothing. o must be safe for concurrent use and fast.
-func WithObserver(o Observer) Opt { return allOpt{opt{optObserver, func(c *config) { c.observer = o }}} }
+func WithObserver(o Observer) Opt {
+	return allOpt{opt{optObserver, func(c *config) { c.observer = o }}}
+}
 
 type registrationMode int
 
