@@ -20,6 +20,11 @@ var (
 	ErrInvalidRef = vaultref.ErrInvalid
 	// ErrNotFound is returned when a secret, version or key does not exist.
 	ErrNotFound = errors.New("secret not found")
+	// ErrLeaseEnded is returned by KeepLease when a leased secret can no
+	// longer be renewed: it reached its max TTL, or Vault refused a
+	// renewal. The secret must be read again (a dynamic engine issues a
+	// new one).
+	ErrLeaseEnded = errors.New("lease ended")
 	// ErrPermissionDenied is returned when Vault answers 403: the token may
 	// not read the path, or the token is no longer valid.
 	ErrPermissionDenied = errors.New("permission denied")

@@ -8,11 +8,6 @@ import (
 	"github.com/hashicorp/vault/api"
 )
 
-// ErrLeaseEnded is returned by KeepLease when a leased secret can no
-// longer be renewed: it reached its max TTL, or Vault refused a renewal.
-// The secret must be read again (a dynamic engine issues a new one).
-var ErrLeaseEnded = errors.New("lease ended")
-
 // KeepLease renews a leased (dynamic) secret, such as a database
 // credential, with vault/api's LifetimeWatcher until ctx ends (it returns
 // nil) or the lease can no longer be renewed (it returns an error matching
