@@ -23,7 +23,7 @@ PLATFORM := scripts/platform
 # backend.
 CONTAINERS := scripts/containers
 
-.PHONY: test check unit bench bench-smoke faults platform-up platform-down
+.PHONY: test check generate unit bench bench-smoke faults platform-up platform-down
 
 # A platform (or Docker Engine) that was already running when `make test`
 # began is left running; one that `make test` started is stopped. After the
@@ -53,6 +53,11 @@ check: $(STATICCHECK)
 	@unformatted=$$(gofmt -l .); if [[ -n $$unformatted ]]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
+
+# What is generated from the environment contract: platformtest's and
+# internal/platformenv's env.go and scripts/env.sh.
+generate:
+	go run ./scripts/envgen
 
 $(STATICCHECK):
 	@mkdir -p $(dir $@)

@@ -52,45 +52,6 @@ import (
 	"github.com/streamkit/streamkit/internal/platformenv"
 )
 
-// Environment variables that point at a platform. scripts/platform env
-// prints them for the platform it started.
-const (
-	// EnvBrokers is a comma-separated list of Kafka bootstrap brokers.
-	EnvBrokers = "STREAMKIT_BROKERS"
-	// EnvSchemaRegistryURL is the base URL of the Confluent-compatible API.
-	EnvSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
-	// EnvConnectURL is the base URL of a Kafka Connect worker's REST API.
-	EnvConnectURL = "STREAMKIT_CONNECT_URL"
-	// EnvConnectSecretsDir is the folder the worker's dir and file config
-	// providers may read; optional.
-	EnvConnectSecretsDir = "STREAMKIT_CONNECT_SECRETS_DIR"
-	// EnvVaultAddr is the address of the Vault server.
-	EnvVaultAddr = "VAULT_ADDR"
-	// EnvVaultToken is a Vault token for tests.
-	EnvVaultToken = "VAULT_TOKEN"
-	// EnvSASLBrokers is a comma-separated list of Kafka bootstrap brokers
-	// whose listeners authenticate with SASL/SCRAM and authorize with ACLs.
-	EnvSASLBrokers = "STREAMKIT_SASL_BROKERS"
-	// EnvKafkaAdminUser is a SCRAM user that is a Kafka super user.
-	EnvKafkaAdminUser = "STREAMKIT_KAFKA_ADMIN_USER"
-	// EnvKafkaAdminPassword is the password of EnvKafkaAdminUser.
-	EnvKafkaAdminPassword = "STREAMKIT_KAFKA_ADMIN_PASSWORD"
-	// EnvPostgresHost is the host of a PostgreSQL server with logical
-	// decoding (wal_level=logical), as the Connect worker reaches it.
-	EnvPostgresHost = "STREAMKIT_POSTGRES_HOST"
-	// EnvPostgresPort is the TCP port of EnvPostgresHost.
-	EnvPostgresPort = "STREAMKIT_POSTGRES_PORT"
-	// EnvPostgresUser is a PostgreSQL superuser, allowed to replicate.
-	EnvPostgresUser = "STREAMKIT_POSTGRES_USER"
-	// EnvPostgresPassword is the password of EnvPostgresUser.
-	EnvPostgresPassword = "STREAMKIT_POSTGRES_PASSWORD"
-	// EnvPostgresDB is a database that tests may create tables in.
-	EnvPostgresDB = "STREAMKIT_POSTGRES_DB"
-	// EnvRequirePlatform, when "1" or "true", makes Require fail a test
-	// whose platform is missing instead of skipping it. make test sets it.
-	EnvRequirePlatform = platformenv.RequirePlatform
-)
-
 // Component is one part of the platform a test needs.
 type Component int
 

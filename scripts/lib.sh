@@ -2,13 +2,17 @@
 # scripts/lib.sh: what the scripts share, sourced by scripts/platform,
 # scripts/containers and scripts/lint: the versions the platform pins,
 # where downloads and a platform's state live, and the helpers log, die,
-# need and apt_install.
+# need and apt_install. It sources scripts/env.sh, the scripts' part of the
+# environment contract, which is generated from scripts/envgen/contract.go
+# (make generate); that table lists every STREAMKIT_* variable.
 #
 # The variables below are for the scripts that source this file, so none
 # is used here:
 # shellcheck disable=SC2034
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/env.sh
+. "$ROOT/scripts/env.sh"
 
 # log and die prefix their lines with the script's name.
 SCRIPT=${0##*/}
@@ -19,7 +23,8 @@ die() { printf '%s: error: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
 
 # The platform's components (scripts/platform installs them; scripts/containers
 # builds its images from that install). platformtest/containers' default
-# images and the Maven poms' defaults carry the same versions.
+# images and the Maven poms' defaults carry the same versions, which
+# scripts/envgen's test holds.
 KAFKA_VERSION=${STREAMKIT_KAFKA_VERSION:-4.3.1}
 APICURIO_VERSION=${STREAMKIT_APICURIO_VERSION:-3.0.9}
 OPENBAO_VERSION=${STREAMKIT_OPENBAO_VERSION:-2.7.2}

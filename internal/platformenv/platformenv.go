@@ -13,10 +13,6 @@ import (
 	"testing"
 )
 
-// RequirePlatform, when "1", "true" or "yes", makes a missing platform
-// fail a test instead of skipping it. make test sets it.
-const RequirePlatform = "STREAMKIT_REQUIRE_PLATFORM"
-
 // Required reports whether RequirePlatform is set to a true value.
 func Required() bool { return IsTrue(os.Getenv(RequirePlatform)) }
 

@@ -1,0 +1,210 @@
+package main
+
+// The environment contract: every STREAMKIT_* variable the project knows,
+// and the two of Vault's that a platform's description includes, in one
+// table. What scripts/platform env and scripts/containers env print, the
+// constants platformtest and internal/platformenv declare, and the
+// scripts' label variable are generated from it (make generate); the
+// constants the client packages, platformtest/containers and
+// scripts/platformcheck declare by hand are checked against it, and so is
+// every STREAMKIT_* name in the scripts, the Makefile, the README and the
+// Go sources outside tests (envgen_test.go).
+//
+// Order matters: a script prints its variables, and a package declares its
+// constants, in the order of this table.
+
+// Variable is one environment variable of the contract.
+type Variable struct {
+	// Name is the variable's name.
+	Name string
+	// Doc completes a sentence whose subject is the variable (or a
+	// constant that names it): "is ...", "makes ...".
+	Doc string
+	// Script is the script whose env command prints the variable
+	// (platform or containers), or empty for one that no script prints.
+	Script string
+	// Value is the shell word that Script prints after NAME=: its
+	// variables and functions are the script's own.
+	Value string
+	// Go are the Go constants whose value is Name.
+	Go []Const
+}
+
+// Const is a Go constant.
+type Const struct {
+	// Pkg is the folder of the constant's package, from the module root.
+	Pkg string
+	// Name is the constant's identifier.
+	Name string
+	// Generated says whether envgen writes it, into Pkg/env.go; the rest
+	// are declared by hand and checked.
+	Generated bool
+}
+
+// Label is a name that the scripts and Go code share and that is no
+// environment variable.
+type Label struct {
+	// Shell is the name of the variable that holds it in scripts/env.sh.
+	Shell string
+	// Value is the label itself.
+	Value string
+	// Doc completes a sentence whose subject is the label.
+	Doc string
+	// Go are the (hand-written, checked) constants whose value is Value.
+	Go []Const
+}
+
+// The packages envgen writes an env.go into, with each file's doc.
+var packages = []struct{ Pkg, Doc string }{
+	{"platformtest", `Environment variables that point at a platform: scripts/platform env
+prints them for the platform it started, and FromEnvironment reads them.
+EnvRequirePlatform is make test's switch.`},
+	{"internal/platformenv", `Environment variables every test that needs the platform reads.`},
+}
+
+// gen marks a constant envgen writes; dec one that is declared by hand.
+func gen(pkg, name string) Const { return Const{Pkg: pkg, Name: name, Generated: true} }
+func dec(pkg, name string) Const { return Const{Pkg: pkg, Name: name} }
+
+var variables = []Variable{
+	// What scripts/platform env prints: a platform's endpoints and its
+	// throwaway dev credentials.
+	{
+		Name: "STREAMKIT_BROKERS", Script: "platform", Value: "$(kafka_bootstrap)",
+		Doc: "is a comma-separated list of Kafka bootstrap brokers.",
+		Go:  []Const{gen("platformtest", "EnvBrokers")},
+	},
+	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_URL", Script: "platform", Value: "$(registry_url)",
+		Doc: "is the base URL of the Confluent-compatible API.",
+		Go:  []Const{gen("platformtest", "EnvSchemaRegistryURL"), dec("schema", "EnvSchemaRegistryURL")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_URL", Script: "platform", Value: "http://$HOST:$CONNECT_PORT",
+		Doc: "is the base URL of a Kafka Connect worker's REST API.",
+		Go:  []Const{gen("platformtest", "EnvConnectURL"), dec("connect", "EnvConnectURL")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_SECRETS_DIR", Script: "platform", Value: "$SECRETS_DIR",
+		Doc: "is the folder the worker's dir and file config providers may read; optional.",
+		Go:  []Const{gen("platformtest", "EnvConnectSecretsDir")},
+	},
+	{
+		Name: "VAULT_ADDR", Script: "platform", Value: "http://$HOST:$VAULT_PORT",
+		Doc: "is the address of the Vault server.",
+		Go:  []Const{gen("platformtest", "EnvVaultAddr"), dec("secrets", "EnvVaultAddr")},
+	},
+	{
+		Name: "VAULT_TOKEN", Script: "platform", Value: "$VAULT_DEV_TOKEN",
+		Doc: "is a Vault token for tests.",
+		Go:  []Const{gen("platformtest", "EnvVaultToken"), dec("secrets", "EnvVaultToken")},
+	},
+	{
+		Name: "STREAMKIT_SASL_BROKERS", Script: "platform", Value: "$(kafka_sasl_bootstrap)",
+		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
+			"authenticate with SASL/SCRAM and authorize with ACLs.",
+		Go: []Const{gen("platformtest", "EnvSASLBrokers")},
+	},
+	{
+		Name: "STREAMKIT_KAFKA_ADMIN_USER", Script: "platform", Value: "$KAFKA_ADMIN_USER",
+		Doc: "is a SCRAM user that is a Kafka super user.",
+		Go:  []Const{gen("platformtest", "EnvKafkaAdminUser")},
+	},
+	{
+		Name: "STREAMKIT_KAFKA_ADMIN_PASSWORD", Script: "platform", Value: "$KAFKA_ADMIN_PASSWORD",
+		Doc: "is the password of STREAMKIT_KAFKA_ADMIN_USER.",
+		Go:  []Const{gen("platformtest", "EnvKafkaAdminPassword"), dec("scripts/platformcheck", "envPassword")},
+	},
+	{
+		Name: "STREAMKIT_POSTGRES_HOST", Script: "platform", Value: "$HOST",
+		Doc: "is the host of a PostgreSQL server with logical decoding " +
+			"(wal_level=logical), as the Connect worker reaches it.",
+		Go: []Const{gen("platformtest", "EnvPostgresHost")},
+	},
+	{
+		Name: "STREAMKIT_POSTGRES_PORT", Script: "platform", Value: "$POSTGRES_PORT",
+		Doc: "is the TCP port of STREAMKIT_POSTGRES_HOST.",
+		Go:  []Const{gen("platformtest", "EnvPostgresPort")},
+	},
+	{
+		Name: "STREAMKIT_POSTGRES_USER", Script: "platform", Value: "$POSTGRES_USER",
+		Doc: "is a PostgreSQL superuser, allowed to replicate.",
+		Go:  []Const{gen("platformtest", "EnvPostgresUser")},
+	},
+	{
+		Name: "STREAMKIT_POSTGRES_PASSWORD", Script: "platform", Value: "$POSTGRES_PASSWORD",
+		Doc: "is the password of STREAMKIT_POSTGRES_USER.",
+		Go:  []Const{gen("platformtest", "EnvPostgresPassword")},
+	},
+	{
+		Name: "STREAMKIT_POSTGRES_DB", Script: "platform", Value: "$POSTGRES_DB",
+		Doc: "is a database that tests may create tables in.",
+		Go:  []Const{gen("platformtest", "EnvPostgresDB")},
+	},
+
+	// Tests.
+	{
+		Name: "STREAMKIT_REQUIRE_PLATFORM",
+		Doc: `makes a test whose platform is missing fail instead of skip when it is ` +
+			`"1", "true" or "yes". make test sets it.`,
+		Go: []Const{gen("platformtest", "EnvRequirePlatform"), gen("internal/platformenv", "RequirePlatform")},
+	},
+	{
+		Name: "STREAMKIT_FAULTS",
+		Doc:  `runs the fault suite (platformtest/faults) when it is "1"; make faults sets it.`,
+		Go:   []Const{dec("platformtest/faults", "EnvFaults")},
+	},
+
+	// What scripts/containers env prints: the images it built, which
+	// replace platformtest/containers' default images.
+	{
+		Name: "STREAMKIT_KAFKA_IMAGE", Script: "containers", Value: "$KAFKA_IMAGE",
+		Doc: "is the image of Kafka, and of Connect unless STREAMKIT_CONNECT_IMAGE says otherwise.",
+		Go:  []Const{dec("platformtest/containers", "EnvKafkaImage")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_IMAGE",
+		Doc:  "is the image of the Connect worker.",
+		Go:   []Const{dec("platformtest/containers", "EnvConnectImage")},
+	},
+	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_IMAGE", Script: "containers", Value: "$APICURIO_IMAGE",
+		Doc: "is the image of the schema registry (Apicurio).",
+		Go:  []Const{dec("platformtest/containers", "EnvSchemaRegistryImage")},
+	},
+	{
+		Name: "STREAMKIT_VAULT_IMAGE", Script: "containers", Value: "$OPENBAO_IMAGE",
+		Doc: "is the image of the Vault server (OpenBao).",
+		Go:  []Const{dec("platformtest/containers", "EnvVaultImage")},
+	},
+
+	// What the scripts and the Makefile read: where things live, the
+	// platform's size, ports and versions (scripts/lib.sh and
+	// scripts/platform hold the defaults). A platform keeps the size and
+	// ports it was started with until scripts/platform down.
+	// STREAMKIT_KAFKA_ADMIN_PASSWORD, STREAMKIT_POSTGRES_PORT and
+	// STREAMKIT_POSTGRES_PASSWORD, above, are read by scripts/platform up
+	// too: the platform it starts has that password, port and password.
+	{Name: "STREAMKIT_CACHE", Doc: "is the folder of everything downloaded, unpacked or built (default ~/.cache/streamkit)."},
+	{Name: "STREAMKIT_STATE", Doc: "is the folder of a platform's data, configs, pids and logs (default $STREAMKIT_CACHE/state)."},
+	{Name: "STREAMKIT_KAFKA_NODES", Doc: "is the number of Kafka nodes scripts/platform up starts (default 1; make test's 3)."},
+	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
+	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the Connect worker's REST port (default 8083)."},
+	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081)."},
+	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200)."},
+	{Name: "STREAMKIT_VAULT_DEV_TOKEN", Doc: "is the Vault dev server's root token (default streamkit-dev-root)."},
+	{Name: "STREAMKIT_POSTGRES_DIR", Doc: "is the folder of the PostgreSQL cluster (default: under STREAMKIT_STATE, or /var/tmp for root)."},
+	{Name: "STREAMKIT_KAFKA_VERSION", Doc: "overrides the Apache Kafka version of scripts/lib.sh."},
+	{Name: "STREAMKIT_APICURIO_VERSION", Doc: "overrides the Apicurio Registry version of scripts/lib.sh."},
+	{Name: "STREAMKIT_OPENBAO_VERSION", Doc: "overrides the OpenBao version of scripts/lib.sh."},
+	{Name: "STREAMKIT_DEBEZIUM_VERSION", Doc: "overrides the Debezium version of scripts/lib.sh."},
+}
+
+var labels = []Label{
+	{
+		Shell: "PLATFORMTEST_LABEL", Value: "io.streamkit.platformtest",
+		Doc: "is on every container and network platformtest/containers creates; " +
+			"scripts/containers removes what a killed run left and lists leaks by it.",
+		Go: []Const{dec("platformtest/containers", "Label")},
+	},
+}
