@@ -49,10 +49,15 @@ test:
 	$(MAKE) --no-print-directory faults; \
 	echo "make test: passed in $$((SECONDS - start))s"
 
+# Formatting, vet, staticcheck, the files generated from the environment
+# contract (scripts/envgen/contract.go) being current, and shellcheck over
+# every shell script (scripts/lint installs Debian's shellcheck once).
 check: $(STATICCHECK)
 	@unformatted=$$(gofmt -l .); if [[ -n $$unformatted ]]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
+	go run ./scripts/envgen -check
+	scripts/lint
 
 # What is generated from the environment contract: platformtest's and
 # internal/platformenv's env.go and scripts/env.sh.
