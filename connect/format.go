@@ -3,6 +3,7 @@ package connect
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/streamkit/streamkit/internal/redact"
@@ -150,3 +151,15 @@ var (
 	_ slog.LogValuer = ConfigCheck{}
 	_ fmt.Formatter  = Change{}
 )
+
+// Format prints the healer as its client and namespace, for every verb:
+// its state changes under Run while fmt would read it.
+func (h *Healer) Format(f fmt.State, _ rune) {
+	if h == nil {
+		_, _ = io.WriteString(f, "connect.Healer(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "connect.Healer{client: %v, namespace: %q}", h.c, h.cfg.namespace)
+}
+
+var _ fmt.Formatter = (*Healer)(nil)

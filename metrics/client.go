@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -350,3 +351,15 @@ func (m *ClientMetrics) OnRegistryRequest(op string, err error) {
 	}
 	m.registryRequests.WithLabelValues(op, result).Inc()
 }
+
+// Format prints the metrics as their namespace, for every verb: the
+// counters change under the clients' goroutines while fmt would read them.
+func (m *ClientMetrics) Format(f fmt.State, _ rune) {
+	if m == nil {
+		_, _ = io.WriteString(f, "metrics.ClientMetrics(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "metrics.ClientMetrics{namespace: %s}", m.namespace)
+}
+
+var _ fmt.Formatter = (*ClientMetrics)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -105,3 +106,17 @@ func ping(ctx context.Context, cl *kgo.Client) error {
 		}
 	}
 }
+
+// Format prints which clients are set, for every verb: the Kafka client's
+// state changes under its goroutines while fmt would read it, and the
+// others print their own redacted forms.
+func (c *Clients) Format(f fmt.State, _ rune) {
+	if c == nil {
+		_, _ = io.WriteString(f, "platformtest.Clients(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "platformtest.Clients{kafka: %t, registry: %v, connect: %v, vault: %v}",
+		c.Kafka != nil, c.Registry, c.Connect, c.Vault)
+}
+
+var _ fmt.Formatter = (*Clients)(nil)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -36,3 +37,52 @@ func redactedURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// String returns the policy's name, and the dead-letter topic.
+func (p InvalidPolicy) String() string {
+	switch p.mode {
+	case skipInvalid:
+		return "skip"
+	case deadLetter:
+		return "dead-letter to " + p.topic
+	default:
+		return "stop"
+	}
+}
+
+// Format prints the producer as its topic and value type, for every verb:
+// its fields hold a live client that other goroutines change while fmt
+// would read them, and options that may carry credentials.
+func (p *Producer[T]) Format(f fmt.State, _ rune) {
+	if p == nil {
+		_, _ = io.WriteString(f, "schema.Producer(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schema.Producer[%v]{topic: %s}", reflect.TypeFor[T](), p.topic)
+}
+
+// Format prints the consumer as its value type and invalid-record policy,
+// for every verb, for the reasons Producer's Format gives.
+func (c *Consumer[T]) Format(f fmt.State, _ rune) {
+	if c == nil {
+		_, _ = io.WriteString(f, "schema.Consumer(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schema.Consumer[%v]{on invalid: %s}", reflect.TypeFor[T](), c.policy)
+}
+
+// Format prints the serde as its value type and registration, for every
+// verb: its caches change under other goroutines.
+func (s *Serde[T]) Format(f fmt.State, _ rune) {
+	if s == nil {
+		_, _ = io.WriteString(f, "schema.Serde(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "schema.Serde[%v]{registration: %s}", reflect.TypeFor[T](), s.cfg.registration)
+}
+
+var (
+	_ fmt.Formatter = (*Producer[struct{}])(nil)
+	_ fmt.Formatter = (*Consumer[struct{}])(nil)
+	_ fmt.Formatter = (*Serde[struct{}])(nil)
+)

@@ -3,6 +3,7 @@ package materialize
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -87,3 +88,15 @@ func New(vault *secrets.Client, cc *connect.Client, dir string, opts ...Opt) (*M
 
 // Dir returns the secrets folder.
 func (m *Materializer) Dir() string { return m.dir }
+
+// Format prints the materializer as its folder and interval, for every
+// verb: its state changes under Run while fmt would read it.
+func (m *Materializer) Format(f fmt.State, _ rune) {
+	if m == nil {
+		_, _ = io.WriteString(f, "materialize.Materializer(nil)")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "materialize.Materializer{dir: %s, interval: %s}", m.dir, m.interval)
+}
+
+var _ fmt.Formatter = (*Materializer)(nil)
