@@ -26,10 +26,13 @@ CONTAINERS := scripts/containers
 .PHONY: test check generate unit bench bench-smoke faults platform-up platform-down
 
 # A platform (or Docker Engine) that was already running when `make test`
-# began is left running; one that `make test` started is stopped. After the
-# tests, no container or network of platformtest may be left.
+# began is left running, even with a component stopped or paused (status
+# exits 3 only when nothing runs); one that `make test` started is
+# stopped. After the tests, no container or network of platformtest may be
+# left.
 test:
-	@was_up=0; $(PLATFORM) status >/dev/null 2>&1 && was_up=1; \
+	@was_up=1; status_rc=0; $(PLATFORM) status >/dev/null 2>&1 || status_rc=$$?; \
+	if [[ $$status_rc == 3 ]]; then was_up=0; fi; \
 	engine_was_up=0; $(CONTAINERS) status && engine_was_up=1; \
 	stop() { rc=$$?; \
 	  if [[ $$rc != 0 ]]; then echo "make test: failed ($$rc); platform logs:" >&2; $(PLATFORM) logs >&2 || true; fi; \

@@ -471,7 +471,7 @@ func (h *Healer) emit(ev HealEvent) {
 	}
 
 	if h.cfg.onEvent != nil {
-		_ = runloop.Call(logger, "heal event function", func() { h.cfg.onEvent(ev) })
+		runloop.Call(logger, "heal event function", func() { h.cfg.onEvent(ev) })
 	}
 }
 

@@ -163,7 +163,7 @@ type Platform struct {
 	Backend Backend
 	// Clients are ready-made clients for the platform. Every backend's
 	// Start sets them; FromEnvironment and Require leave them nil.
-	Clients *Clients
+	Clients *Clients `json:"-"`
 
 	closer *closer
 }

@@ -455,9 +455,9 @@ func (c *Consumer[T]) release(gone map[string][]int32) {
 type partResult struct {
 	tp         topicPartition
 	start, end int
-	// last is the partition's last good offset delivered, before this
-	// Poll or in it; -1 for none.
-	last int64
+	// before is the partition's last good offset delivered before this
+	// Poll, and last the last one delivered in it or before; -1 for none.
+	before, last int64
 	// bad are the records that failed permanently, for the policy;
 	// rewritten are records whose dead letters were written before their
 	// partition was held back, now only to be marked.
@@ -490,7 +490,7 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Re
 	if !ok {
 		last = -1
 	}
-	pr := &partResult{tp: tp, start: len(out), records: p.records, held: p.held}
+	pr := &partResult{tp: tp, start: len(out), before: last, records: p.records, held: p.held}
 	var stop error
 	for _, r := range p.records {
 		if written[r.Offset] {
@@ -610,77 +610,61 @@ func (c *Consumer[T]) handleInvalid(ctx context.Context, parts []*partResult) {
 // records that were handled, and remembers the last good offset
 // delivered. It returns out without the dropped records.
 func (c *Consumer[T]) settle(parts []*partResult, out []Record[T]) []Record[T] {
-	// Drop what comes after a failed dead letter: decoding stopped at a
-	// transient failure already, but dead letters are written after
-	// decoding.
+	// Drop what comes after the record a partition is held at: decoding
+	// stops at a transient failure, but dead letters are written after
+	// decoding. Each partition's records move down over what was dropped
+	// before them.
 	kept := out[:0]
-	cut := false
 	for _, pr := range parts {
 		recs := out[pr.start:pr.end]
-		last := pr.last
 		if pr.holdAt != nil {
 			n := 0
 			for n < len(recs) && recs[n].Offset < pr.holdAt.Offset {
 				n++
 			}
 			if n < len(recs) {
-				cut = true
 				recs = recs[:n]
-				last = -1
+				pr.last = pr.before
 				if n > 0 {
-					last = recs[n-1].Offset
-				} else if prev, ok := c.deliveredOf(pr.tp); ok {
-					last = prev
+					pr.last = recs[n-1].Offset
 				}
 			}
 		}
-		pr.last = last
-		if cut {
-			pr.start = len(kept)
-			kept = append(kept, recs...)
-			pr.end = len(kept)
-		} else {
-			kept = out[:pr.end]
-		}
+		pr.start = len(kept)
+		kept = append(kept, recs...)
+		pr.end = len(kept)
 	}
-	out = kept
 
-	var handled []*invalidRecord
+	held := func(pr *partResult, r *kgo.Record) bool { return pr.holdAt != nil && r.Offset >= pr.holdAt.Offset }
+	var handled, counted []*invalidRecord
+	c.mu.Lock()
 	for _, pr := range parts {
 		for _, b := range pr.bad {
 			switch {
-			case pr.holdAt != nil && b.raw.Offset >= pr.holdAt.Offset:
-				// Held back: its dead letter, if written, is remembered.
-				if b.failed == nil && c.policy.mode == deadLetter {
-					c.mu.Lock()
-					if c.written[pr.tp] == nil {
-						c.written[pr.tp] = map[int64]bool{}
-					}
-					c.written[pr.tp][b.raw.Offset] = true
-					c.mu.Unlock()
-					c.countHandled(b)
-				}
-			default:
-				c.countHandled(b)
+			case !held(pr, b.raw):
+				counted = append(counted, b)
 				handled = append(handled, b)
+			case b.failed == nil && c.policy.mode == deadLetter:
+				// Held back after its dead letter was written: remembered,
+				// so that it is not written again.
+				if c.written[pr.tp] == nil {
+					c.written[pr.tp] = map[int64]bool{}
+				}
+				c.written[pr.tp][b.raw.Offset] = true
+				counted = append(counted, b)
 			}
 		}
-		handled = append(handled, pr.rewritten...)
-	}
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, pr := range parts {
+		for _, b := range pr.rewritten {
+			if !held(pr, b.raw) {
+				handled = append(handled, b)
+				delete(c.written[pr.tp], b.raw.Offset)
+			}
+		}
+		if len(c.written[pr.tp]) == 0 {
+			delete(c.written, pr.tp)
+		}
 		if pr.last >= 0 {
 			c.delivered[pr.tp] = pr.last
-		}
-		if w := c.written[pr.tp]; w != nil {
-			for _, b := range pr.rewritten {
-				delete(w, b.raw.Offset)
-			}
-			if len(w) == 0 {
-				delete(c.written, pr.tp)
-			}
 		}
 	}
 	for _, b := range handled {
@@ -691,14 +675,11 @@ func (c *Consumer[T]) settle(parts []*partResult, out []Record[T]) []Record[T] {
 		}
 		c.pending[tp] = append(c.pending[tp], pendingMark{after: b.after, raw: b.raw})
 	}
-	return out
-}
-
-func (c *Consumer[T]) deliveredOf(tp topicPartition) (int64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	o, ok := c.delivered[tp]
-	return o, ok
+	c.mu.Unlock()
+	for _, b := range counted {
+		c.countHandled(b)
+	}
+	return kept
 }
 
 // countHandled counts a bad record that was dead-lettered or skipped, and

@@ -120,13 +120,8 @@ func (cr *Credentials) read(ctx context.Context, rd *credRead) {
 	s, err := cr.client.ReadPath(ctx, cr.path)
 	var u, p Value
 	if err == nil {
-		var okU, okP bool
-		u, okU = s.Data[cr.userKey]
-		p, okP = s.Data[cr.passKey]
-		if !okU || !okP {
-			err = &VaultError{Op: "read", Path: cr.path, StatusCode: 404, sentinel: ErrNotFound,
-				Errors: []string{fmt.Sprintf("want keys %q and %q", cr.userKey, cr.passKey)}}
-		}
+		err = s.Require(cr.userKey, cr.passKey)
+		u, p = s.Data[cr.userKey], s.Data[cr.passKey]
 	}
 	cr.mu.Lock()
 	if err == nil {

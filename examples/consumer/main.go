@@ -73,7 +73,7 @@ const orderSchema = `{
 // The variables main reads, as scripts/platform env prints them.
 const (
 	envBrokers           = "STREAMKIT_BROKERS"
-	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+	envSchemaRegistryURL = schema.EnvSchemaRegistryURL
 )
 
 // config is everything run needs; main fills it from flags and the

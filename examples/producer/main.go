@@ -85,7 +85,7 @@ const orderSchema = `{
 // (VAULT_TOKEN).
 const (
 	envBrokers           = "STREAMKIT_BROKERS"
-	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+	envSchemaRegistryURL = schema.EnvSchemaRegistryURL
 	envSASLBrokers       = "STREAMKIT_SASL_BROKERS"
 )
 

@@ -74,7 +74,7 @@ const (
 // The variables main reads, as scripts/platform env prints them.
 const (
 	envBrokers           = "STREAMKIT_BROKERS"
-	envSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
+	envSchemaRegistryURL = schema.EnvSchemaRegistryURL
 )
 
 // platform is where the quickstart runs: Kafka's bootstrap brokers and the

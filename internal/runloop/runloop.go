@@ -50,17 +50,12 @@ func Every(ctx context.Context, interval time.Duration, fn func(context.Context)
 
 // Call calls a user-supplied callback and turns a panic in it into a
 // logged error, so that a bug in the callback stops neither the loop nor
-// the process. what names the callback in the log. It returns the panic
-// as an error, or nil.
-func Call(log *slog.Logger, what string, fn func()) (err error) {
+// the process. what names the callback in the log.
+func Call(log *slog.Logger, what string, fn func()) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%s panicked: %v", what, p)
-			if log != nil {
-				log.Error("callback panicked", "callback", what, "panic", fmt.Sprint(p))
-			}
+		if p := recover(); p != nil && log != nil {
+			log.Error("callback panicked", "callback", what, "panic", fmt.Sprint(p))
 		}
 	}()
 	fn()
-	return nil
 }

@@ -285,6 +285,11 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-f.done:
+				// The server goes away: the connection drops, as a Vault
+				// that is killed mid-request drops it, rather than
+				// answering an empty 200 the client would read as "no
+				// secret".
+				panic(http.ErrAbortHandler)
 			}
 			return
 		}

@@ -409,7 +409,7 @@ func (a *Alerter) deliver(ev AlertEvent) {
 }
 
 func (a *Alerter) callOnEvent(fn func(AlertEvent), ev AlertEvent) {
-	_ = runloop.Call(a.cfg.logger, "alert event function for "+ev.Rule+" "+ev.Subject, func() { fn(ev) })
+	runloop.Call(a.cfg.logger, "alert event function for "+ev.Rule+" "+ev.Subject, func() { fn(ev) })
 }
 
 func (a *Alerter) produce(ev AlertEvent) {

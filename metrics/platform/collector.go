@@ -331,7 +331,7 @@ func (c *Collector) record(snap Snapshot) {
 	c.mu.Unlock()
 
 	if fn := c.cfg.onSnapshot; fn != nil {
-		_ = runloop.Call(c.log, "snapshot function", func() { fn(snap) })
+		runloop.Call(c.log, "snapshot function", func() { fn(snap) })
 	}
 }
 

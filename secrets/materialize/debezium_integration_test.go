@@ -31,7 +31,7 @@ import (
 func TestIntegrationDebeziumVaultRotation(t *testing.T) {
 	p := platformtest.Require(t, platformtest.Kafka, platformtest.Connect, platformtest.Vault, platformtest.Postgres)
 	if p.ConnectSecretsDir == "" {
-		t.Fatalf("%s unset", platformtest.EnvConnectSecretsDir)
+		platformtest.SkipOrFail(t, platformtest.EnvConnectSecretsDir+" is unset: the worker's secrets folder is unknown")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

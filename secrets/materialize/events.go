@@ -37,6 +37,6 @@ type Event struct {
 // emit calls the WithEvents function, if any; a panic in it is logged.
 func (m *Materializer) emit(e Event) {
 	if m.events != nil {
-		_ = runloop.Call(m.log, "materialize events", func() { m.events(e) })
+		runloop.Call(m.log, "materialize events", func() { m.events(e) })
 	}
 }

@@ -252,3 +252,34 @@ func TestRunSurvivesPanickingEvents(t *testing.T) {
 		t.Errorf("the log does not hold the recovered panic:\n%s", logs)
 	}
 }
+
+// TestHungVaultHoldsUpNothingElse: while a Run poll waits on a Vault that
+// hangs on one secret, a Sync of another secret is not held up beyond its
+// own work, and the hung read ends with Run's context.
+func TestHungVaultHoldsUpNothingElse(t *testing.T) {
+	s := newMatSetup(t)
+	s.vault.Fault(matDBPath, vaultfake.Fault{Hang: true})
+	stop := matStartRun(t, s.m, s.specs)
+	matWaitFor(t, "Run's read of app/db", func() bool { return s.vault.Count(matDBPath) > 0 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.m.Sync(ctx, s.specs[2:3]); err != nil {
+		t.Fatalf("Sync of app/other while app/db hangs: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("Sync of app/other took %s behind the hung read of app/db", took)
+	}
+	if got := matReadFile(t, s.file(matOtherPath, "token")); got != "tok-v1-s3cr3t" {
+		t.Fatalf("got %q, want app/other written", got)
+	}
+	start = time.Now()
+	stop()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Run took %s to return with its read hung", took)
+	}
+	if got := s.connect.counts(); len(got) != 0 {
+		t.Fatalf("restarts %v with Vault hung, want none", got)
+	}
+}

@@ -130,10 +130,8 @@ func (m *Materializer) sync(ctx context.Context, w *watchList, paths []string) (
 // syncPath reads the secret at path once and writes the keys whose file
 // differs. It returns the keys written and the version read.
 func (m *Materializer) syncPath(ctx context.Context, path string, keys []string) (written []string, version int, err error) {
-	// One writer at a time: two Syncs of one path must not interleave a
-	// stale read with a fresh write.
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	// Vault is read without the lock, so that a hung read does not hold
+	// up the Syncs and polls of other paths beyond their own contexts.
 	s, err := m.vault.ReadPath(ctx, path)
 	if err != nil {
 		return nil, 0, err
@@ -142,6 +140,13 @@ func (m *Materializer) syncPath(ctx context.Context, path string, keys []string)
 		// Writing the keys that are there could pair a new user with an
 		// old password; write none.
 		return nil, 0, err
+	}
+	// One writer at a time, and never an older version over a newer one
+	// that another Sync read and wrote meanwhile.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if known, ok := m.versions[path]; ok && known > s.Version {
+		return nil, known, nil
 	}
 	folder := filepath.Join(m.dir, folderName(path))
 	if err := ensureFolder(m.dir, folder); err != nil {
