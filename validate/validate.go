@@ -20,11 +20,20 @@ const (
 	RuleWorker = "LIVE001"
 	// RuleRegistry is a schema that breaks its subject's compatibility.
 	RuleRegistry = "LIVE002"
-	// RuleVault is a ${vault:...} reference that is missing or unreadable.
+	// RuleVault is a ${vault:...} reference that is missing or unreadable,
+	// or a KV v2 path written without its data/ segment.
 	RuleVault = "LIVE003"
-	// RuleUnknownKey is a connector config key the plugin does not define,
-	// often a typo; a warning.
+	// RuleUnknownConfig is a connector config key the plugin does not
+	// define, often a typo; a warning.
 	RuleUnknownConfig = "LIVE004"
+	// RuleUnknownClass is a connector.class no plugin of the workers
+	// implements, by its class name or its aliases (the simple name, and
+	// the simple name without "Connector"): a typo or a plugin that is not
+	// installed, which the worker would refuse on apply.
+	//
+	//	Fails:  "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConector"
+	//	Passes: "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector" (or "FileStreamSink")
+	RuleUnknownClass = "LIVE005"
 	// RuleUnreachable is a live check that could not run; the offline
 	// checks still did.
 	RuleUnreachable = "LIVE000"
@@ -48,8 +57,10 @@ type Config struct {
 // Live holds the clients of the platform checks; a nil client skips its
 // check.
 type Live struct {
-	// Connect validates every connector config with the worker's own
-	// validation (PUT /connector-plugins/{class}/config/validate).
+	// Connect lists the workers' connector plugins once (GET
+	// /connector-plugins) and validates every connector config of a known
+	// class with the worker's own validation (PUT
+	// /connector-plugins/{class}/config/validate).
 	Connect *connect.Client
 	// Registry checks every schema against its subject's compatibility
 	// level.
@@ -105,40 +116,7 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 	var out []Finding
 	m := rc.Manifest
 	if live.Connect != nil {
-		for _, c := range m.Connectors {
-			class := c.Config["connector.class"]
-			if class == "" {
-				continue // CONN001 says so already
-			}
-			cfg := maps.Clone(c.Config)
-			cfg["name"] = c.Name
-			v, err := live.Connect.Validate(ctx, class, cfg)
-			if err != nil {
-				if errors.Is(err, connect.ErrNotFound) || errors.Is(err, connect.ErrBadRequest) {
-					out = append(out, finding(rc, RuleWorker, Error, "connector", c.Name, "connector.class",
-						fmt.Sprintf("the worker does not accept connector class %s: %v", class, err)))
-					continue
-				}
-				out = append(out, unreachable(rc, "connector", c.Name, "connect worker", err))
-				continue
-			}
-			errs := v.Errors()
-			for _, k := range slices.Sorted(maps.Keys(errs)) {
-				out = append(out, finding(rc, RuleWorker, Error, "connector", c.Name, k,
-					"the worker rejects "+k+": "+strings.Join(errs[k], "; ")))
-			}
-			known := map[string]bool{}
-			for _, cc := range v.Configs {
-				known[cc.Value.Name] = true
-				known[cc.Definition.Name] = true
-			}
-			for _, k := range slices.Sorted(maps.Keys(c.Config)) {
-				if !known[k] && !passThrough(k) {
-					out = append(out, finding(rc, RuleUnknownConfig, Warning, "connector", c.Name, k,
-						fmt.Sprintf("%s is not a config of %s or of Connect; a typo?", k, class)))
-				}
-			}
-		}
+		out = append(out, connectChecks(ctx, rc, live.Connect)...)
 	}
 	if live.Registry != nil {
 		for _, s := range m.Schemas {
@@ -177,6 +155,135 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 	return out
 }
 
+// connectChecks checks every connector against the workers: its class
+// against the installed plugins, listed once for all connectors, then its
+// config with the worker's validation.
+func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Finding {
+	var out []Finding
+	var plugins []connect.Plugin
+	listed := false
+	for _, c := range rc.Manifest.Connectors {
+		if c.Config["connector.class"] != "" {
+			// One listing for the whole manifest, and none without a
+			// connector to check.
+			ps, err := cc.Plugins(ctx, true)
+			if err != nil {
+				out = append(out, unreachable(rc, "", "", "connect worker for its plugins", err))
+			} else {
+				plugins, listed = ps, true
+			}
+			break
+		}
+	}
+	for _, c := range rc.Manifest.Connectors {
+		class := c.Config["connector.class"]
+		if class == "" {
+			continue // CONN001 says so already
+		}
+		if listed && !slices.ContainsFunc(plugins, func(p connect.Plugin) bool { return pluginMatches(p, class) }) {
+			// The worker would answer its validation with an error about
+			// the class, after retries: no need to ask.
+			out = append(out, unknownClass(rc, c.Name, class, plugins))
+			continue
+		}
+		cfg := maps.Clone(c.Config)
+		cfg["name"] = c.Name
+		v, err := cc.Validate(ctx, class, cfg)
+		if err != nil {
+			var ae *connect.APIError
+			switch {
+			case errors.As(err, &ae) && strings.Contains(ae.Message, noConnectorClass):
+				// Without a plugin listing, the worker's answer to an unknown
+				// class: a 500 on most versions, a 400 on some.
+				out = append(out, unknownClass(rc, c.Name, class, nil))
+			case errors.Is(err, connect.ErrNotFound) || errors.Is(err, connect.ErrBadRequest):
+				out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, "connector.class",
+					fmt.Sprintf("the worker does not accept connector class %s: %v", class, err)))
+			default:
+				out = append(out, unreachable(rc, kindConnector, c.Name, "connect worker", err))
+			}
+			continue
+		}
+		errs := v.Errors()
+		for _, k := range slices.Sorted(maps.Keys(errs)) {
+			out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, k,
+				"the worker rejects "+k+": "+strings.Join(errs[k], "; ")))
+		}
+		known := map[string]bool{}
+		for _, ch := range v.Configs {
+			known[ch.Value.Name] = true
+			known[ch.Definition.Name] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(c.Config)) {
+			if !known[k] && !passThrough(class, k) {
+				out = append(out, finding(rc, RuleUnknownConfig, Warning, kindConnector, c.Name, k,
+					fmt.Sprintf("%s is not a config of %s or of Connect; a typo?", k, class)))
+			}
+		}
+	}
+	return out
+}
+
+// noConnectorClass starts the worker's error message for a connector.class
+// that no installed plugin implements.
+const noConnectorClass = "Failed to find any class that implements Connector"
+
+// pluginMatches reports whether class names plugin p as a worker resolves
+// connector.class: the full class name, the simple name, or the simple
+// name without its "Connector" suffix (FileStreamSink).
+func pluginMatches(p connect.Plugin, class string) bool {
+	if class == p.Class {
+		return true
+	}
+	simple := p.Class[strings.LastIndex(p.Class, ".")+1:]
+	return class == simple || (strings.HasSuffix(simple, "Connector") && class == strings.TrimSuffix(simple, "Connector"))
+}
+
+// unknownClass is the RuleUnknownClass finding of a connector; with the
+// workers' plugins it suggests the plugin whose simple name is closest.
+func unknownClass(rc *Context, name, class string, plugins []connect.Plugin) Finding {
+	msg := fmt.Sprintf("no connector plugin of the workers is %s", class)
+	if len(plugins) == 0 {
+		return finding(rc, RuleUnknownClass, Error, kindConnector, name, "connector.class", msg)
+	}
+	simple := strings.ToLower(class[strings.LastIndex(class, ".")+1:])
+	best, bestDist := "", -1
+	for _, p := range plugins {
+		ps := strings.ToLower(p.Class[strings.LastIndex(p.Class, ".")+1:])
+		if d := editDistance(simple, ps); bestDist < 0 || d < bestDist {
+			best, bestDist = p.Class, d
+		}
+	}
+	// A suggestion only for a near miss: a typo, not another plugin.
+	if bestDist <= max(2, len(simple)/4) {
+		msg += "; did you mean " + best + "?"
+	} else {
+		msg += fmt.Sprintf(" (%d connector plugins installed)", len(plugins))
+	}
+	return finding(rc, RuleUnknownClass, Error, kindConnector, name, "connector.class", msg)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 func finding(rc *Context, rule string, sev Severity, kind, name, key, msg string) Finding {
 	f := Finding{Rule: rule, Severity: sev, Message: msg, Key: key}
 	if kind != "" {
@@ -190,10 +297,11 @@ func unreachable(rc *Context, kind, name, what string, err error) Finding {
 	return finding(rc, RuleUnreachable, Warning, kind, name, "", fmt.Sprintf("could not ask the %s: %v", what, err))
 }
 
-// passThrough reports whether a key belongs to something the worker's
-// validation does not list: converter, transform, predicate and client
-// override settings, and the worker's own error-handling prefixes.
-func passThrough(key string) bool {
+// passThrough reports whether a key of a connector of class belongs to
+// something the worker's validation does not list: converter, transform,
+// predicate and client override settings, the worker's own error-handling
+// prefixes, and MirrorMaker 2's per-cluster client settings.
+func passThrough(class, key string) bool {
 	for _, p := range []string{
 		"key.converter.", "value.converter.", "header.converter.", "transforms.", "predicates.",
 		"producer.override.", "consumer.override.", "admin.override.", "errors.",
@@ -202,5 +310,38 @@ func passThrough(key string) bool {
 			return true
 		}
 	}
+	if isMirror(class) {
+		for _, p := range mirrorClientPrefixes {
+			if strings.HasPrefix(key, p) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// isMirror reports whether class is one of MirrorMaker 2's connectors
+// (MirrorSourceConnector, MirrorCheckpointConnector,
+// MirrorHeartbeatConnector), by class name or alias.
+func isMirror(class string) bool {
+	if strings.HasPrefix(class, "org.apache.kafka.connect.mirror.") {
+		return true
+	}
+	switch strings.TrimSuffix(class, "Connector") {
+	case "MirrorSource", "MirrorCheckpoint", "MirrorHeartbeat":
+		return true
+	}
+	return false
+}
+
+// mirrorClientPrefixes are the prefixes of the client settings MirrorMaker
+// 2 passes to the clients of each cluster (source.cluster.bootstrap.servers,
+// target.admin.sasl.jaas.config, offset-syncs.source.producer.acks, ...),
+// which its connectors' validation does not list.
+var mirrorClientPrefixes = []string{
+	"source.cluster.", "target.cluster.",
+	"source.admin.", "target.admin.",
+	"source.consumer.", "target.consumer.",
+	"source.producer.", "target.producer.",
+	"offset-syncs.source.", "offset-syncs.target.",
 }

@@ -1,0 +1,307 @@
+package validate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/streamkit/streamkit/connect"
+)
+
+// fakeWorker is an httptest Connect worker: it lists plugins (GET
+// /connector-plugins) and validates configs (PUT
+// /connector-plugins/{class}/config/validate), answering for each key it
+// knows of the class and leaving the others out, as a worker leaves out a
+// key its plugin does not define. It counts requests by "METHOD path".
+type fakeWorker struct {
+	*httptest.Server
+	// plugins are the installed connector classes.
+	plugins []string
+	// known are the keys the validation lists for a class, beside the
+	// worker's own (name, connector.class, tasks.max, topics, ...).
+	known map[string][]string
+	// pluginsStatus and validateStatus, when not 0, make the listing or
+	// the validation answer that status with message.
+	pluginsStatus, validateStatus int
+	message                       string
+
+	mu       sync.Mutex
+	requests map[string]int
+}
+
+// workerKeys are the keys every connector's validation lists.
+var workerKeys = []string{
+	"name", "connector.class", "tasks.max", "topics", "topics.regex", "key.converter", "value.converter",
+	"header.converter", "transforms", "predicates", "errors.tolerance", "errors.deadletterqueue.topic.name",
+}
+
+func newFakeWorker(t *testing.T, plugins ...string) *fakeWorker {
+	t.Helper()
+	w := &fakeWorker{plugins: plugins, known: map[string][]string{}, requests: map[string]int{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /connector-plugins", func(rw http.ResponseWriter, r *http.Request) {
+		w.count("GET /connector-plugins")
+		if r.URL.Query().Get("connectorsOnly") != "true" {
+			t.Errorf("plugins listed with %q, want connectorsOnly=true", r.URL.RawQuery)
+		}
+		if w.pluginsStatus != 0 {
+			replyError(rw, w.pluginsStatus, w.message)
+			return
+		}
+		var out []connect.Plugin
+		for _, p := range w.plugins {
+			out = append(out, connect.Plugin{Class: p, Type: "source", Version: "4.0.0"})
+		}
+		_ = json.NewEncoder(rw).Encode(out)
+	})
+	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", func(rw http.ResponseWriter, r *http.Request) {
+		w.count("PUT /connector-plugins/{class}/config/validate")
+		if w.validateStatus != 0 {
+			replyError(rw, w.validateStatus, w.message)
+			return
+		}
+		var cfg map[string]string
+		if err := json.NewDecoder(r.Body).Decode(&cfg); err != nil {
+			replyError(rw, http.StatusBadRequest, err.Error())
+			return
+		}
+		v := connect.Validation{Name: r.PathValue("class")}
+		for _, k := range append(slices.Clone(workerKeys), w.known[r.PathValue("class")]...) {
+			var ch connect.ConfigCheck
+			ch.Definition.Name, ch.Value.Name = k, k
+			v.Configs = append(v.Configs, ch)
+		}
+		_ = json.NewEncoder(rw).Encode(v)
+	})
+	w.Server = httptest.NewServer(mux)
+	t.Cleanup(w.Close)
+	return w
+}
+
+func (w *fakeWorker) count(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.requests[key]++
+}
+
+// got returns how many requests the worker got for key.
+func (w *fakeWorker) got(key string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.requests[key]
+}
+
+// client is a connect.Client of the worker that tries every request once.
+func (w *fakeWorker) client(t *testing.T) *connect.Client {
+	t.Helper()
+	c, err := connect.New(connect.WithURLs(w.URL), connect.WithRetries(1), connect.WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func replyError(rw http.ResponseWriter, status int, msg string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(map[string]any{"error_code": status, "message": msg})
+}
+
+// validateSource writes src as main.jsonnet of a new repository and
+// validates it with cfg.
+func validateSource(t *testing.T, src string, cfg Config) *Result {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.jsonnet"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Validate(context.Background(), Options{Dir: dir}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// lineOf is the 1-based line of src holding s.
+func lineOf(t *testing.T, src, s string) int {
+	t.Helper()
+	for i, l := range strings.Split(src, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%q not in the manifest", s)
+	return 0
+}
+
+// findingsOf returns the findings of rule.
+func findingsOf(res *Result, rule string) []Finding {
+	var out []Finding
+	for _, f := range res.Findings {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+const (
+	fileSinkClass   = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+	fileSourceClass = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+	mirrorClass     = "org.apache.kafka.connect.mirror.MirrorSourceConnector"
+)
+
+const unknownClassManifest = `{
+  topics: [{name: 'pricing.orders.v1', partitions: 1, replication_factor: 1}],
+  connectors: [
+    {name: 'pricing-typo', config: {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConector',
+      'tasks.max': '1', topics: 'pricing.orders.v1'}},
+    {name: 'pricing-alias', config: {'connector.class': 'FileStreamSink', 'tasks.max': '1', topics: 'pricing.orders.v1'}},
+    {name: 'pricing-simple', config: {'connector.class': 'FileStreamSinkConnector', 'tasks.max': '1', topics: 'pricing.orders.v1'}},
+    {name: 'pricing-full', config: {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1', topics: 'pricing.orders.v1'}},
+  ],
+}
+`
+
+// TestLiveUnknownConnectorClass checks that a connector.class no plugin
+// implements is an error at that key, found from one plugin listing, while
+// the full class name, its simple name and its alias all pass.
+func TestLiveUnknownConnectorClass(t *testing.T) {
+	w := newFakeWorker(t, fileSinkClass, fileSourceClass, mirrorClass)
+	res := validateSource(t, unknownClassManifest, Config{Live: &Live{Connect: w.client(t)}})
+	if res.OK() {
+		t.Fatalf("an unknown connector class passed:\n%s", res.Text())
+	}
+	got := findingsOf(res, RuleUnknownClass)
+	if len(got) != 1 {
+		t.Fatalf("got %d %s findings, want 1:\n%s", len(got), RuleUnknownClass, res.Text())
+	}
+	f := got[0]
+	wantPos := Position{File: "main.jsonnet", Line: lineOf(t, unknownClassManifest, "FileStreamSinkConector"), Column: 7}
+	if f.Severity != Error || f.Resource != "connector pricing-typo" || f.Key != "connector.class" || f.Pos != wantPos {
+		t.Errorf("got %+v, want an error at %v about connector pricing-typo's connector.class", f, wantPos)
+	}
+	if !strings.Contains(f.Message, "did you mean "+fileSinkClass) {
+		t.Errorf("got %q, want a suggestion of %s", f.Message, fileSinkClass)
+	}
+	for _, f := range res.Findings {
+		if f.Rule == RuleUnreachable || f.Rule == RuleWorker {
+			t.Errorf("unexpected finding %s: %s", f.Rule, f.Message)
+		}
+	}
+	if n := w.got("GET /connector-plugins"); n != 1 {
+		t.Errorf("plugins listed %d times, want once", n)
+	}
+	// The known classes are validated; the unknown one is not asked about.
+	if n := w.got("PUT /connector-plugins/{class}/config/validate"); n != 3 {
+		t.Errorf("got %d validations, want 3", n)
+	}
+}
+
+// TestLiveUnknownConnectorClassWithoutListing checks the worker's own
+// answer to an unknown class, when the plugins cannot be listed: the 500
+// (400 on some versions) "Failed to find any class" is the same error, not
+// an unreachable worker.
+func TestLiveUnknownConnectorClassWithoutListing(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadRequest} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			w := newFakeWorker(t)
+			w.pluginsStatus, w.validateStatus = http.StatusForbidden, status
+			w.message = "Failed to find any class that implements Connector and which name matches " +
+				"org.apache.kafka.connect.file.FileStreamSinkConector, available connectors are: ..."
+			res := validateSource(t, `{connectors: [{name: 'pricing-typo', config: {
+  'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConector', 'tasks.max': '1'}}]}`,
+				Config{Live: &Live{Connect: w.client(t)}})
+			got := findingsOf(res, RuleUnknownClass)
+			if len(got) != 1 || got[0].Severity != Error || got[0].Key != "connector.class" || got[0].Pos.Line != 2 {
+				t.Fatalf("got %+v, want one error at connector.class:\n%s", got, res.Text())
+			}
+			// The failed listing is a warning of its own; the validation's
+			// answer is not.
+			if un := findingsOf(res, RuleUnreachable); len(un) != 1 || un[0].Severity != Warning || !strings.Contains(un[0].Message, "plugins") {
+				t.Errorf("got %+v, want one warning about the plugin listing", un)
+			}
+		})
+	}
+}
+
+// TestLivePluginsListedOnce checks that the plugins are listed once per
+// run whatever the number of connectors.
+func TestLivePluginsListedOnce(t *testing.T) {
+	w := newFakeWorker(t, fileSinkClass)
+	const n = 500
+	m := &Manifest{}
+	for i := range n {
+		m.Connectors = append(m.Connectors, connect.Spec{Name: fmt.Sprintf("pricing-sink-%03d", i),
+			Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1"}})
+	}
+	out := liveChecks(context.Background(), &Context{Manifest: m}, &Live{Connect: w.client(t)})
+	if len(out) != 0 {
+		t.Fatalf("got findings %+v, want none", out)
+	}
+	if got := w.got("GET /connector-plugins"); got != 1 {
+		t.Errorf("plugins listed %d times for %d connectors, want once", got, n)
+	}
+	if got := w.got("PUT /connector-plugins/{class}/config/validate"); got != n {
+		t.Errorf("got %d validations, want %d", got, n)
+	}
+
+	// No connector with a class: no listing at all.
+	w2 := newFakeWorker(t, fileSinkClass)
+	m2 := &Manifest{Connectors: []connect.Spec{{Name: "pricing-x", Config: map[string]string{"tasks.max": "1"}}}}
+	liveChecks(context.Background(), &Context{Manifest: m2}, &Live{Connect: w2.client(t)})
+	if got := w2.got("GET /connector-plugins"); got != 0 {
+		t.Errorf("plugins listed %d times without a class to check, want none", got)
+	}
+}
+
+// TestLiveMirrorMakerClientSettings checks that MirrorMaker 2's
+// per-cluster client settings are not reported as typos for its
+// connectors, and still are for another connector.
+func TestLiveMirrorMakerClientSettings(t *testing.T) {
+	w := newFakeWorker(t, fileSinkClass, mirrorClass)
+	w.known[mirrorClass] = []string{"source.cluster.alias", "target.cluster.alias", "replication.factor"}
+	mirrorKeys := []string{
+		"source.cluster.alias", "target.cluster.alias",
+		"source.cluster.bootstrap.servers", "target.cluster.bootstrap.servers",
+		"source.cluster.security.protocol", "target.cluster.sasl.mechanism",
+		"source.admin.request.timeout.ms", "target.admin.security.protocol",
+		"source.consumer.fetch.min.bytes", "target.consumer.isolation.level",
+		"source.producer.acks", "target.producer.compression.type",
+		"offset-syncs.source.producer.acks", "offset-syncs.target.admin.request.timeout.ms",
+	}
+	for _, class := range []string{mirrorClass, "MirrorSourceConnector", "MirrorSource"} {
+		t.Run(class, func(t *testing.T) {
+			cfg := map[string]string{"connector.class": class, "tasks.max": "1", "replication.factr": "3"}
+			for _, k := range mirrorKeys {
+				cfg[k] = "x"
+			}
+			m := &Manifest{Connectors: []connect.Spec{{Name: "pricing-mirror", Config: cfg}}}
+			out := liveChecks(context.Background(), &Context{Manifest: m}, &Live{Connect: w.client(t)})
+			if len(out) != 1 || out[0].Rule != RuleUnknownConfig || out[0].Key != "replication.factr" {
+				t.Errorf("got %+v, want only the typo replication.factr reported", out)
+			}
+		})
+	}
+	t.Run("not mirror maker", func(t *testing.T) {
+		m := &Manifest{Connectors: []connect.Spec{{Name: "pricing-sink", Config: map[string]string{
+			"connector.class": fileSinkClass, "tasks.max": "1", "source.cluster.bootstrap.servers": "x",
+		}}}}
+		out := liveChecks(context.Background(), &Context{Manifest: m}, &Live{Connect: w.client(t)})
+		if len(out) != 1 || out[0].Rule != RuleUnknownConfig || out[0].Key != "source.cluster.bootstrap.servers" {
+			t.Errorf("got %+v, want source.cluster.bootstrap.servers reported on a file sink", out)
+		}
+	})
+}
