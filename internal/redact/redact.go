@@ -22,13 +22,29 @@ var sensitiveWords = map[string]bool{
 // "ssl.key" or "access.key", but not "key.converter".
 var sensitiveSuffixes = []string{".key", "_key", "-key", "private.key", "user.info", "auth.info"}
 
+// settingWords are last segments that make a key a setting about a
+// credential rather than the credential itself, whatever words come
+// before: basic.auth.credentials.source (USER_INFO, URL, SASL_INHERIT),
+// sasl.mechanism, security.protocol, a cipher algorithm, a token
+// endpoint's URL. A credential inside a URL is still found by Value and
+// URLPassword.
+var settingWords = map[string]bool{
+	"source": true, "mechanism": true, "protocol": true, "algorithm": true, "url": true,
+}
+
 // SensitiveKey reports whether a config key's value is a credential: keys
 // with password, secret, token, credentials, jaas (sasl.jaas.config) or
 // apikey as a segment, and keys ending in "key" or "user.info"
-// (basic.auth.user.info). Matching is case-insensitive.
+// (basic.auth.user.info). A key whose last segment is source, mechanism,
+// protocol, algorithm or url holds a setting, not a credential
+// (basic.auth.credentials.source). Matching is case-insensitive.
 func SensitiveKey(key string) bool {
 	k := strings.ToLower(key)
-	for _, seg := range strings.FieldsFunc(k, func(r rune) bool { return r == '.' || r == '_' || r == '-' }) {
+	segs := strings.FieldsFunc(k, func(r rune) bool { return r == '.' || r == '_' || r == '-' })
+	if len(segs) > 0 && settingWords[segs[len(segs)-1]] {
+		return false
+	}
+	for _, seg := range segs {
 		if sensitiveWords[seg] {
 			return true
 		}
@@ -66,13 +82,35 @@ func Value(key, v string) string {
 	if SensitiveKey(key) && !IsPlaceholder(v) {
 		return Marker
 	}
+	return replaceURLPasswords(v, func(string) string { return Marker })
+}
+
+// URLPassword reports whether v holds a literal password in a URL or
+// connection string, the ones Value redacts: user info
+// (jdbc:mysql://app:pw@db/orders, mongodb://app:pw@mongo) or a password
+// parameter (?password=, &password=, ;password= as SQL Server takes it,
+// pwd=). A password that is exactly a config-provider placeholder, such
+// as ${vault:secret/data/pricing/db:password}, is a reference, not a
+// literal; an empty one is none.
+func URLPassword(v string) bool {
+	found := false
+	replaceURLPasswords(v, func(pw string) string {
+		found = true
+		return pw
+	})
+	return found
+}
+
+// replaceURLPasswords replaces each literal password of the URLs in v by
+// what repl returns for it.
+func replaceURLPasswords(v string, repl func(pw string) string) string {
 	for _, re := range []*regexp.Regexp{urlPassword, paramPassword} {
 		v = re.ReplaceAllStringFunc(v, func(m string) string {
 			i := re.FindStringSubmatchIndex(m)
 			if pw := m[i[4]:i[5]]; pw == "" || IsPlaceholder(pw) {
 				return m
 			}
-			return m[:i[4]] + Marker + m[i[5]:]
+			return m[:i[4]] + repl(m[i[4]:i[5]]) + m[i[5]:]
 		})
 	}
 	return v

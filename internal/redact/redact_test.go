@@ -25,9 +25,47 @@ func TestSensitiveKey(t *testing.T) {
 		"database.user":                false,
 		"connector.class":              false,
 		"token.endpoint.url.enabled":   true,
+		// Settings about a credential, not credentials.
+		"value.converter.basic.auth.credentials.source":  false,
+		"key.converter.basic.auth.credentials.source":    false,
+		"value.converter.bearer.auth.credentials.source": false,
+		"sasl.mechanism":                            false,
+		"producer.override.sasl.mechanism":          false,
+		"security.protocol":                         false,
+		"password.encoder.cipher.algorithm":         false,
+		"sasl.oauthbearer.token.endpoint.url":       false,
+		"value.converter.basic.auth.user.info":      true,
+		"value.converter.bearer.auth.token":         true,
+		"value.converter.bearer.auth.client.secret": true,
+		"password.encoder.secret":                   true,
 	} {
 		if got := SensitiveKey(key); got != want {
 			t.Errorf("SensitiveKey(%q): got %v, want %v", key, got, want)
+		}
+	}
+}
+
+func TestURLPassword(t *testing.T) {
+	for v, want := range map[string]bool{
+		"jdbc:postgresql://db:5432/x?user=app&password=hunter2":                                  true,
+		"jdbc:postgresql://db:5432/x?password=hunter2&user=app":                                  true,
+		"jdbc:mysql://app:hunter2@db/x":                                                          true,
+		"jdbc:sqlserver://db;user=app;password=hunter2":                                          true,
+		"jdbc:sqlserver://db:1433;databaseName=x;user=app;Password=hunter2":                      true,
+		"jdbc:mysql://db/x?user=app&pwd=hunter2":                                                 true,
+		"mongodb://app:hunter2@mongo-1:27017,mongo-2:27017/orders":                               true,
+		"jdbc:postgresql://db:5432/x?user=app&password=${vault:secret/data/pricing/db:password}": false,
+		"jdbc:mysql://app:${env:DB_PASSWORD}@db/x":                                               false,
+		"jdbc:mysql://app:${file:/etc/kafka/db.properties:password}@db/x":                        false,
+		"jdbc:sqlserver://db;user=app;password=${dir:/etc/secrets:db-password}":                  false,
+		"jdbc:postgresql://db:5432/x?user=app":                                                   false,
+		"jdbc:postgresql://db:5432/x?user=app&password=":                                         false,
+		"jdbc:mysql://app@db/x":                                                                  false,
+		"http://registry:8081":                                                                   false,
+		"user:$1@topic":                                                                          false,
+	} {
+		if got := URLPassword(v); got != want {
+			t.Errorf("URLPassword(%q): got %v, want %v", v, got, want)
 		}
 	}
 }
