@@ -52,10 +52,16 @@ Passes: name "pricing-orders-sink"`,
 			Doc: `A password, secret, token, key or JAAS config written into a manifest is
 in Git for ever. Reference it instead; the worker resolves it. In
 sasl.jaas.config (or any *.jaas.config) each password-like attribute must
-be a reference. The finding never repeats the value.
+be a reference, and so must the password of a URL in any key's value:
+user info (jdbc:mysql://app:pw@db/x) or a password parameter
+(?password=, &password=, ;password= for SQL Server). A key that names a
+setting about a credential, such as basic.auth.credentials.source or
+sasl.mechanism, is not one. The finding never repeats the value.
 
 Fails:  "database.password": "hunter2"
-Passes: "database.password": "${vault:secret/data/pricing/db:password}"`,
+Fails:  "connection.url": "jdbc:postgresql://db:5432/pricing?user=app&password=hunter2"
+Passes: "database.password": "${vault:secret/data/pricing/db:password}"
+Passes: "connection.url": "jdbc:postgresql://db:5432/pricing?user=app&password=${vault:secret/data/pricing/db:password}"`,
 			Check: forEachConnector(checkLiteralCredentials),
 		},
 		{
@@ -202,12 +208,18 @@ func literalCredential(key, v string) bool {
 func checkLiteralCredentials(c *Context, s connect.Spec) []Finding {
 	var out []Finding
 	for _, k := range slices.Sorted(maps.Keys(s.Config)) {
-		if !redact.SensitiveKey(k) || !literalCredential(k, s.Config[k]) {
-			continue
-		}
+		v := s.Config[k]
 		// Never the value: findings are printed in CI logs.
-		out = append(out, c.finding(kindConnector, s.Name, k,
-			"%s holds a literal credential: reference it instead, e.g. ${vault:secret/data/<team>/<secret>:<key>}", k))
+		switch {
+		case redact.SensitiveKey(k):
+			if literalCredential(k, v) {
+				out = append(out, c.finding(kindConnector, s.Name, k,
+					"%s holds a literal credential: reference it instead, e.g. ${vault:secret/data/<team>/<secret>:<key>}", k))
+			}
+		case redact.URLPassword(v):
+			out = append(out, c.finding(kindConnector, s.Name, k,
+				"%s holds a literal credential in its URL: reference the password instead, e.g. password=${vault:secret/data/<team>/<secret>:<key>}", k))
+		}
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-// CONN004: a literal password in the manifest.
+// CONN004: literal passwords in the manifest, one in a JDBC URL.
 local sk = import 'streamkit.libsonnet';
 
 {
@@ -7,6 +7,11 @@ local sk = import 'streamkit.libsonnet';
       'database.hostname': 'pricing-db',
       'database.user': 'debezium',
       'database.password': 'hunter2',
+    }),
+    sk.connector('pricing-db-sink', 'io.confluent.connect.jdbc.JdbcSinkConnector', {
+      topics: 'pricing.existing.v1',
+      'connection.url': 'jdbc:postgresql://pricing-db:5432/pricing?user=app&password=hunter2',
+      'value.converter.basic.auth.credentials.source': 'USER_INFO',
     }),
   ],
 }

@@ -1,4 +1,4 @@
-// CONN004 fixed: the password is a Vault reference.
+// CONN004 fixed: the passwords are Vault references.
 local sk = import 'streamkit.libsonnet';
 
 {
@@ -7,6 +7,11 @@ local sk = import 'streamkit.libsonnet';
       'database.hostname': 'pricing-db',
       'database.user': 'debezium',
       'database.password': '${vault:secret/data/pricing/db:password}',
+    }),
+    sk.connector('pricing-db-sink', 'io.confluent.connect.jdbc.JdbcSinkConnector', {
+      topics: 'pricing.existing.v1',
+      'connection.url': 'jdbc:postgresql://pricing-db:5432/pricing?user=app&password=${vault:secret/data/pricing/db:password}',
+      'value.converter.basic.auth.credentials.source': 'USER_INFO',
     }),
   ],
 }
