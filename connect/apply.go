@@ -42,6 +42,17 @@ type ApplyResult struct {
 // all its tasks are in their desired state, and returns a *StateError
 // carrying the worker's trace for those that failed or did not get there.
 //
+// A worker restarts a connector and its tasks a moment after their
+// config is written; until then their status is the old one, FAILED with
+// the old trace if they had failed. So before it rewrites a connector's
+// config Apply reads its status (GET /connectors/{name}/status), and
+// while waiting it takes a FAILED instance with the trace and worker seen
+// then for the old one, not for a verdict on the new config. A failure is
+// final once its trace or worker differs, or once that instance has been
+// seen in another state since the write. A new task that fails exactly as
+// the old one did cannot be told apart: it is reported when the wait
+// ends, as failed with the trace it had before the update.
+//
 // Apply is idempotent: applying the same plan again changes nothing more.
 func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyResult, error) {
 	if opts.Wait == 0 {
@@ -59,14 +70,21 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 	res := &ApplyResult{}
 	var errs []error
 	var changed []*Change
+	// before holds, by connector, the FAILED instances seen right before
+	// Apply rewrote its config.
+	before := map[string]map[string]Instance{}
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		var err error
 		switch ch.Action {
 		case Create, Update:
-			err = c.applyOne(ctx, ch)
+			var failed map[string]Instance
+			failed, err = c.applyOne(ctx, ch)
 			if err == nil {
 				changed = append(changed, ch)
+				if len(failed) > 0 {
+					before[ch.Name] = failed
+				}
 				if ch.Action == Create {
 					res.Created = append(res.Created, ch.Name)
 				} else {
@@ -103,7 +121,7 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 		return res, fmt.Errorf("apply: %w", errors.Join(errs...))
 	}
 	if opts.Wait > 0 && len(changed) > 0 {
-		if err := c.waitFor(ctx, changed, opts); err != nil {
+		if err := c.waitFor(ctx, changed, before, opts); err != nil {
 			return res, fmt.Errorf("apply: %w", err)
 		}
 	}
@@ -150,40 +168,54 @@ func withName(s *Spec) map[string]string {
 	return cfg
 }
 
-func (c *Client) applyOne(ctx context.Context, ch *Change) error {
+// applyOne writes one create or update. When it rewrites the config of a
+// connector the plan found on the workers, it returns the connector's
+// FAILED instances as they were right before the write (failedInstances).
+func (c *Client) applyOne(ctx context.Context, ch *Change) (map[string]Instance, error) {
 	s := ch.spec
 	if ch.Action == Create && s.desiredState() != StateRunning {
 		// Created in its state, so it never runs even briefly.
 		_, err := c.Create(ctx, s.Name, s.Config, InitialState(s.desiredState()))
 		if !errors.Is(err, ErrConflict) {
-			return err
+			return nil, err
 		}
 		// Already there: an earlier, interrupted Apply created it; make
 		// its config and state the desired ones below.
-		ch = &Change{Action: Update, Name: ch.Name, Keys: ch.Keys, ToState: ch.ToState, spec: s}
 	}
+	var failed map[string]Instance
 	if len(ch.Keys) > 0 || ch.Action == Create {
+		if ch.Action == Update {
+			// Not found is a connector gone since the plan, or one
+			// without a status yet: no failure for the write to hide.
+			st, err := c.Status(ctx, s.Name)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, fmt.Errorf("read status before the update: %w", err)
+			}
+			failed = failedInstances(st)
+		}
 		if _, _, err := c.PutConfig(ctx, s.Name, s.Config); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if ch.ToState == "" {
-		return nil
-	}
+	var err error
 	switch ch.ToState {
+	case "":
 	case StatePaused:
-		return c.Pause(ctx, s.Name)
+		err = c.Pause(ctx, s.Name)
 	case StateStopped:
-		return c.Stop(ctx, s.Name)
+		err = c.Stop(ctx, s.Name)
 	default:
-		return c.Resume(ctx, s.Name)
+		err = c.Resume(ctx, s.Name)
 	}
+	return failed, err
 }
 
 // waitFor polls the workers, one listing per round, until every changed
 // connector is in its desired state with all its tasks RUNNING (or none,
 // for PAUSED and STOPPED) twice in a row, one fails, or the wait ends.
-func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptions) error {
+// before holds each rewritten connector's FAILED instances from before the
+// write; waitFor takes it over.
+func (c *Client) waitFor(ctx context.Context, changed []*Change, before map[string]map[string]Instance, opts ApplyOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Wait)
 	defer cancel()
 	pending := map[string]*Change{}
@@ -207,7 +239,7 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptio
 				problems[name] = "not listed by the worker yet"
 				continue
 			}
-			ok, failure := reached(cur.Status, ch.spec.desiredState())
+			ok, failure, waiting := progress(cur.Status, ch.spec.desiredState(), before[name])
 			switch {
 			case failure != "":
 				problems[name] = failure
@@ -221,7 +253,7 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptio
 				}
 			default:
 				settled[name] = 0
-				problems[name] = describe(cur.Status)
+				problems[name] = waiting
 			}
 		}
 		if len(pending) == 0 {
@@ -242,18 +274,73 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, opts ApplyOptio
 	return nil
 }
 
-// reached reports whether a status shows the desired state, or why it
-// never will (a FAILED connector or task, with the worker's trace).
-func reached(st Status, want string) (bool, string) {
+// failedInstances returns the FAILED instances of st, keyed "connector"
+// or "task N".
+func failedInstances(st Status) map[string]Instance {
+	out := map[string]Instance{}
 	if st.Connector.State == StateFailed {
-		return false, "connector FAILED: " + st.Connector.Trace
+		out["connector"] = st.Connector
 	}
 	for _, t := range st.Tasks {
 		if t.State == StateFailed {
-			return false, fmt.Sprintf("task %d FAILED: %s", t.ID, t.Trace)
+			out[fmt.Sprintf("task %d", t.ID)] = t.Instance
 		}
 	}
-	return st.Connector.State == want && (want != StateRunning || healthy(st)), ""
+	return out
+}
+
+// progress reports whether st shows the desired state; or else why it
+// never will (failure: a FAILED connector or task, with the worker's
+// trace); or else what it waits for.
+//
+// old holds the failures seen before Apply rewrote the config. The worker
+// replaces them a moment later; until it does, a FAILED instance with the
+// same trace on the same worker is still the old one, and progress waits.
+// It deletes from old every instance that st shows has moved on, in
+// another state, with another trace or worker, or not listed, so a
+// failure of that instance in a later status is final.
+func progress(st Status, want string, old map[string]Instance) (ok bool, failure, waiting string) {
+	var stale string
+	check := func(key string, in Instance) string {
+		prev, isOld := old[key]
+		if isOld && (in.State != StateFailed || in.Trace != prev.Trace || in.WorkerID != prev.WorkerID) {
+			delete(old, key)
+			isOld = false
+		}
+		switch {
+		case in.State != StateFailed:
+			return ""
+		case isOld:
+			if stale == "" {
+				stale = key + " FAILED with the trace it had before the update: " + in.Trace
+			}
+			return ""
+		}
+		return key + " FAILED: " + in.Trace
+	}
+	listed := map[string]bool{"connector": true}
+	failure = check("connector", st.Connector)
+	for _, t := range st.Tasks {
+		key := fmt.Sprintf("task %d", t.ID)
+		listed[key] = true
+		if f := check(key, t.Instance); failure == "" {
+			failure = f
+		}
+	}
+	for key := range old {
+		if !listed[key] {
+			delete(old, key)
+		}
+	}
+	switch {
+	case failure != "":
+		return false, failure, ""
+	case stale != "":
+		return false, "", stale
+	case st.Connector.State == want && (want != StateRunning || healthy(st)):
+		return true, "", ""
+	}
+	return false, "", describe(st)
 }
 
 func describe(st Status) string {

@@ -13,8 +13,9 @@ import (
 )
 
 // memWorker is a stateful stand-in for a Connect worker, enough for
-// Apply: listing, validation, create, put config, pause/resume/stop and
-// delete. Tests set invalid keys and task states.
+// Apply: listing, status, validation, create, put config,
+// pause/resume/stop and delete. Tests set invalid keys and task states,
+// and what the status shows after a config is written.
 type memWorker struct {
 	mu        sync.Mutex
 	conns     map[string]map[string]string
@@ -23,11 +24,18 @@ type memWorker struct {
 	trace     string
 	invalid   map[string]string // key -> error message
 	writes    []string
+	// statuses holds, by connector, the statuses the worker shows: the
+	// first until the connector's config is written, then the others,
+	// one per listing and the last for good, as a worker restarting the
+	// connector and its tasks would.
+	statuses map[string][]Status
+	listed   map[string]int // listings since the config was written, if it was
 }
 
 func newMemWorker(t *testing.T) (*memWorker, *Client) {
 	t.Helper()
-	m := &memWorker{conns: map[string]map[string]string{}, states: map[string]string{}, taskState: map[string]string{}, invalid: map[string]string{}}
+	m := &memWorker{conns: map[string]map[string]string{}, states: map[string]string{}, taskState: map[string]string{}, invalid: map[string]string{},
+		statuses: map[string][]Status{}, listed: map[string]int{}}
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
 	c, err := New(WithURLs(srv.URL), WithBackoff(time.Millisecond, time.Millisecond))
@@ -68,13 +76,18 @@ func (m *memWorker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "connectors":
 		out := map[string]Connector{}
 		for name, cfg := range m.conns {
-			st := Status{Name: name, Connector: Instance{State: m.states[name]}}
-			if m.states[name] == StateRunning || m.taskState[name] == StateFailed {
-				st.Tasks = []TaskState{{ID: 0, Instance: Instance{State: m.taskState[name], Trace: m.trace}}}
+			out[name] = Connector{Info: ConnectorInfo{Name: name, Config: cfg}, Status: m.status(name)}
+			if n, put := m.listed[name]; put {
+				m.listed[name] = n + 1
 			}
-			out[name] = Connector{Info: ConnectorInfo{Name: name, Config: cfg}, Status: st}
 		}
 		writeJSON(200, out)
+	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "connectors" && parts[2] == "status":
+		if _, ok := m.conns[parts[1]]; !ok {
+			writeJSON(404, map[string]any{"error_code": 404, "message": "No status found for connector " + parts[1]})
+			return
+		}
+		writeJSON(200, m.status(parts[1]))
 	case r.Method == http.MethodPost && path == "connectors":
 		var body struct {
 			Name         string            `json:"name"`
@@ -97,6 +110,9 @@ func (m *memWorker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			state = StateRunning
 		}
 		m.store(parts[1], cfg, state)
+		if _, ok := m.statuses[parts[1]]; ok {
+			m.listed[parts[1]] = 0
+		}
 		status := 200
 		if !existed {
 			status = 201
@@ -116,6 +132,25 @@ func (m *memWorker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(404, map[string]any{"error_code": 404, "message": "no route " + r.Method + " " + path})
 	}
+}
+
+// status is what the worker shows of connector name: its statuses if
+// set, or else its state with its one task when RUNNING or FAILED.
+func (m *memWorker) status(name string) Status {
+	if script := m.statuses[name]; len(script) > 0 {
+		i := 0
+		if n, put := m.listed[name]; put {
+			i = min(n+1, len(script)-1)
+		}
+		st := script[i]
+		st.Name = name
+		return st
+	}
+	st := Status{Name: name, Connector: Instance{State: m.states[name]}}
+	if m.states[name] == StateRunning || m.taskState[name] == StateFailed {
+		st.Tasks = []TaskState{{ID: 0, Instance: Instance{State: m.taskState[name], Trace: m.trace}}}
+	}
+	return st
 }
 
 func (m *memWorker) store(name string, cfg map[string]string, state string) {
@@ -267,6 +302,115 @@ func TestApplyReportsFailedTask(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\tat") {
 		t.Fatalf("the error string should hold the trace's first line only: %v", err)
+	}
+}
+
+// TestApplyAfterFailure: a worker restarts a connector and its tasks a
+// moment after their config is written, and until then their status is
+// the old one. Apply must not take a task's failure from before the
+// update for a verdict on the new config, and must still report a failure
+// of the new task, with its trace.
+func TestApplyAfterFailure(t *testing.T) {
+	const (
+		oldTrace = "org.apache.kafka.connect.errors.ConnectException: Couldn't find or create file '/no/such/dir/out.txt'\n\tat ..."
+		newTrace = "org.apache.kafka.connect.errors.ConnectException: Couldn't find or create file '/still/missing/out.txt'\n\tat ..."
+		worker   = "10.0.0.1:8083"
+	)
+	task := func(state, trace, worker string) Status {
+		return Status{Connector: Instance{State: StateRunning, WorkerID: worker},
+			Tasks: []TaskState{{ID: 0, Instance: Instance{State: state, Trace: trace, WorkerID: worker}}}}
+	}
+	oldFailure := task(StateFailed, oldTrace, worker)
+	running := task(StateRunning, "", worker)
+	tests := []struct {
+		name string
+		// before is the connector's status before the update; the zero
+		// value is RUNNING with its task FAILED with oldTrace.
+		before   Status
+		afterPut []Status
+		wait     time.Duration
+		// want is a fragment of the error; "" wants none.
+		want, notWant string
+	}{
+		{
+			name:     "old failure for a while, then running",
+			afterPut: []Status{oldFailure, oldFailure, oldFailure, running},
+		},
+		{
+			name:     "old failure, then the restarted task fails anew",
+			afterPut: []Status{oldFailure, oldFailure, task(StateFailed, newTrace, worker)},
+			want:     "task 0 FAILED: " + newTrace, notWant: "/no/such/dir",
+		},
+		{
+			name:     "restarted, then the same failure again",
+			afterPut: []Status{oldFailure, task(StateUnassigned, "", ""), oldFailure},
+			want:     "task 0 FAILED: " + oldTrace,
+		},
+		{
+			name:     "the same failure on another worker",
+			afterPut: []Status{task(StateFailed, oldTrace, "10.0.0.2:8083")},
+			want:     "task 0 FAILED: " + oldTrace,
+		},
+		{
+			name:     "the old failure until the wait ends",
+			afterPut: []Status{oldFailure},
+			wait:     100 * time.Millisecond,
+			want:     "not RUNNING after 100ms: task 0 FAILED with the trace it had before the update: " + oldTrace,
+		},
+		{
+			name: "failed connector restarted",
+			before: Status{Connector: Instance{State: StateFailed, Trace: oldTrace, WorkerID: worker},
+				Tasks: []TaskState{{ID: 0, Instance: Instance{State: StateRunning, WorkerID: worker}}}},
+			afterPut: []Status{{Connector: Instance{State: StateFailed, Trace: oldTrace, WorkerID: worker}}, running},
+		},
+		{
+			name:     "no failure before: a failure right after the update is final",
+			before:   running,
+			afterPut: []Status{oldFailure, running},
+			want:     "task 0 FAILED: " + oldTrace,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			m, c := newMemWorker(t)
+			m.store("t-sink", map[string]string{"connector.class": "FileStreamSink", "file": "/no/such/dir/out.txt"}, StateRunning)
+			before := tt.before
+			if before.Connector.State == "" {
+				before = oldFailure
+			}
+			m.statuses["t-sink"] = append([]Status{before}, tt.afterPut...)
+			plan, err := c.Plan(ctx, []Spec{spec("t-sink", "file", "/tmp/out.txt")}, PlanOptions{Namespace: "t-"})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			opts := ApplyOptions{Wait: 10 * time.Second, PollInterval: time.Millisecond}
+			if tt.wait != 0 {
+				opts.Wait = tt.wait
+			}
+			start := time.Now()
+			_, err = c.Apply(ctx, plan, opts)
+			if w := m.takeWrites(); len(w) != 1 || w[0] != "PUT /connectors/t-sink/config" {
+				t.Fatalf("writes %v, want one PUT of the config", w)
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("apply: %v", err)
+				}
+				return
+			}
+			var se *StateError
+			if !errors.As(err, &se) {
+				t.Fatalf("apply: got %v, want a *StateError", err)
+			}
+			if got := se.Connectors["t-sink"]; !strings.Contains(got, tt.want) || (tt.notWant != "" && strings.Contains(got, tt.notWant)) {
+				t.Fatalf("apply: got %q, want %q", got, tt.want)
+			}
+			if tt.wait == 0 && time.Since(start) > opts.Wait/2 {
+				t.Fatalf("a final failure took %v to report", time.Since(start))
+			}
+		})
 	}
 }
 

@@ -469,6 +469,54 @@ func TestIntegrationHealer(t *testing.T) {
 	}
 }
 
+// TestIntegrationApplyAfterFailure: Apply waits for the tasks the worker
+// restarts after a config change, which it does a moment after the PUT:
+// until then the status still shows the old task's failure. A sink whose
+// output folder is missing fails; a config naming another missing folder
+// is reported with the new task's trace, not the old one; a config naming
+// a folder that exists applies without error.
+func TestIntegrationApplyAfterFailure(t *testing.T) {
+	ctx, e := setup(t)
+	topic := e.topic(t, e.ns+"fix")
+	dir := t.TempDir()
+	name := e.ns + "sink"
+	apply := func(file string) error {
+		t.Helper()
+		desired := []connect.Spec{{Name: name, Config: map[string]string{
+			"connector.class": fileSink, "tasks.max": "1", "topics": topic, "file": file,
+		}}}
+		plan, err := e.client.Plan(ctx, desired, connect.PlanOptions{Namespace: e.ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.client.Apply(ctx, plan, connect.ApplyOptions{Wait: time.Minute})
+		return err
+	}
+	failsWith := func(err error, path string) {
+		t.Helper()
+		var se *connect.StateError
+		if !errors.As(err, &se) || !strings.Contains(se.Connectors[name], "task 0 FAILED") {
+			t.Fatalf("apply: got %v, want task 0 FAILED", err)
+		}
+		if !strings.Contains(se.Connectors[name], path) {
+			t.Fatalf("apply: the trace does not name %s: %s", path, se.Connectors[name])
+		}
+	}
+
+	failsWith(apply(filepath.Join(dir, "missing", "out.txt")), "missing")
+	failsWith(apply(filepath.Join(dir, "gone", "out.txt")), "gone")
+	if err := apply(filepath.Join(dir, "out.txt")); err != nil {
+		t.Fatalf("apply the fixed config: %v", err)
+	}
+	st, err := e.client.Status(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed() || len(st.Tasks) != 1 || st.Tasks[0].State != connect.StateRunning {
+		t.Fatalf("status after the fix: %+v", st)
+	}
+}
+
 // TestIntegrationClientEndpoints runs the client's endpoints against the
 // real worker, so their request and response shapes are Connect's own.
 func TestIntegrationClientEndpoints(t *testing.T) {
