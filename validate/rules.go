@@ -40,8 +40,9 @@ type Context struct {
 
 // Policy is what a platform team allows. A zero field is not checked.
 type Policy struct {
-	// Namespace is the prefix every connector and topic name of the team
-	// must start with, e.g. "pricing".
+	// Namespace is the prefix every name of the team must start with, e.g.
+	// "pricing": connectors, topics, subjects, the topics and groups of its
+	// grants and the topics its connectors read and write.
 	Namespace string
 	// Topics bounds topic specs (topics.CheckPolicy).
 	Topics topics.Policy
@@ -55,14 +56,16 @@ type Policy struct {
 // RuleInternal is the ID of the finding reported when a rule panics.
 const RuleInternal = "RULE000"
 
-// BuiltinRules returns streamkit's rules, connectors first, in ID order. The
-// slice is new on every call; callers may append to it or drop from it.
+// BuiltinRules returns streamkit's rules, connectors first, then topics,
+// ACLs, schemas and the namespace, each group in ID order. The slice is new
+// on every call; callers may append to it or drop from it.
 func BuiltinRules() []Rule {
 	var rules []Rule
 	rules = append(rules, connectorRules()...)
 	rules = append(rules, topicRules()...)
 	rules = append(rules, aclRules()...)
 	rules = append(rules, schemaRules()...)
+	rules = append(rules, namespaceRules()...)
 	return rules
 }
 

@@ -3,6 +3,7 @@ package validate
 import (
 	"maps"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,6 +127,24 @@ Passes: "database.password": "${vault:secret/data/pricing/db:password}"`,
 Fails:  two connectors named "pricing-db-source"
 Passes: "pricing-db-source" and "pricing-db-sink"`,
 			Check: checkDuplicateConnectors,
+		},
+		{
+			ID: "CONN011", Severity: Error,
+			Summary: "the topics a connector reads or writes are inside the team's namespace",
+			Doc: `A connector's principal is granted the namespace's topics; a topic outside
+it is another team's, or nobody's. Checked are what a sink reads (every
+topic of "topics", and every topic "topics.regex" can match: the regex
+must begin with the namespace literally) and its dead letter queue
+(errors.deadletterqueue.topic.name), and what a source writes: "topic",
+"kafka.topic", "topic.prefix" (Debezium's and the JDBC source's, which
+every topic written starts with) and Debezium's schema history topic. A
+${...} reference is resolved by the worker and not checked. MirrorMaker 2's
+"topics" name topics of the source cluster, and are not checked.
+
+Fails:  "topics": "orders.v1" with namespace "pricing"
+Fails:  "topics.regex": ".*\.orders\.v1"
+Passes: "topics": "pricing.orders.v1", "topics.regex": "pricing\.(orders|refunds)\.v1"`,
+			Check: forEachConnector(checkConnectorTopicNamespace),
 		},
 	}
 }
@@ -329,6 +348,105 @@ func checkVaultRefs(c *Context, s connect.Spec) []Finding {
 		}
 	}
 	return out
+}
+
+// writtenTopicKeys name the one topic a source connector writes.
+var writtenTopicKeys = []string{
+	"topic", "kafka.topic",
+	// Debezium's schema history (2.x, and 1.x's database history).
+	"schema.history.internal.kafka.topic", "database.history.kafka.topic",
+}
+
+func checkConnectorTopicNamespace(c *Context, s connect.Spec) []Finding {
+	ns := c.Policy.Namespace
+	if ns == "" || isMirror(s.Config["connector.class"]) {
+		return nil
+	}
+	var out []Finding
+	outside := func(key, what, topic string) {
+		t := strings.TrimSpace(topic)
+		if t == "" || strings.Contains(t, "${") || c.Policy.inNamespace(t) {
+			return
+		}
+		out = append(out, c.finding(kindConnector, s.Name, key, "%s %q is outside the namespace %q", what, t, ns))
+	}
+	if isSink(s) {
+		if v, ok := s.Config["topics"]; ok {
+			for t := range strings.SplitSeq(v, ",") {
+				outside("topics", "topic", t)
+			}
+		}
+		if v, ok := s.Config["topics.regex"]; ok && !strings.Contains(v, "${") {
+			// A regex that does not compile is CONN008's.
+			if re, err := syntax.Parse(v, syntax.Perl); err == nil {
+				if prefix, _ := regexPrefix(re); !c.Policy.inNamespace(prefix) {
+					out = append(out, c.finding(kindConnector, s.Name, "topics.regex",
+						"topics.regex %q can match topics outside the namespace %q: begin it with %s", v, ns, regexp.QuoteMeta(ns)))
+				}
+			}
+		}
+		outside("errors.deadletterqueue.topic.name", "dead letter queue topic", s.Config["errors.deadletterqueue.topic.name"])
+		return out
+	}
+	for _, k := range writtenTopicKeys {
+		outside(k, "topic", s.Config[k])
+	}
+	// Every topic written starts with the prefix, so the prefix itself
+	// must start with the namespace.
+	outside("topic.prefix", "topic prefix", s.Config["topic.prefix"])
+	return out
+}
+
+// regexPrefix returns the literal text that every string re matches in
+// full begins with ("pricing." for pricing\..*), as Kafka matches
+// topics.regex against a whole topic name, and whether re matches that
+// text alone. Anchors match no text; a case-insensitive literal or a class
+// of several characters ends the prefix.
+func regexPrefix(re *syntax.Regexp) (prefix string, complete bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEndLine, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return "", true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return "", false
+		}
+		return string(re.Rune), true
+	case syntax.OpCharClass:
+		if len(re.Rune) == 2 && re.Rune[0] == re.Rune[1] {
+			return string(re.Rune[0]), true
+		}
+		return "", false
+	case syntax.OpCapture:
+		return regexPrefix(re.Sub[0])
+	case syntax.OpPlus:
+		// At least once: the prefix of one, never the whole.
+		p, _ := regexPrefix(re.Sub[0])
+		return p, false
+	case syntax.OpConcat:
+		var b strings.Builder
+		for _, sub := range re.Sub {
+			p, full := regexPrefix(sub)
+			b.WriteString(p)
+			if !full {
+				return b.String(), false
+			}
+		}
+		return b.String(), true
+	case syntax.OpAlternate:
+		common, complete := regexPrefix(re.Sub[0])
+		for _, sub := range re.Sub[1:] {
+			p, full := regexPrefix(sub)
+			complete = complete && full && p == common
+			n := 0
+			for n < len(common) && n < len(p) && common[n] == p[n] {
+				n++
+			}
+			common = common[:n]
+		}
+		return common, complete
+	}
+	return "", false
 }
 
 func checkDuplicateConnectors(c *Context) []Finding {

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"regexp/syntax"
 	"strings"
 	"testing"
 
@@ -162,7 +163,76 @@ func TestRuleConnectors(t *testing.T) {
 			m: withConnectors(sink("pricing-sink"), sink("pricing-sink")), want: []wantFinding{{res, ""}}},
 		{rule: "CONN010", name: "unique",
 			m: withConnectors(sink("pricing-sink"), sink("pricing-sink-2"))},
+
+		{rule: "CONN011", name: "sink reads outside", policy: Policy{Namespace: "pricing."},
+			m: withConnectors(
+				sink("pricing-sink", "topics", "pricing.orders.v1, billing.invoices.v1", "errors.deadletterqueue.topic.name", "dlq"),
+				sink("pricing-regex", "topics", "", "topics.regex", `.*\.orders\.v1`),
+				sink("pricing-short", "topics", "", "topics.regex", `pric.*`),
+				sink("pricing-fold", "topics", "", "topics.regex", `(?i)pricing\..*`),
+			),
+			want: []wantFinding{
+				{res, "topics"}, {res, "errors.deadletterqueue.topic.name"},
+				{"connector pricing-regex", "topics.regex"}, {"connector pricing-short", "topics.regex"}, {"connector pricing-fold", "topics.regex"},
+			}},
+		{rule: "CONN011", name: "sink reads inside", policy: Policy{Namespace: "pricing."},
+			m: withConnectors(
+				sink("pricing-sink", "topics", "pricing.orders.v1,${file:/etc/topics.properties:extra}",
+					"errors.deadletterqueue.topic.name", "pricing.orders.dlq.v1"),
+				sink("pricing-regex", "topics", "", "topics.regex", `^pricing\.(orders|refunds)\.v1$`),
+				sink("pricing-alt", "topics", "", "topics.regex", `pricing\.orders\.v1|pricing\.refunds\.v1`),
+				sink("pricing-class", "topics", "", "topics.regex", `pricing[.]orders.*`),
+			)},
+		{rule: "CONN011", name: "sources write outside", policy: Policy{Namespace: "pricing."},
+			m: withConnectors(
+				fileSource("orders.v1"),
+				connect.Spec{Name: "pricing-datagen", Config: map[string]string{
+					"connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector", "kafka.topic": "test"}},
+				connect.Spec{Name: "pricing-db", Config: map[string]string{
+					"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "topic.prefix": "db",
+					"schema.history.internal.kafka.topic": "schema-changes.pricing"}},
+			),
+			want: []wantFinding{
+				{"connector pricing-file", "topic"}, {"connector pricing-datagen", "kafka.topic"},
+				{"connector pricing-db", "schema.history.internal.kafka.topic"}, {"connector pricing-db", "topic.prefix"},
+			}},
+		{rule: "CONN011", name: "sources write inside", policy: Policy{Namespace: "pricing."},
+			m: withConnectors(
+				fileSource("pricing.lines.v1"),
+				connect.Spec{Name: "pricing-db", Config: map[string]string{
+					"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "topic.prefix": "pricing.db",
+					"schema.history.internal.kafka.topic": "pricing.db.schema-changes"}},
+			)},
+		{rule: "CONN011", name: "mirror maker names remote topics", policy: Policy{Namespace: "pricing."},
+			m: withConnectors(connect.Spec{Name: "pricing-mirror", Config: map[string]string{
+				"connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector", "topics": "orders\\..*"}})},
+		{rule: "CONN011", name: "no namespace", m: withConnectors(sink("pricing-sink", "topics", "billing.invoices.v1"))},
 	})
+}
+
+func TestRegexPrefix(t *testing.T) {
+	for re, want := range map[string]string{
+		`pricing\..*`:                      "pricing.",
+		`^pricing\.(orders|refunds)\.v1$`:  "pricing.",
+		`pricing\.orders\.v1`:              "pricing.orders.v1",
+		`pricing\.orders|pricing\.refunds`: "pricing.",
+		`(pricing\.a)|(pricing\.b)`:        "pricing.",
+		`pricing[.]x`:                      "pricing.x",
+		`(?:pricing)+\.x`:                  "pricing",
+		`.*pricing`:                        "",
+		`(?i)pricing`:                      "",
+		`[pq]ricing`:                       "",
+		`pricing(\.orders)?`:               "pricing",
+		`\bpricing`:                        "pricing",
+	} {
+		parsed, err := syntax.Parse(re, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := regexPrefix(parsed); got != want {
+			t.Errorf("regexPrefix(%s): got %q, want %q", re, got, want)
+		}
+	}
 }
 
 // TestRuleCredentialMessageRedacted checks that no finding of any rule

@@ -54,6 +54,18 @@ Fails:  two schemas with subject "pricing.orders.v1-value"
 Passes: "pricing.orders.v1-key" and "pricing.orders.v1-value"`,
 			Check: checkDuplicateSubjects,
 		},
+		{
+			ID: "SCHEMA005", Severity: Error,
+			Summary: "a subject starts with the team's namespace",
+			Doc: `Subject plans own only the subjects inside the namespace; a subject
+outside it could neither be registered nor pruned. With the registry's
+default TopicNameStrategy a subject is its topic's name and -key or
+-value, so a topic inside the namespace gives subjects inside it.
+
+Fails:  {subject: "orders.v1-value", ...} with namespace "pricing"
+Passes: {subject: "pricing.orders.v1-value", ...}`,
+			Check: checkSubjectNamespace,
+		},
 	}
 }
 
@@ -217,6 +229,16 @@ func checkFieldDocs(c *Context, s SchemaSpec, key string) []Finding {
 			}
 		}
 	})
+	return out
+}
+
+func checkSubjectNamespace(c *Context) []Finding {
+	var out []Finding
+	for _, s := range c.Manifest.Schemas {
+		if !c.Policy.inNamespace(s.Subject) {
+			out = append(out, c.finding(kindSchema, s.Subject, "", "subject %q is outside the namespace %q", s.Subject, c.Policy.Namespace))
+		}
+	}
 	return out
 }
 

@@ -52,5 +52,11 @@ func TestRuleSchemas(t *testing.T) {
 			want: []wantFinding{{res, ""}}},
 		{rule: "SCHEMA004", name: "unique",
 			m: withSchemas(SchemaSpec{Subject: subject, Schema: orderSchema}, SchemaSpec{Subject: "pricing.orders.v1-key", Schema: `"string"`})},
+
+		{rule: "SCHEMA005", name: "outside", policy: Policy{Namespace: "pricing."},
+			m:    withSchemas(SchemaSpec{Subject: "billing.orders.v1-value", Schema: orderSchema}, SchemaSpec{Subject: subject, Schema: orderSchema}),
+			want: []wantFinding{{"schema billing.orders.v1-value", ""}}},
+		{rule: "SCHEMA005", name: "inside", policy: Policy{Namespace: "pricing."}, m: inline(orderSchema)},
+		{rule: "SCHEMA005", name: "no namespace", m: withSchemas(SchemaSpec{Subject: "billing.orders.v1-value", Schema: orderSchema})},
 	})
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -83,6 +84,21 @@ malformed principals are ACL002 and ACL001.
 Fails:  {principal: "User:pricing-svc", role: "consumer", topics: ["pricing.orders.v1"]}
 Passes: {principal: "User:pricing-svc", role: "consumer", topics: ["pricing.orders.v1"], groups: ["pricing-svc"]}`,
 			Check: checkGrantBindings,
+		},
+		{
+			ID: "ACL004", Severity: Error,
+			Summary: "grants and raw bindings name only topics, groups and transactional IDs inside the namespace",
+			Doc: `The ACL plan (topics.PlanACLs) owns the bindings whose resource name starts
+with the namespace, and refuses any other: a grant of "*", of another
+team's topics, or of a prefix shorter than the namespace would give a
+principal what is not the team's. Every topic and group of a grant, and
+the name of every raw binding but a cluster one, must start with the
+namespace; a name ending in "*" is a prefix and must start with it too.
+
+Fails:  {principal: "User:pricing-svc", role: "consumer", topics: ["*"], groups: ["pricing-svc"]}
+Fails:  {principal: "User:pricing-svc", role: "producer", topics: ["billing.invoices.v1"]}
+Passes: {principal: "User:pricing-svc", role: "consumer", topics: ["pricing.*"], groups: ["pricing-svc"]}`,
+			Check: checkACLNamespace,
 		},
 	}
 }
@@ -182,6 +198,59 @@ func checkRoles(c *Context) []Finding {
 		if !knownRole(g.Role) {
 			out = append(out, c.finding(kindACL, g.Principal, "role", "role %q: want producer, consumer or admin", g.Role))
 		}
+	}
+	return out
+}
+
+// grantFields are the grant fields the ACL resource types come from.
+var grantFields = map[string]string{"TOPIC": "topics", "GROUP": "groups"}
+
+func checkACLNamespace(c *Context) []Finding {
+	ns := c.Policy.Namespace
+	if ns == "" {
+		return nil
+	}
+	var out []Finding
+	outside := func(kind, principal, key, resource, name string, prefixed bool) {
+		what := strings.ToLower(resource)
+		var msg string
+		switch {
+		case prefixed && name == "":
+			msg = fmt.Sprintf(`%s "*" is every %s, beyond the namespace %q`, what, what, ns)
+		case prefixed:
+			msg = fmt.Sprintf("%s prefix %q reaches beyond the namespace %q", what, name+"*", ns)
+		default:
+			msg = fmt.Sprintf("%s %q is outside the namespace %q", what, name, ns)
+		}
+		out = append(out, c.finding(kind, principal, key, "%s", msg))
+	}
+	for _, g := range c.Manifest.ACLs {
+		// The grant's bindings, as PlanACLs checks them: a role that does
+		// not expand a field (a producer's groups) grants nothing there.
+		bs, err := g.Bindings()
+		if err != nil {
+			continue // ACL001 to ACL003
+		}
+		seen := map[topics.Binding]bool{}
+		for _, b := range bs {
+			key, ok := grantFields[b.Resource]
+			if !ok || c.Policy.inNamespace(b.Name) {
+				continue
+			}
+			b.Operation = "" // once per resource, not per operation
+			if !seen[b] {
+				seen[b] = true
+				outside(kindACL, g.Principal, key, b.Resource, b.Name, b.Pattern == "PREFIXED")
+			}
+		}
+	}
+	for _, b := range c.Manifest.Bindings {
+		// A cluster binding names the cluster, which PlanACLs lets a
+		// principal of the plan have.
+		if strings.EqualFold(b.Resource, "cluster") || c.Policy.inNamespace(b.Name) {
+			continue
+		}
+		outside(kindBinding, b.Principal, "name", b.Resource, b.Name, strings.EqualFold(b.Pattern, "prefixed"))
 	}
 	return out
 }

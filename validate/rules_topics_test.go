@@ -1,9 +1,13 @@
 package validate
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/topics"
 )
@@ -87,7 +91,79 @@ func TestRuleTopics(t *testing.T) {
 		{rule: "ACL003", name: "expands",
 			m: withGrants(topics.Grant{Principal: "User:pricing-svc", Role: topics.RoleConsumer,
 				Topics: []string{"pricing.orders.v1"}, Groups: []string{"pricing-svc"}})},
+
+		{rule: "ACL004", name: "beyond the namespace", policy: policy,
+			m: Manifest{
+				ACLs: []topics.Grant{
+					{Principal: "User:a", Role: topics.RoleConsumer, Topics: []string{"*"}, Groups: []string{"pricing.a"}},
+					{Principal: "User:b", Role: topics.RoleProducer, Topics: []string{"pricing.orders.v1", "billing.invoices.v1"}},
+					{Principal: "User:c", Role: topics.RoleAdmin, Topics: []string{"pric*"}, Groups: []string{"billing*"}},
+				},
+				Bindings: []topics.Binding{
+					{Principal: "User:d", Resource: "topic", Name: "billing.", Pattern: "prefixed", Operation: "read"},
+					{Principal: "User:d", Resource: "cluster", Name: "kafka-cluster", Operation: "idempotent_write"},
+				},
+			},
+			want: []wantFinding{
+				{"acl User:a", "topics"}, {"acl User:b", "topics"}, {"acl User:c", "topics"}, {"acl User:c", "groups"},
+				{"binding User:d", "name"},
+			}},
+		{rule: "ACL004", name: "inside", policy: policy,
+			m: Manifest{
+				ACLs: []topics.Grant{
+					{Principal: "User:a", Role: topics.RoleConsumer, Topics: []string{"pricing.*"}, Groups: []string{"pricing.a"}},
+					// A producer's groups expand to no binding.
+					{Principal: "User:b", Role: topics.RoleProducer, Topics: []string{"pricing.orders.v1"}, Groups: []string{"billing"}},
+				},
+				Bindings: []topics.Binding{{Principal: "User:d", Resource: "transactional_id", Name: "pricing.tx", Operation: "write"}},
+			}},
+		{rule: "ACL004", name: "no namespace",
+			m: withGrants(topics.Grant{Principal: "User:a", Role: topics.RoleConsumer, Topics: []string{"*"}, Groups: []string{"a"}})},
 	})
+}
+
+// TestRuleACLNamespaceAsPlanACLs checks that ACL004 refuses exactly what
+// topics.PlanACLs refuses as outside the namespace, so that validate finds
+// it first, with a position. PlanACLs checks the namespace before it asks
+// the cluster, so a client of no broker and an ended context do.
+func TestRuleACLNamespaceAsPlanACLs(t *testing.T) {
+	tc, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	const ns = "pricing."
+	grant := func(role topics.Role, ts, gs []string) Manifest {
+		return withGrants(topics.Grant{Principal: "User:x", Role: role, Topics: ts, Groups: gs})
+	}
+	binding := func(resource, name, pattern string) Manifest {
+		return Manifest{Bindings: []topics.Binding{{Principal: "User:x", Resource: resource, Name: name, Pattern: pattern, Operation: "all"}}}
+	}
+	for name, m := range map[string]Manifest{
+		"every topic":             grant(topics.RoleConsumer, []string{"*"}, []string{"pricing.g"}),
+		"another team's topic":    grant(topics.RoleProducer, []string{"billing.invoices.v1"}, nil),
+		"another team's prefix":   grant(topics.RoleAdmin, []string{"billing.*"}, nil),
+		"shorter prefix":          grant(topics.RoleAdmin, []string{"pricing*"}, nil),
+		"namespace prefix":        grant(topics.RoleAdmin, []string{"pricing.*"}, []string{"pricing.*"}),
+		"another team's group":    grant(topics.RoleConsumer, []string{"pricing.t"}, []string{"billing"}),
+		"a producer's groups":     grant(topics.RoleProducer, []string{"pricing.t"}, []string{"billing"}),
+		"inside":                  grant(topics.RoleConsumer, []string{"pricing.t"}, []string{"pricing.g"}),
+		"literal star binding":    binding("topic", "*", "literal"),
+		"prefixed binding":        binding("group", "billing", "prefixed"),
+		"transactional id inside": binding("transactional_id", "pricing.tx", "literal"),
+		"cluster binding":         binding("cluster", "kafka-cluster", ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := tc.PlanACLs(ctx, m.ACLs, m.Bindings, topics.PlanOptions{Namespace: ns})
+			planRefuses := errors.Is(err, topics.ErrOutsideNamespace)
+			fs := Check(&Context{Manifest: &m, Policy: Policy{Namespace: ns}}, []Rule{builtinRule(t, "ACL004")}, nil)
+			if got := len(fs) > 0; got != planRefuses {
+				t.Errorf("ACL004 reports %v, PlanACLs refuses %v (%v)", fs, planRefuses, err)
+			}
+		})
+	}
 }
 
 func TestRuleTopicPolicyInvalid(t *testing.T) {
