@@ -195,17 +195,33 @@ func (p *ACLPlan) MarshalJSON() ([]byte, error) {
 }
 
 // PlanACLs compares the bindings of grants and raw bindings with the
-// cluster's ACLs, read with one DescribeACLs request. A binding belongs to
-// the namespace when its topic, group or transactional ID name starts with
-// the namespace, or when it is on the cluster for a principal this plan
-// grants something; only those are deleted, and only when opts.Prune is
-// set. Every desired binding must belong to the namespace.
+// cluster's ACLs, read with one DescribeACLs request.
+//
+// A binding belongs to the namespace when its topic, group or
+// transactional ID name starts with the namespace, or, for a binding on
+// the cluster such as a producer's IDEMPOTENT_WRITE, when its principal's
+// name does: "User:pricing.publisher" belongs to "pricing.". With
+// opts.Prune the plan deletes the bindings of the namespace that are not
+// desired, and only those, so a prune with no grants removes all that
+// Apply created on the namespace's resources and for its principals, and
+// never another namespace's.
+//
+// Kafka records no owner of a binding, and the cluster binding of a
+// principal outside the namespace may be one another team's grants need
+// too: the plan creates it when a grant needs it, but never deletes it.
+// Name a team's principals inside its namespace for prune to remove their
+// cluster bindings. Likewise a namespace's prune removes its principals'
+// cluster bindings even when another namespace grants them a producer
+// role; that namespace's next plan creates them again.
+//
+// Every desired binding on a topic, group or transactional ID must belong
+// to the namespace; a desired binding on the cluster may be for any
+// principal.
 func (c *Client) PlanACLs(ctx context.Context, grants []Grant, raw []Binding, opts PlanOptions) (*ACLPlan, error) {
 	if opts.Namespace == "" {
 		return nil, errors.New("plan acls: empty namespace")
 	}
 	desired := map[Binding]bool{}
-	principals := map[string]bool{}
 	var errs []error
 	for _, g := range grants {
 		bs, err := g.Bindings()
@@ -216,7 +232,6 @@ func (c *Client) PlanACLs(ctx context.Context, grants []Grant, raw []Binding, op
 		for _, b := range bs {
 			desired[b] = true
 		}
-		principals[g.Principal] = true
 	}
 	for _, b := range raw {
 		nb, err := b.normalize()
@@ -225,16 +240,16 @@ func (c *Client) PlanACLs(ctx context.Context, grants []Grant, raw []Binding, op
 			continue
 		}
 		desired[nb] = true
-		principals[nb.Principal] = true
 	}
 	owned := func(b Binding) bool {
 		if b.Resource == "CLUSTER" {
-			return principals[b.Principal]
+			_, name, _ := strings.Cut(b.Principal, ":")
+			return strings.HasPrefix(name, opts.Namespace)
 		}
 		return strings.HasPrefix(b.Name, opts.Namespace)
 	}
 	for b := range desired {
-		if !owned(b) {
+		if b.Resource != "CLUSTER" && !owned(b) {
 			errs = append(errs, fmt.Errorf("binding %v: %w %q", b, ErrOutsideNamespace, opts.Namespace))
 		}
 	}

@@ -127,6 +127,76 @@ func TestIntegrationACLRoles(t *testing.T) {
 	}
 }
 
+// TestIntegrationACLPrune applies two namespaces' grants on a real Kafka
+// with the StandardAuthorizer, one granting the other's principal a
+// consumer role, then prunes the first with no grants: every binding it
+// created goes, its producer's IDEMPOTENT_WRITE on the cluster included,
+// and the other namespace's bindings stay.
+func TestIntegrationACLPrune(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaSASL)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(p.SASLBrokers...),
+		kgo.SASL(scram.Auth{User: p.KafkaAdminUser, Pass: p.KafkaAdminPassword}.AsSha512Mechanism())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Closed after the clean-ups below, which use it.
+	t.Cleanup(admin.Close)
+
+	ns, other := platformtest.UniqueName("acl")+".", platformtest.UniqueName("acl")+"."
+	planApply := func(grants []topics.Grant, ns string) *topics.ACLPlan {
+		t.Helper()
+		plan, err := admin.PlanACLs(ctx, grants, nil, topics.PlanOptions{Namespace: ns, Prune: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.ApplyACLs(ctx, plan); err != nil {
+			t.Fatal(err)
+		}
+		return plan
+	}
+	for _, n := range []string{ns, other} {
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if p, err := admin.PlanACLs(ctx, nil, nil, topics.PlanOptions{Namespace: n, Prune: true}); err == nil {
+				_ = admin.ApplyACLs(ctx, p)
+			}
+		})
+	}
+
+	otherGrants := []topics.Grant{{Principal: "User:" + other + "producer", Role: topics.RoleProducer, Topics: []string{other + "t"}}}
+	planApply(otherGrants, other)
+	grants := []topics.Grant{
+		{Principal: "User:" + ns + "producer", Role: topics.RoleProducer, Topics: []string{ns + "orders.v1"}},
+		{Principal: "User:" + other + "producer", Role: topics.RoleConsumer, Topics: []string{ns + "*"}, Groups: []string{ns + "g"}},
+	}
+	if plan := planApply(grants, ns); len(plan.Create) != 6 || len(plan.Delete) != 0 {
+		t.Fatalf("first plan: want 6 creations and no deletion\n%s", plan)
+	}
+
+	plan := planApply(nil, ns)
+	cluster := 0
+	for _, b := range plan.Delete {
+		if b.Resource == "CLUSTER" {
+			cluster++
+			if b.Principal != "User:"+ns+"producer" || b.Operation != "IDEMPOTENT_WRITE" {
+				t.Fatalf("prune deletes %v", b)
+			}
+		}
+	}
+	if len(plan.Delete) != 6 || cluster != 1 {
+		t.Fatalf("prune plan: want 6 deletions, the IDEMPOTENT_WRITE among them\n%s", plan)
+	}
+	if again, err := admin.PlanACLs(ctx, nil, nil, topics.PlanOptions{Namespace: ns, Prune: true}); err != nil || !again.Empty() {
+		t.Fatalf("plan after the prune (%v):\n%s", err, again)
+	}
+	if again, err := admin.PlanACLs(ctx, otherGrants, nil, topics.PlanOptions{Namespace: other, Prune: true}); err != nil || !again.Empty() {
+		t.Fatalf("the other namespace's plan after the prune (%v):\n%s", err, again)
+	}
+}
+
 func firstFetchError(ctx context.Context, cl *kgo.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -116,6 +116,86 @@ func TestACLPlanApply(t *testing.T) {
 	}
 }
 
+// TestACLPruneClusterBindings: a prune with no grants removes every
+// binding the namespace's grants created, the producer's IDEMPOTENT_WRITE
+// on the cluster included, and no cluster binding of another namespace's
+// principal, not even of one this namespace grants a role.
+func TestACLPruneClusterBindings(t *testing.T) {
+	c, _ := newFake(t, 1)
+	ctx := ctxT(t)
+	planApply := func(grants []Grant, ns string) *ACLPlan {
+		t.Helper()
+		p, err := c.PlanACLs(ctx, grants, nil, PlanOptions{Namespace: ns, Prune: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ApplyACLs(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	idempotent := func(principal string) Binding {
+		return mustNormalize(t, Binding{Principal: principal, Resource: "cluster", Operation: "idempotent_write"})
+	}
+
+	// The billing team's producer, applied by billing's plan.
+	billing := []Grant{{Principal: "User:billing.invoicer", Role: RoleProducer, Topics: []string{"billing.invoices.v1"}}}
+	planApply(billing, "billing.")
+
+	// Pricing's producer, billing's producer reading pricing's topics,
+	// and a producer whose principal is outside the namespace.
+	pricing := []Grant{
+		{Principal: "User:pricing.publisher", Role: RoleProducer, Topics: []string{"pricing.orders.v1"}},
+		{Principal: "User:billing.invoicer", Role: RoleConsumer, Topics: []string{"pricing.*"}, Groups: []string{"pricing.billing"}},
+		{Principal: "User:legacy-svc", Role: RoleProducer, Topics: []string{"pricing.legacy"}},
+	}
+	p := planApply(pricing, "pricing.")
+	if len(p.Create) != 9 || len(p.Delete) != 0 {
+		t.Fatalf("first pricing plan: want 9 creations and no deletion\n%s", p)
+	}
+
+	p, err := c.PlanACLs(ctx, nil, nil, PlanOptions{Namespace: "pricing.", Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[Binding]bool{}
+	for _, b := range p.Delete {
+		got[b] = true
+	}
+	if !got[idempotent("User:pricing.publisher")] {
+		t.Fatalf("prune plan does not delete the publisher's IDEMPOTENT_WRITE:\n%s", p)
+	}
+	if got[idempotent("User:billing.invoicer")] || got[idempotent("User:legacy-svc")] {
+		t.Fatalf("prune plan deletes a cluster binding of a principal outside the namespace:\n%s", p)
+	}
+	// The publisher's three bindings, the consumer's three and the
+	// legacy producer's two on the namespace's topic.
+	if len(p.Delete) != 8 || len(p.Create) != 0 {
+		t.Fatalf("prune plan: want 8 deletions\n%s", p)
+	}
+	if err := c.ApplyACLs(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := c.PlanACLs(ctx, nil, nil, PlanOptions{Namespace: "pricing.", Prune: true}); err != nil || !again.Empty() {
+		t.Fatalf("plan after the prune (%v):\n%s", err, again)
+	}
+
+	live, err := c.describeACLs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[Binding]bool{}
+	for _, b := range live {
+		left[b] = true
+	}
+	if len(live) != 4 || !left[idempotent("User:billing.invoicer")] || !left[idempotent("User:legacy-svc")] {
+		t.Fatalf("after the prune: %v, want billing's three bindings and legacy-svc's IDEMPOTENT_WRITE", live)
+	}
+	if p, err := c.PlanACLs(ctx, billing, nil, PlanOptions{Namespace: "billing.", Prune: true}); err != nil || !p.Empty() {
+		t.Fatalf("billing's plan after pricing's prune (%v):\n%s", err, p)
+	}
+}
+
 func mustNormalize(t *testing.T, b Binding) Binding {
 	t.Helper()
 	n, err := b.normalize()
