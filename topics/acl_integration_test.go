@@ -31,7 +31,8 @@ func TestIntegrationACLRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	// Closed after the clean-ups below, which use it.
+	t.Cleanup(admin.Close)
 
 	ns := platformtest.UniqueName("acl") + "."
 	topic := ns + "orders.v1"
