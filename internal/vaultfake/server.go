@@ -51,6 +51,15 @@ type Token struct {
 	Renewable bool
 }
 
+// Mount is what the fake's sys/internal/ui/mounts/<path> says of the
+// secrets engine mounted at a path.
+type Mount struct {
+	Type string // "kv", "database", ...
+	// Version is a KV mount's version, "1" or "2"; empty for another
+	// engine.
+	Version string
+}
+
 // KV2Secret is a KV v2 secret of the fake.
 type KV2Secret struct {
 	Versions []map[string]any // version i+1; nil when deleted
@@ -59,10 +68,10 @@ type KV2Secret struct {
 
 // Server is an httptest server with the part of Vault's HTTP API the
 // secrets client uses: token lookup and renewal, AppRole and Kubernetes
-// login, response unwrapping, sys/capabilities-self, KV v2 (mount
-// "secret"), KV v1 (mount "kv") and a leased secret (path
-// "database/creds/app"). It starts with secret/data/pricing/db (two
-// versions) and kv/legacy/app.
+// login, response unwrapping, sys/capabilities-self, the mount of a path
+// (sys/internal/ui/mounts/<path>, from Mounts), KV v2 (mount "secret"),
+// KV v1 (mount "kv") and a leased secret (path "database/creds/app"). It
+// starts with secret/data/pricing/db (two versions) and kv/legacy/app.
 //
 // Change its exported fields only inside Set, which holds its lock; its
 // methods are safe for concurrent use.
@@ -86,6 +95,11 @@ type Server struct {
 	JWTs      map[string]bool       // the Kubernetes JWTs that log in
 	KV2       map[string]*KV2Secret // path in the "secret" mount
 	KV1       map[string]map[string]any
+	// Mounts are the mounts sys/internal/ui/mounts knows, by path with
+	// its trailing slash; a path under none of them is refused with 403,
+	// as Vault refuses a token with no access to any mount of the path.
+	// It starts with "secret/" (KV v2), "kv/" (KV v1) and "database/".
+	Mounts map[string]Mount
 
 	// Login answers: token TTL in seconds and renewability.
 	LoginTTL       int
@@ -122,6 +136,11 @@ func start(t TB, tls bool) *Server {
 		},
 		KV1: map[string]map[string]any{
 			"legacy/app": {"api_key": "s3cr3t-api-key"},
+		},
+		Mounts: map[string]Mount{
+			"secret/":   {Type: "kv", Version: "2"},
+			"kv/":       {Type: "kv", Version: "1"},
+			"database/": {Type: "database"},
 		},
 		LoginTTL:       3600,
 		LoginRenewable: true,
@@ -341,6 +360,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.capabilities(w, req)
+	case strings.HasPrefix(p, "sys/internal/ui/mounts/"):
+		if _, ok := f.tokens[req.Token]; !ok {
+			writeErrors(w, 403, "permission denied")
+			return
+		}
+		f.mount(w, strings.TrimPrefix(p, "sys/internal/ui/mounts/"))
 	case strings.HasPrefix(p, "auth/") && strings.HasSuffix(p, "/login"):
 		f.login(w, req)
 	case strings.HasPrefix(p, "secret/data/"), strings.HasPrefix(p, "secret/metadata/"),
@@ -368,6 +393,29 @@ func (f *Server) capabilities(w http.ResponseWriter, req Request) {
 		data[p] = caps
 	}
 	writeJSON(w, 200, map[string]any{"data": data})
+}
+
+// mount answers GET sys/internal/ui/mounts/<path> with the longest of
+// Mounts that path is under.
+func (f *Server) mount(w http.ResponseWriter, path string) {
+	best := ""
+	for m := range f.Mounts {
+		if strings.HasPrefix(path+"/", m) && len(m) > len(best) {
+			best = m
+		}
+	}
+	if best == "" {
+		writeErrors(w, 403, "preflight capability check returned 403, please ensure client's policies grant access to path \""+path+"/\"")
+		return
+	}
+	m := f.Mounts[best]
+	var options map[string]any
+	if m.Version != "" {
+		options = map[string]any{"version": m.Version}
+	}
+	writeJSON(w, 200, map[string]any{"data": map[string]any{
+		"path": best, "type": m.Type, "options": options, "description": "", "local": false, "seal_wrap": false,
+	}})
 }
 
 // login answers AppRole (role_id, secret_id) and Kubernetes (role, jwt)
