@@ -16,7 +16,9 @@ import (
 
 var (
 	// ErrInvalidRef is returned for a ${vault:...} reference that does not
-	// parse.
+	// parse, and by Preflight for one whose path is on a KV v2 mount
+	// without its data/ segment (secret/pricing/db for
+	// secret/data/pricing/db).
 	ErrInvalidRef = vaultref.ErrInvalid
 	// ErrNotFound is returned when a secret, version or key does not exist.
 	ErrNotFound = errors.New("secret not found")

@@ -123,6 +123,14 @@ type pathVerdict struct {
 // capability check only: a read of a dynamic engine would issue a
 // credential.
 //
+// A path without "data" as its second segment is looked up first (GET
+// sys/internal/ui/mounts/<path>, which any token with access to the path
+// may read; once per mount): on a KV v2 mount, such as
+// secret/pricing/db on "secret/", Vault serves no secret there, and the
+// check fails matching ErrInvalidRef with the path it should be,
+// secret/data/pricing/db. When the mount cannot be looked up, the path
+// gets the capability check alone, as before.
+//
 // The report has one check per reference. When any check fails, Preflight
 // returns the report with an error that lists each failure and matches
 // ErrNotFound, ErrPermissionDenied or ErrInvalidRef with errors.Is. An
@@ -157,6 +165,7 @@ func (c *Client) Preflight(ctx context.Context, connectors map[string]map[string
 	}
 
 	verdicts := map[string]*pathVerdict{}
+	mounts := &mountCache{}
 	for i := range rep.Checks {
 		ch := &rep.Checks[i]
 		if ch.Err != nil {
@@ -164,7 +173,7 @@ func (c *Client) Preflight(ctx context.Context, connectors map[string]map[string
 		}
 		v, ok := verdicts[ch.Ref.Path]
 		if !ok {
-			v = c.checkPath(ctx, ch.Ref.Path, caps[apiPath(ch.Ref.Path)])
+			v = c.checkPath(ctx, ch.Ref.Path, caps[apiPath(ch.Ref.Path)], mounts)
 			verdicts[ch.Ref.Path] = v
 		}
 		switch {
@@ -193,9 +202,20 @@ func (c *Client) Preflight(ctx context.Context, connectors map[string]map[string
 	return rep, nil
 }
 
-// checkPath checks one path: capability, then existence and keys for KV v2.
-func (c *Client) checkPath(ctx context.Context, path string, caps []string) *pathVerdict {
+// checkPath checks one path: that it is not a KV v2 secret without its
+// data/ segment, its capability, then existence and keys for KV v2.
+func (c *Client) checkPath(ctx context.Context, path string, caps []string, mounts *mountCache) *pathVerdict {
 	p := apiPath(path)
+	if _, _, _, isKV2 := vaultref.SplitKV2(path); !isKV2 {
+		// Before the capability: a token granted secret/data/pricing/*
+		// may not read secret/pricing/db, and "may not read" would hide
+		// the mistake.
+		if m, ok := c.mountOf(ctx, p, mounts); ok && m.kv2() {
+			want := m.path + "data/" + strings.TrimPrefix(p, m.path) + strings.TrimPrefix(path, p)
+			return &pathVerdict{err: &VaultError{Op: "check path", Path: p, sentinel: ErrInvalidRef,
+				Errors: []string{fmt.Sprintf("%s is a KV v2 mount: the path should be %s", m.path, want)}}}
+		}
+	}
 	if !canRead(caps) {
 		have := strings.Join(caps, ", ")
 		if have == "" {
@@ -222,6 +242,46 @@ func (c *Client) checkPath(ctx context.Context, path string, caps []string) *pat
 		v.keys[k] = true
 	}
 	return v
+}
+
+// mountInfo is what Vault says of the mount of a path.
+type mountInfo struct {
+	path    string // with its trailing slash: "secret/"
+	typ     string // "kv", "database", ...
+	version string // a KV mount's version, "1" or "2"
+}
+
+func (m mountInfo) kv2() bool { return m.typ == "kv" && m.version == "2" }
+
+// mountCache holds the mounts one Preflight learned, so that the paths of
+// one mount cost one request.
+type mountCache struct{ known []mountInfo }
+
+// mountOf returns the mount of the API path p (GET
+// sys/internal/ui/mounts/<p>), or false when Vault does not say: an older
+// server, or a token that may not look.
+func (c *Client) mountOf(ctx context.Context, p string, cache *mountCache) (mountInfo, bool) {
+	for _, m := range cache.known {
+		if strings.HasPrefix(p+"/", m.path) {
+			return m, true
+		}
+	}
+	s, err := c.api.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+p)
+	if err != nil || s == nil || s.Data == nil {
+		c.log.Debug("vault mount not known; the path gets the capability check only", "path", p, "error", classify("read mount", p, err))
+		return mountInfo{}, false
+	}
+	m := mountInfo{}
+	m.path, _ = s.Data["path"].(string)
+	m.typ, _ = s.Data["type"].(string)
+	if opts, ok := s.Data["options"].(map[string]any); ok {
+		m.version, _ = opts["version"].(string)
+	}
+	if m.path == "" || !strings.HasPrefix(p+"/", m.path) {
+		return mountInfo{}, false
+	}
+	cache.known = append(cache.known, m)
+	return m, true
 }
 
 // capabilities returns the token's capabilities on each path, with one

@@ -63,8 +63,8 @@ func prePut(t *testing.T, ctx context.Context, c *secrets.Client, path string, d
 
 // TestIntegrationPreflight checks references with a token whose policy
 // reads one folder of secrets: one reference passes, and a missing key, a
-// missing secret and a path outside the policy each fail with their
-// sentinel.
+// missing secret, a path outside the policy and a KV v2 path without its
+// data/ segment each fail with their sentinel.
 func TestIntegrationPreflight(t *testing.T) {
 	p := platformtest.Require(t, platformtest.Vault)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -99,13 +99,16 @@ path "secret/metadata/` + unique + `/*" { capabilities = ["read"] }`
 		"pricing-sink": {
 			"token":  "${vault:secret/data/" + unique + "/gone:token}",
 			"secret": "${vault:secret/data/" + outside + "/db:password}",
+			// The KV v2 path without data/: the token may look up the
+			// mount (it may read paths under it) but not read this path.
+			"nodata": "${vault:secret/" + unique + "/db:password}",
 		},
 	})
 	if rep == nil {
 		t.Fatalf("no report: %v", err)
 	}
-	if !errors.Is(err, secrets.ErrNotFound) || !errors.Is(err, secrets.ErrPermissionDenied) {
-		t.Errorf("got %v, want an error matching ErrNotFound and ErrPermissionDenied", err)
+	if !errors.Is(err, secrets.ErrNotFound) || !errors.Is(err, secrets.ErrPermissionDenied) || !errors.Is(err, secrets.ErrInvalidRef) {
+		t.Errorf("got %v, want an error matching ErrNotFound, ErrPermissionDenied and ErrInvalidRef", err)
 	}
 	want := map[string]struct {
 		ok       bool
@@ -116,6 +119,7 @@ path "secret/metadata/` + unique + `/*" { capabilities = ["read"] }`
 		"database.user":     {sentinel: secrets.ErrNotFound, problem: `no key "username"`},
 		"token":             {sentinel: secrets.ErrNotFound, problem: "secret/metadata/" + unique + "/gone: 404"},
 		"secret":            {sentinel: secrets.ErrPermissionDenied, problem: "token may not read (capabilities: deny)"},
+		"nodata":            {sentinel: secrets.ErrInvalidRef, problem: "the path should be secret/data/" + unique + "/db"},
 	}
 	if len(rep.Checks) != len(want) {
 		t.Fatalf("got %d checks, want %d:\n%s", len(rep.Checks), len(want), rep)

@@ -78,6 +78,30 @@ func TestPreflight(t *testing.T) {
 			name: "invalid reference", config: map[string]string{"p": "${vault:secret/data/app/db}"},
 			want: ErrInvalidRef, problem: "malformed", noRead: true,
 		},
+		{
+			name: "kv v2 path without data", config: map[string]string{"p": "${vault:secret/app/db:password}"},
+			want: ErrInvalidRef, noRead: true,
+			problem: "vault check path secret/app/db: secret/ is a KV v2 mount: the path should be secret/data/app/db",
+		},
+		{
+			name: "kv v2 path without data, pinned", config: map[string]string{"p": "${vault:secret/app/db?version=1:password}"},
+			want: ErrInvalidRef, problem: "the path should be secret/data/app/db?version=1", noRead: true,
+		},
+		{
+			name: "kv v2 path without data, not readable either", setup: func(v *vaultfake.Server) { v.SetCaps("secret/app/db", "deny") },
+			config: map[string]string{"p": "${vault:secret/app/db:password}"},
+			want:   ErrInvalidRef, problem: "the path should be secret/data/app/db", noRead: true,
+		},
+		{
+			name: "kv v1 path", config: map[string]string{"p": "${vault:kv/legacy/app:api_key}"},
+			wantOK: true, note: "existence not checked",
+		},
+		{
+			name: "mount not known: capability only", setup: func(v *vaultfake.Server) {
+				v.FailWith("sys/internal/ui/mounts/secret/app/db", http.StatusForbidden)
+			},
+			config: map[string]string{"p": "${vault:secret/app/db:password}"}, wantOK: true, note: "existence not checked", noRead: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +165,27 @@ func TestPreflightAsksOnceAndReadsEachPathOnce(t *testing.T) {
 		if got := v.Count(key); got != want {
 			t.Errorf("%s: got %d requests, want %d", key, got, want)
 		}
+	}
+}
+
+func TestPreflightLooksUpEachMountOnce(t *testing.T) {
+	v, c := newPreflightVault(t)
+	rep, err := c.Preflight(context.Background(), map[string]map[string]string{
+		"app-a": {"p": "${vault:secret/app/db:password}", "u": "${vault:secret/app/db:user}"},
+		"app-b": {"p": "${vault:secret/app/other:password}", "k": "${vault:kv/legacy/app:api_key}", "d": "${vault:secret/data/app/db:password}"},
+	})
+	if !errors.Is(err, ErrInvalidRef) || rep.Problems() != 3 {
+		t.Fatalf("got %v and report\n%s\nwant the three references without data/ refused", err, rep)
+	}
+	lookups := map[string]int{}
+	for _, r := range v.Requests() {
+		if m, ok := strings.CutPrefix(r.Path, "sys/internal/ui/mounts/"); ok {
+			lookups[m]++
+		}
+	}
+	// One lookup for "secret/" and one for "kv/"; a path with data/ needs none.
+	if len(lookups) != 2 || lookups["kv/legacy/app"] != 1 {
+		t.Errorf("got mount lookups %v, want one for secret/ and one for kv/", lookups)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/internal/vaultfake"
+	"github.com/streamkit/streamkit/secrets"
 )
 
 // fakeWorker is an httptest Connect worker: it lists plugins (GET
@@ -304,4 +306,38 @@ func TestLiveMirrorMakerClientSettings(t *testing.T) {
 			t.Errorf("got %+v, want source.cluster.bootstrap.servers reported on a file sink", out)
 		}
 	})
+}
+
+const kv2Manifest = `{
+  connectors: [{name: 'pricing-db-source', config: {
+    'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+    'tasks.max': '1',
+    'database.user': '${vault:secret/data/pricing/db:username}',
+    'database.password': '${vault:secret/pricing/db:password}',
+  }}],
+}
+`
+
+// TestLiveVaultKV2PathWithoutData checks that a reference to a KV v2
+// secret without data/ in its path is an error at its key that says the
+// path it should be.
+func TestLiveVaultKV2PathWithoutData(t *testing.T) {
+	v := vaultfake.NewServer(t) // holds secret/data/pricing/db
+	vc, err := secrets.New(context.Background(), secrets.WithAddress(v.Addr()), secrets.WithToken(secrets.NewValue(vaultfake.RootToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := validateSource(t, kv2Manifest, Config{Live: &Live{Vault: vc}})
+	got := findingsOf(res, RuleVault)
+	if len(got) != 1 {
+		t.Fatalf("got %d %s findings, want 1:\n%s", len(got), RuleVault, res.Text())
+	}
+	f := got[0]
+	if f.Severity != Error || f.Key != "database.password" || f.Pos.Line != lineOf(t, kv2Manifest, "'database.password'") ||
+		!strings.Contains(f.Message, "the path should be secret/data/pricing/db") {
+		t.Errorf("got %+v, want an error at database.password saying the path should be secret/data/pricing/db", f)
+	}
+	if strings.Contains(res.Text(), vaultfake.Marker) {
+		t.Errorf("the report holds a secret:\n%s", res.Text())
+	}
 }
