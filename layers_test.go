@@ -179,8 +179,8 @@ func thirdParty(pkgs map[string]*goPackage, module, path string) int {
 
 // TestDependencyCounts: a service that imports only schema, only secrets
 // or only metrics (the client hooks) compiles no other streamkit package
-// but plumbing, and the third-party packages each of these and each
-// example links are the README's figures.
+// but plumbing, and the third-party packages each of these, each example
+// program and each command links are the README's figures.
 func TestDependencyCounts(t *testing.T) {
 	pkgs, module := listPackages(t)
 	for _, lone := range []string{"schema", "secrets", "metrics", "connect", "topics"} {
@@ -205,7 +205,7 @@ func TestDependencyCounts(t *testing.T) {
 	for path := range pkgs {
 		r, ok := rel(module, path)
 		if ok && (slices.Contains([]string{"schema", "secrets", "metrics", "connect", "topics", "validate"}, r) ||
-			strings.HasPrefix(r, "examples/") && len(strings.Split(r, "/")) == 2) {
+			(strings.HasPrefix(r, "examples/") || strings.HasPrefix(r, "cmd/")) && len(strings.Split(r, "/")) == 2) {
 			want = append(want, r)
 		}
 	}
@@ -220,6 +220,11 @@ func TestDependencyCounts(t *testing.T) {
 			} else {
 				t.Errorf("README: %s links %d third-party packages and has no row in the dependency table", r, n)
 			}
+		}
+	}
+	for r := range stated {
+		if !slices.Contains(want, r) {
+			t.Errorf("README: the dependency table has a row for %s, which is not a package or program it covers", r)
 		}
 	}
 	if t.Failed() {

@@ -75,6 +75,7 @@ var exempt = map[string]string{
 	"internal/vaultfake.Fault":        "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
 	"internal/vaultfake.KV2Secret":    "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
 	"internal/vaultfake.Log":          "test support that only tests import: a log buffer that feeds the fake Vault's leak check",
+	"internal/vaultfake.Mount":        "test support that only tests import: a fake Vault mount (path, type, KV version), no credential",
 	"internal/vaultfake.Request":      "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
 	"internal/vaultfake.Server":       "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
 	"internal/vaultfake.TB":           "interface: the part of testing.TB the fake Vault uses",
@@ -90,6 +91,9 @@ var exempt = map[string]string{
 	"schema.CompatibilityLevel":       "string enum set only from its constants (BACKWARD, FORWARD, ...)",
 	"schema.Observer":                 "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
 	"schema.Part":                     "int enum (key or value)",
+	"schema.SubjectAction":            "string enum set only from its constants (create, update, delete, unchanged, refused, drift)",
+	"schema.SubjectPlanOptions":       "a namespace and a prune flag: no credential",
+	"schema.SubjectApplyOptions":      "a force flag: no credential",
 	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
 	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
 	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
@@ -741,6 +745,12 @@ func (f *fixtures) schema() {
 	orderSchema := must[*schema.Schema](t)(schema.Derive[order]("pricing"))
 	add("schema.Schema", "Derive", orderSchema)
 	add("schema.SubjectVersion", "literal", schema.SubjectVersion{Subject: "pricing.orders.v1-value", Version: 1, ID: 1, Schema: orderSchema})
+	add("schema.SubjectSpec", "literal", schema.SubjectSpec{Subject: "pricing.orders.v1-value", Schema: orderSchema, Compatibility: schema.Full})
+	subjectChange := schema.SubjectChange{Action: schema.SubjectUpdate, Subject: "pricing.orders.v1-value", Latest: 1, LatestID: 1,
+		NewVersion: true, Diff: []string{"+ field note: string"}, FromLevel: schema.Backward, ToLevel: schema.Full}
+	add("schema.SubjectChange", "literal", subjectChange)
+	add("schema.SubjectPlan", "literal", &schema.SubjectPlan{Namespace: "pricing.", Changes: []schema.SubjectChange{subjectChange}})
+	add("schema.SubjectApplyResult", "literal", &schema.SubjectApplyResult{Registered: map[string]int{"pricing.orders.v1-value": 2}})
 	add("schema.ClientOpt", "WithClientOpts with SASL", schema.WithClientOpts(saslOpts(t)...))
 	add("schema.ProducerOpt", "WithClientOpts with SASL", schema.ProducerOpt(schema.WithClientOpts(saslOpts(t)...)))
 	add("schema.ConsumerOpt", "OnInvalid", schema.OnInvalid(schema.DeadLetter("pricing.orders.v1.dlq")))

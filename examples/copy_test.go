@@ -1,6 +1,7 @@
 // Package examples_test checks the promises the examples make: a team
-// copies examples/gitops or examples/integration into a repository of its
-// own, and it builds, vets and (for gitops) validates its manifests there
+// copies examples/gitops (the team repository template, run by the
+// streamkit binary) or examples/integration (a Go module) into a
+// repository of its own, and it validates, or builds and vets, there
 // without touching anything but names (copy_test.go); and no example's
 // binary links test support or Docker, so a service copied from one does
 // not either (deps_test.go).
@@ -25,28 +26,37 @@ func TestTemplatesWorkWhenCopied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"gitops", "integration"} {
-		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "team-"+name)
-			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "examples", name))); err != nil {
-				t.Fatal(err)
-			}
-			// The team's own module, with streamkit as a dependency; the
-			// replace stands in for the published version.
-			mod := "module example.com/team/" + name + "\n\ngo 1.26.0\n\n" +
-				"require github.com/streamkit/streamkit v0.0.0\n\n" +
-				"replace github.com/streamkit/streamkit => " + repo + "\n"
-			write(t, filepath.Join(dir, "go.mod"), mod)
-			write(t, filepath.Join(dir, "go.sum"), string(sum))
-			run(t, dir, "go", "vet", "./...")
-			if name == "gitops" {
-				out := run(t, dir, "go", "run", ".", "validate")
-				if !strings.Contains(out, "validation: ok") {
-					t.Fatalf("validate in the copy:\n%s", out)
-				}
-			}
-		})
-	}
+	t.Run("gitops", func(t *testing.T) {
+		// The template is a repository of manifests and a team file, run
+		// by the streamkit binary its CI installs; no Go of its own.
+		bin := filepath.Join(t.TempDir(), "streamkit")
+		run(t, repo, "go", "build", "-o", bin, "./cmd/streamkit")
+		dir := filepath.Join(t.TempDir(), "team-gitops")
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "examples", "gitops"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".github", "workflows", "streamkit.yml")); err != nil {
+			t.Fatalf("the template's CI workflow: %v", err)
+		}
+		out := run(t, dir, bin, "validate")
+		if !strings.Contains(out, "validation: ok") {
+			t.Fatalf("validate in the copy:\n%s", out)
+		}
+	})
+	t.Run("integration", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "team-integration")
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "examples", "integration"))); err != nil {
+			t.Fatal(err)
+		}
+		// The team's own module, with streamkit as a dependency; the
+		// replace stands in for the published version.
+		mod := "module example.com/team/integration\n\ngo 1.26.0\n\n" +
+			"require github.com/streamkit/streamkit v0.0.0\n\n" +
+			"replace github.com/streamkit/streamkit => " + repo + "\n"
+		write(t, filepath.Join(dir, "go.mod"), mod)
+		write(t, filepath.Join(dir, "go.sum"), string(sum))
+		run(t, dir, "go", "vet", "./...")
+	})
 }
 
 func write(t *testing.T, path, content string) {
@@ -56,8 +66,8 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
-// run runs a go command in dir, free of the platform's variables so that
-// gitops validates offline, and returns its output.
+// run runs a command in dir, free of the platform's variables so that
+// the template validates offline, and returns its output.
 func run(t *testing.T, dir string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)

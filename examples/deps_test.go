@@ -39,7 +39,7 @@ func TestBinariesLinkNoTestSupport(t *testing.T) {
 	dir := filepath.Dir(here)
 	out := goList(t, dir, "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...")
 	mains := strings.Fields(out)
-	for _, want := range []string{"consumer", "gitops", "healer", "integration", "producer", "quickstart"} {
+	for _, want := range []string{"consumer", "healer", "integration", "producer", "quickstart"} {
 		if !slices.Contains(mains, "github.com/streamkit/streamkit/examples/"+want) {
 			t.Errorf("go list found no example %s among %v", want, mains)
 		}

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/sr"
-	"golang.org/x/sync/errgroup"
 )
 
 // SubjectSpec is one subject a team declares: schemas as code.
@@ -161,30 +160,27 @@ func (r *Registry) PlanSubjects(ctx context.Context, desired []SubjectSpec, opts
 		return nil, fmt.Errorf("plan subjects: %w", err)
 	}
 	p := &SubjectPlan{Namespace: opts.Namespace, Prune: opts.Prune, Changes: make([]SubjectChange, len(desired))}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(planConcurrency)
-	for i := range desired {
-		g.Go(func() error {
-			ch, err := r.planSubject(gctx, &desired[i])
-			if err != nil {
-				return err
-			}
-			p.Changes[i] = ch
-			return nil
-		})
-	}
 	var listed []string
-	if opts.Prune {
-		g.Go(func() error {
-			subjects, err := r.cl.Subjects(gctx)
+	err := bounded(ctx, len(desired)+1, func(ctx context.Context, i int) error {
+		if i == len(desired) {
+			if !opts.Prune {
+				return nil
+			}
+			subjects, err := r.cl.Subjects(ctx)
 			if err != nil {
-				return registryErr(gctx, "list subjects", err)
+				return registryErr(ctx, "list subjects", err)
 			}
 			listed = subjects
 			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+		ch, err := r.planSubject(ctx, &desired[i])
+		if err != nil {
+			return err
+		}
+		p.Changes[i] = ch
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("plan subjects: %w", err)
 	}
 	if opts.Prune {
@@ -368,14 +364,12 @@ func (r *Registry) ApplySubjects(ctx context.Context, p *SubjectPlan, opts Subje
 		return res, fmt.Errorf("apply subjects: %w", errors.Join(errs...))
 	}
 	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(planConcurrency)
-	for i := range p.Changes {
+	err := bounded(ctx, len(p.Changes), func(gctx context.Context, i int) error {
 		c := &p.Changes[i]
 		if c.Action != SubjectCreate && c.Action != SubjectUpdate && c.Action != SubjectDelete {
-			continue
+			return nil
 		}
-		g.Go(func() error {
+		{
 			if c.Action == SubjectDelete {
 				if _, err := r.cl.DeleteSubject(gctx, c.Subject, sr.SoftDelete); err != nil {
 					if rerr := registryErr(gctx, fmt.Sprintf("delete subject %q", c.Subject), err); !isNotFound(rerr) {
@@ -407,15 +401,49 @@ func (r *Registry) ApplySubjects(ctx context.Context, p *SubjectPlan, opts Subje
 			res.Registered[c.Subject] = id
 			mu.Unlock()
 			return nil
-		})
-	}
-	err := g.Wait()
+		}
+	})
 	slices.Sort(res.Levels)
 	slices.Sort(res.Deleted)
 	if err != nil {
 		return res, fmt.Errorf("apply subjects: %w", err)
 	}
 	return res, nil
+}
+
+// bounded calls f(ctx, i) for i in [0, n), up to planConcurrency at a
+// time, and returns the first error; the first error cancels the ctx the
+// other calls get.
+func bounded(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		slots = make(chan struct{}, planConcurrency)
+	)
+	for i := range n {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := f(ctx, i); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
 }
 
 func srLevel(l CompatibilityLevel) sr.CompatibilityLevel {

@@ -43,6 +43,9 @@ type SchemaSpec struct {
 	Subject string `json:"subject"`
 	Schema  string `json:"schema,omitempty"`
 	File    string `json:"file,omitempty"`
+	// Compatibility is the subject's compatibility level (BACKWARD, FULL,
+	// NONE, ...); empty leaves the registry's level as it is.
+	Compatibility string `json:"compatibility,omitempty"`
 }
 
 // Severity ranks a finding. Only errors make a Result not OK.

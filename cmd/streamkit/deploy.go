@@ -1,0 +1,425 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/schema"
+	"github.com/streamkit/streamkit/topics"
+	"github.com/streamkit/streamkit/validate"
+)
+
+// The rule IDs of plan findings: what validation cannot know and the plan
+// finds on the platform.
+const (
+	// RulePlanRefused is a change the platform cannot make: fewer
+	// partitions, a lower replication factor.
+	RulePlanRefused = "PLAN001"
+	// RulePlanDangerous is a delete of a topic still in use, without
+	// -force.
+	RulePlanDangerous = "PLAN002"
+	// RulePlanIncompatible is a schema the registry refuses as the next
+	// version of its subject.
+	RulePlanIncompatible = "PLAN003"
+	// RulePlanDrift is a subject whose latest version is not the
+	// repository's schema.
+	RulePlanDrift = "PLAN004"
+	// RulePlanForce is a subject delete without -force.
+	RulePlanForce = "PLAN005"
+)
+
+// deployPlan is the one plan of a repository: topics, subjects, ACLs and
+// connectors, applied in that order. A nil part is a component the
+// manifests do not use.
+type deployPlan struct {
+	Topics     *topics.Plan        `json:"topics,omitempty"`
+	Subjects   *schema.SubjectPlan `json:"subjects,omitempty"`
+	ACLs       *topics.ACLPlan     `json:"acls,omitempty"`
+	Connectors *connect.Plan       `json:"connectors,omitempty"`
+}
+
+// counts is one kind's summary line.
+type counts struct {
+	Kind      string `json:"kind"`
+	Create    int    `json:"create"`
+	Update    int    `json:"update"`
+	Delete    int    `json:"delete"`
+	Unchanged int    `json:"unchanged"`
+	Refused   int    `json:"refused"`
+	Drift     int    `json:"drift"`
+}
+
+func (c counts) changes() int { return c.Create + c.Update + c.Delete }
+
+// summary counts each part with the same actions.
+func (p *deployPlan) summary() []counts {
+	var out []counts
+	if p.Topics != nil {
+		c := counts{Kind: "topics"}
+		c.Create, c.Update, c.Delete, c.Unchanged, c.Refused = p.Topics.Count()
+		out = append(out, c)
+	}
+	if p.Subjects != nil {
+		c := counts{Kind: "subjects"}
+		c.Create, c.Update, c.Delete, c.Unchanged, c.Refused, c.Drift = p.Subjects.Count()
+		out = append(out, c)
+	}
+	if p.ACLs != nil {
+		out = append(out, counts{Kind: "acls", Create: len(p.ACLs.Create), Delete: len(p.ACLs.Delete), Unchanged: p.ACLs.Unchanged})
+	}
+	if p.Connectors != nil {
+		c := counts{Kind: "connectors"}
+		c.Create, c.Update, c.Delete, c.Unchanged = p.Connectors.Count()
+		out = append(out, c)
+	}
+	return out
+}
+
+// empty reports whether the plan changes nothing.
+func (p *deployPlan) empty() bool {
+	for _, c := range p.summary() {
+		if c.changes()+c.Refused+c.Drift > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// text renders every part, then the totals.
+func (p *deployPlan) text() string {
+	var b strings.Builder
+	for _, part := range []fmt.Stringer{p.Topics, p.Subjects, p.ACLs, p.Connectors} {
+		if part == nil || isNil(part) {
+			continue
+		}
+		b.WriteString(part.String())
+	}
+	var total counts
+	for _, c := range p.summary() {
+		total.Create += c.Create
+		total.Update += c.Update
+		total.Delete += c.Delete
+		total.Unchanged += c.Unchanged
+		total.Refused += c.Refused
+		total.Drift += c.Drift
+	}
+	fmt.Fprintf(&b, "plan: %d to create, %d to update, %d to delete, %d unchanged, %d refused, %d drifted\n",
+		total.Create, total.Update, total.Delete, total.Unchanged, total.Refused, total.Drift)
+	return b.String()
+}
+
+// isNil reports whether a Stringer holds a nil pointer of one of the parts.
+func isNil(s fmt.Stringer) bool {
+	switch v := s.(type) {
+	case *topics.Plan:
+		return v == nil
+	case *schema.SubjectPlan:
+		return v == nil
+	case *topics.ACLPlan:
+		return v == nil
+	case *connect.Plan:
+		return v == nil
+	}
+	return false
+}
+
+// subjectSpecs turns the manifest's schemas into subject specs. A schema
+// that does not parse was reported by validation, which stops before a
+// plan.
+func subjectSpecs(m validate.Manifest) ([]schema.SubjectSpec, error) {
+	out := make([]schema.SubjectSpec, 0, len(m.Schemas))
+	for _, s := range m.Schemas {
+		parsed, err := schema.Parse(s.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema %s: %w", s.Subject, err)
+		}
+		out = append(out, schema.SubjectSpec{Subject: s.Subject, Schema: parsed,
+			Compatibility: schema.CompatibilityLevel(strings.ToUpper(s.Compatibility))})
+	}
+	return out, nil
+}
+
+// errMissing is a plan that needs a component the environment does not
+// name.
+var errMissing = errors.New("not configured")
+
+// plan plans every part the manifests use. Everything is read, nothing is
+// written.
+func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune bool) (*deployPlan, error) {
+	var missing []string
+	if p.topics == nil {
+		missing = append(missing, EnvBrokers)
+	}
+	if (len(m.Schemas) > 0 || prune) && p.registry == nil {
+		missing = append(missing, EnvSchemaRegistryURL)
+	}
+	if (len(m.Connectors) > 0 || prune) && p.connect == nil {
+		missing = append(missing, EnvConnectURL)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("plan and apply need %s: %w", strings.Join(missing, ", "), errMissing)
+	}
+	dp := &deployPlan{}
+	var err error
+	topicOpts := topics.PlanOptions{Namespace: t.Namespace, Prune: prune}
+	if dp.Topics, err = p.topics.Plan(ctx, m.Topics, topicOpts); err != nil {
+		return nil, fmt.Errorf("plan topics: %w", err)
+	}
+	if p.registry != nil {
+		specs, err := subjectSpecs(m)
+		if err != nil {
+			return nil, err
+		}
+		if dp.Subjects, err = p.registry.PlanSubjects(ctx, specs, schema.SubjectPlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
+			return nil, err
+		}
+	}
+	if dp.ACLs, err = p.topics.PlanACLs(ctx, m.ACLs, m.Bindings, topicOpts); err != nil {
+		return nil, fmt.Errorf("plan acls: %w", err)
+	}
+	if p.connect != nil {
+		if dp.Connectors, err = p.connect.Plan(ctx, m.Connectors, connect.PlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
+			return nil, fmt.Errorf("plan connectors: %w", err)
+		}
+	}
+	return dp, nil
+}
+
+// findings are the plan's refusals as findings, placed at the resources
+// they are about.
+func (p *deployPlan) findings(loc validate.Locator, force bool) []validate.Finding {
+	var out []validate.Finding
+	add := func(rule, kind, name, msg string) {
+		f := validate.Finding{Rule: rule, Severity: validate.Error, Message: msg, Resource: kind + " " + name}
+		if loc != nil {
+			f.Pos = loc.Resource(kind, name)
+		}
+		out = append(out, f)
+	}
+	if p.Topics != nil {
+		for _, c := range p.Topics.Changes {
+			switch {
+			case c.Action == topics.Refused:
+				add(RulePlanRefused, "topic", c.Topic, "Kafka cannot make this change: "+c.Reason)
+			case c.Action == topics.Delete && c.Danger != "" && !force:
+				add(RulePlanDangerous, "topic", c.Topic, "deleting the topic may hurt: "+c.Danger+" (apply -prune -force deletes it)")
+			}
+		}
+	}
+	if p.Subjects != nil {
+		for _, c := range p.Subjects.Changes {
+			switch c.Action {
+			case schema.SubjectRefused:
+				add(RulePlanIncompatible, "schema", c.Subject, c.Reason)
+			case schema.SubjectDrift:
+				add(RulePlanDrift, "schema", c.Subject, c.Reason+"; delete the stray version, or make the repository's schema the next version")
+			case schema.SubjectDelete:
+				if !force {
+					add(RulePlanForce, "schema", c.Subject, "the subject is no longer declared; apply -prune -force soft-deletes it")
+				}
+			}
+		}
+	}
+	return out
+}
+
+// applied is what apply did, part by part.
+type applied struct {
+	Topics     *topics.ApplyResult        `json:"topics,omitempty"`
+	Subjects   *schema.SubjectApplyResult `json:"subjects,omitempty"`
+	ACLs       *aclResult                 `json:"acls,omitempty"`
+	Connectors *connect.ApplyResult       `json:"connectors,omitempty"`
+}
+
+type aclResult struct {
+	Created int `json:"created"`
+	Deleted int `json:"deleted"`
+}
+
+// apply carries out dp in the one order: topics (subjects and connectors
+// need them), subjects, ACLs, connectors. It stops at the first part that
+// fails and returns what was done with the error; the parts not attempted
+// are named in the error. Run again, plan and apply converge.
+func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*applied, error) {
+	done := &applied{}
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"topics", func() (err error) {
+			if dp.Topics == nil || dp.Topics.Empty() {
+				return nil
+			}
+			done.Topics, err = p.topics.Apply(ctx, dp.Topics, topics.ApplyOptions{Force: force})
+			return err
+		}},
+		{"subjects", func() (err error) {
+			if dp.Subjects == nil || dp.Subjects.Empty() {
+				return nil
+			}
+			done.Subjects, err = p.registry.ApplySubjects(ctx, dp.Subjects, schema.SubjectApplyOptions{Force: force})
+			return err
+		}},
+		{"acls", func() error {
+			if dp.ACLs == nil || dp.ACLs.Empty() {
+				return nil
+			}
+			if err := p.topics.ApplyACLs(ctx, dp.ACLs); err != nil {
+				return err
+			}
+			done.ACLs = &aclResult{Created: len(dp.ACLs.Create), Deleted: len(dp.ACLs.Delete)}
+			return nil
+		}},
+		{"connectors", func() (err error) {
+			if dp.Connectors == nil || dp.Connectors.Empty() {
+				return nil
+			}
+			done.Connectors, err = p.connect.Apply(ctx, dp.Connectors, connect.ApplyOptions{})
+			return err
+		}},
+	}
+	for i, s := range steps {
+		if err := s.run(); err != nil {
+			var rest []string
+			for _, r := range steps[i+1:] {
+				rest = append(rest, r.name)
+			}
+			if len(rest) > 0 {
+				return done, fmt.Errorf("apply %s: %w (not attempted: %s)", s.name, err, strings.Join(rest, ", "))
+			}
+			return done, fmt.Errorf("apply %s: %w", s.name, err)
+		}
+	}
+	return done, nil
+}
+
+// text is one line per part that changed something.
+func (a *applied) text() string {
+	var b strings.Builder
+	if r := a.Topics; r != nil {
+		fmt.Fprintf(&b, "applied topics: created %v, updated %v, deleted %v\n", list(r.Created), list(r.Updated), list(r.Deleted))
+	}
+	if r := a.Subjects; r != nil {
+		var reg []string
+		for s, id := range r.Registered {
+			reg = append(reg, fmt.Sprintf("%s (id %d)", s, id))
+		}
+		fmt.Fprintf(&b, "applied subjects: registered %v, levels set %v, deleted %v\n", list(slices.Sorted(slices.Values(reg))), list(r.Levels), list(r.Deleted))
+	}
+	if r := a.ACLs; r != nil {
+		fmt.Fprintf(&b, "applied acls: created %d, deleted %d\n", r.Created, r.Deleted)
+	}
+	if r := a.Connectors; r != nil {
+		fmt.Fprintf(&b, "applied connectors: created %v, updated %v, deleted %v\n", list(r.Created), list(r.Updated), list(r.Deleted))
+	}
+	if b.Len() == 0 {
+		return "applied: nothing to change\n"
+	}
+	return b.String()
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+
+// relocate makes the findings' files relative to the repository root, so
+// that GitHub annotations and SARIF results attach to the pull request's
+// lines and a terminal's file:line links open.
+func relocate(fs []validate.Finding, t *team) {
+	dir := t.manifestsDir()
+	for i := range fs {
+		f := &fs[i].Pos
+		if f.File == "" || filepath.IsAbs(f.File) {
+			continue
+		}
+		if rel, err := filepath.Rel(t.root, filepath.Join(dir, f.File)); err == nil {
+			f.File = filepath.ToSlash(rel)
+		}
+	}
+}
+
+// deploy runs validate, plan or apply.
+func (p *clients) deploy(ctx context.Context, t *team, o *options, stdout, stderr io.Writer) int {
+	cfg := t.config()
+	if p.any() {
+		cfg.Live = &validate.Live{Connect: p.connect, Registry: p.registry, Vault: p.vault, Topics: p.topics}
+	}
+	res, err := validate.Validate(ctx, validate.Options{Dir: t.manifestsDir(), ExtVars: t.extVars()}, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "streamkit: validate:", err)
+		return exitError
+	}
+	rules := cfg.Rules
+	if rules == nil {
+		rules = validate.BuiltinRules()
+	}
+	out := &report{format: o.format, cmd: o.cmd, team: t, res: res, rules: append(rules, cfg.Custom...)}
+	code := validationCode(res)
+	if o.cmd == "validate" || code == exitFindings {
+		return out.write(stdout, stderr, code)
+	}
+	dp, err := p.plan(ctx, t, res.Manifest, o.prune)
+	if err != nil {
+		out.err = err
+		return out.write(stdout, stderr, exitError)
+	}
+	out.plan = dp
+	if pf := dp.findings(res.Locator, o.force); len(pf) > 0 {
+		res.Findings = append(res.Findings, pf...)
+		return out.write(stdout, stderr, exitFindings)
+	}
+	if o.cmd == "plan" || o.dryRun {
+		return out.write(stdout, stderr, code)
+	}
+	if code != exitOK {
+		out.err = errors.New("apply refused: some checks against the platform could not run (LIVE000); nothing was changed")
+		return out.write(stdout, stderr, code)
+	}
+	out.applied, out.err = p.apply(ctx, dp, o.force)
+	return out.write(stdout, stderr, applyCode(out.err))
+}
+
+// validationCode is the exit code validation alone asks for: 1 for error
+// findings, 2 when a check against the platform could not run.
+func validationCode(res *validate.Result) int {
+	if !res.OK() {
+		return exitFindings
+	}
+	if (&report{res: res}).unreachable() > 0 {
+		return exitError
+	}
+	return exitOK
+}
+
+// applyCode is 0 for a finished apply, 2 when the platform could not be
+// reached part-way, and 1 when it refused something.
+func applyCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case unreachable(err):
+		return exitError
+	}
+	return exitFindings
+}
+
+// unreachable reports whether err is a platform that could not be reached
+// rather than one that refused.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, connect.ErrUnavailable) || errors.Is(err, schema.ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, errMissing) || errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED)
+}

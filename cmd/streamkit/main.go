@@ -1,0 +1,213 @@
+// Command streamkit is a team's deployment loop on a streamkit platform:
+// it validates the team's manifests, shows what would change on the
+// platform and applies it, from a laptop or from CI, and shows and
+// restarts what runs.
+//
+//	go install github.com/streamkit/streamkit/cmd/streamkit@latest
+//
+// From the team's repository, which holds the team file (team.jsonnet)
+// and the manifests folder it names:
+//
+//	streamkit validate               # offline rules, plus the platform's own checks when it is set
+//	streamkit plan                   # what apply would change: topics, subjects, ACLs, connectors
+//	streamkit apply [-prune [-force]] [-dry-run]
+//	streamkit status                 # the team's connectors and tasks, consumer groups and their lag
+//	streamkit restart NAME           # a connector of the team and its failed tasks
+//	streamkit version
+//
+// Flags, after the subcommand:
+//
+//	-team file        the team file (default team.jsonnet)
+//	-namespace ns     replaces the team file's namespace (deploy to a scratch namespace)
+//	-format f         text, json, github (workflow annotations) or sarif (SARIF 2.1.0)
+//	-prune, -force    (plan, apply) delete what the manifests no longer list; -force
+//	                  also deletes topics still in use and soft-deletes subjects
+//	-dry-run          (apply) validate and plan, change nothing
+//
+// The platform is named by environment variables, and only these; each
+// one that is unset skips what needs it (plan and apply need the brokers,
+// and the registry and Connect when the manifests use them):
+//
+//	STREAMKIT_BROKERS              Kafka bootstrap brokers, comma-separated
+//	STREAMKIT_CONNECT_URL          Kafka Connect workers, comma-separated
+//	STREAMKIT_SCHEMA_REGISTRY_URL  the Confluent-compatible registry API
+//	VAULT_ADDR, VAULT_TOKEN        Vault: ${vault:...} references must resolve
+//
+// Exit codes:
+//
+//	0  clean: no error finding, a plan apply may carry out, an apply done
+//	1  error findings, or a plan that is refused (an incompatible schema,
+//	   drift, a change Kafka cannot make, a delete that needs -force),
+//	   or an apply the platform refused
+//	2  a usage error (flags, team file), or a platform that could not be
+//	   reached or is not configured
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+const usage = `usage: streamkit <command> [flags]
+
+commands:
+  validate   check the manifests: offline rules, and the platform's own checks when it is set
+  plan       show what apply would change
+  apply      validate, plan and change the platform: topics, subjects, ACLs, connectors
+  status     the team's connectors and tasks, consumer groups and their lag
+  restart    restart a connector of the team and its failed tasks: restart NAME
+  version    print the version
+
+flags:
+  -team file       the team file (default team.jsonnet)
+  -namespace ns    replace the team file's namespace
+  -format f        text, json, github or sarif (default text)
+  -prune           (plan, apply) delete what the manifests no longer list
+  -force           (plan, apply) also delete topics in use and subjects
+  -dry-run         (apply) change nothing
+
+exit codes: 0 clean, 1 findings or a refused plan, 2 usage or an unreachable platform
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options is a parsed command line.
+type options struct {
+	cmd       string
+	teamFile  string
+	namespace string
+	format    string
+	prune     bool
+	force     bool
+	dryRun    bool
+	args      []string
+}
+
+// errUsage is a command line streamkit cannot run.
+var errUsage = errors.New("usage")
+
+func parseArgs(args []string, stderr io.Writer) (*options, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%w: missing command", errUsage)
+	}
+	o := &options{cmd: args[0]}
+	switch o.cmd {
+	case "validate", "plan", "apply", "status", "restart", "version":
+	case "-h", "-help", "--help", "help":
+		return nil, flag.ErrHelp
+	default:
+		return nil, fmt.Errorf("%w: unknown command %q", errUsage, o.cmd)
+	}
+	fs := flag.NewFlagSet("streamkit "+o.cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.teamFile, "team", DefaultTeamFile, "the team file")
+	fs.StringVar(&o.namespace, "namespace", "", "replace the team file's namespace")
+	fs.StringVar(&o.format, "format", "text", "text, json, github or sarif")
+	if o.cmd == "plan" || o.cmd == "apply" {
+		fs.BoolVar(&o.prune, "prune", false, "delete what the manifests no longer list")
+		fs.BoolVar(&o.force, "force", false, "also delete topics in use and subjects")
+	}
+	if o.cmd == "apply" {
+		fs.BoolVar(&o.dryRun, "dry-run", false, "change nothing")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s: %w", errUsage, o.cmd, err)
+	}
+	o.args = fs.Args()
+	switch {
+	case o.cmd == "restart" && len(o.args) != 1:
+		return nil, fmt.Errorf("%w: restart takes one connector name, got %d arguments", errUsage, len(o.args))
+	case o.cmd != "restart" && len(o.args) > 0:
+		return nil, fmt.Errorf("%w: %s: unexpected arguments %q", errUsage, o.cmd, o.args)
+	case o.force && !o.prune:
+		return nil, fmt.Errorf("%w: -force only applies with -prune", errUsage)
+	}
+	switch o.format {
+	case "text", "json", "github", "sarif":
+	default:
+		return nil, fmt.Errorf("%w: unknown format %q, want text, json, github or sarif", errUsage, o.format)
+	}
+	if o.format == "sarif" && o.cmd != "validate" && o.cmd != "plan" && o.cmd != "apply" {
+		return nil, fmt.Errorf("%w: -format sarif is for validate, plan and apply", errUsage)
+	}
+	return o, nil
+}
+
+// run runs one command and returns the exit code. env replaces os.Getenv,
+// so tests choose the platform.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "streamkit:", err)
+		}
+		fmt.Fprint(stderr, usage)
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if o.cmd == "version" {
+		fmt.Fprintln(stdout, "streamkit", version())
+		return exitOK
+	}
+	t, err := loadTeam(o.teamFile, o.namespace)
+	if err != nil {
+		fmt.Fprintln(stderr, "streamkit:", err)
+		return exitError
+	}
+	p, err := dial(ctx, env)
+	if err != nil {
+		fmt.Fprintln(stderr, "streamkit:", err)
+		return exitError
+	}
+	defer p.close()
+	switch o.cmd {
+	case "status":
+		return p.status(ctx, t, o, stdout, stderr)
+	case "restart":
+		return p.restart(ctx, t, o.args[0], o, stdout, stderr)
+	}
+	return p.deploy(ctx, t, o, stdout, stderr)
+}
+
+// version is the module version the binary was built from: a tag for go
+// install ...@v1.2.3, "(devel)" with the VCS revision for a local build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+		if s.Key == "vcs.modified" && s.Value == "true" {
+			v += "+dirty"
+		}
+	}
+	return v + " " + bi.GoVersion
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	jsonnet "github.com/google/go-jsonnet"
+
+	"github.com/streamkit/streamkit/topics"
+	"github.com/streamkit/streamkit/validate"
+)
+
+// DefaultTeamFile is the team file streamkit reads when -team is not
+// given, relative to the current folder.
+const DefaultTeamFile = "team.jsonnet"
+
+// team is what a team sets in its repository's team file: who it is and
+// what the platform team allows it. The file is jsonnet (plain JSON is
+// jsonnet too):
+//
+//	{
+//	  namespace: 'pricing.',
+//	  manifests: 'manifests',
+//	  services: ['publisher', 'billing'],
+//	  ext_vars: { data_dir: '/var/tmp/pricing' },
+//	  policy: {
+//	    topics: { min_partitions: 1, max_partitions: 48, min_replication_factor: 3,
+//	              max_replication_factor: 3, max_retention: '2160h',
+//	              cleanup_policies: ['delete', 'compact'] },
+//	    connectors: { min_tasks: 1, max_tasks: 8 },
+//	    rules: { SCHEMA003: 'off' },
+//	  },
+//	}
+type team struct {
+	// Namespace is the prefix of every topic, group, subject and connector
+	// of the team, e.g. "pricing.". Required.
+	Namespace string `json:"namespace"`
+	// Manifests is the folder of the jsonnet manifests, relative to the
+	// team file; default "manifests".
+	Manifests string `json:"manifests"`
+	// Services are the team's service accounts by short name: each is the
+	// principal User:<namespace><service>, so a scratch namespace has its
+	// own. ACL grants may name only these and Principals.
+	Services []string `json:"services"`
+	// Principals are more principals the team may grant to, written in
+	// full ("User:pricing-legacy"). With neither Services nor Principals,
+	// grants may name any principal.
+	Principals []string `json:"principals"`
+	// ExtVars are jsonnet external variables for the manifests; "ns" is
+	// always the namespace.
+	ExtVars map[string]string `json:"ext_vars"`
+	Policy  teamPolicy        `json:"policy"`
+
+	// file is the team file's path and root the repository root, where
+	// reported positions are relative to.
+	file, root string
+}
+
+type teamPolicy struct {
+	Topics struct {
+		NamePattern          string   `json:"name_pattern"`
+		MinPartitions        int32    `json:"min_partitions"`
+		MaxPartitions        int32    `json:"max_partitions"`
+		MinReplicationFactor int16    `json:"min_replication_factor"`
+		MaxReplicationFactor int16    `json:"max_replication_factor"`
+		MinRetention         duration `json:"min_retention"`
+		MaxRetention         duration `json:"max_retention"`
+		CleanupPolicies      []string `json:"cleanup_policies"`
+	} `json:"topics"`
+	Connectors struct {
+		MinTasks int `json:"min_tasks"`
+		MaxTasks int `json:"max_tasks"`
+	} `json:"connectors"`
+	// Rules set a rule's severity by ID: "error", "warning", "info" or
+	// "off".
+	Rules map[string]string `json:"rules"`
+}
+
+// duration is a time.Duration written as a Go duration string ("2160h").
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration such as \"2160h\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+// errTeam is a team file that cannot be used; the CLI exits 2.
+var errTeam = errors.New("team file")
+
+// loadTeam reads the team file at path. namespace, when not empty,
+// replaces the file's (tests deploy the same repository to a scratch
+// namespace).
+func loadTeam(path, namespace string) (*team, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w %s not found: run from the team's repository, or name it with -team", errTeam, path)
+		}
+		return nil, fmt.Errorf("%w: %w", errTeam, err)
+	}
+	vm := jsonnet.MakeVM()
+	out, err := vm.EvaluateAnonymousSnippet(path, string(src))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %s", errTeam, path, strings.TrimSpace(err.Error()))
+	}
+	t := &team{}
+	dec := json.NewDecoder(bytes.NewReader([]byte(out)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(t); err != nil {
+		return nil, fmt.Errorf("%w %s: %w", errTeam, path, err)
+	}
+	if namespace != "" {
+		t.Namespace = namespace
+	}
+	if t.Namespace == "" {
+		return nil, fmt.Errorf("%w %s: namespace is required", errTeam, path)
+	}
+	if ns, ok := t.ExtVars["ns"]; ok && ns != t.Namespace {
+		return nil, fmt.Errorf("%w %s: ext_vars.ns %q is not the namespace %q; leave it out", errTeam, path, ns, t.Namespace)
+	}
+	if t.Manifests == "" {
+		t.Manifests = "manifests"
+	}
+	for id, sev := range t.Policy.Rules {
+		if _, err := severity(sev); err != nil {
+			return nil, fmt.Errorf("%w %s: policy.rules.%s: %w", errTeam, path, id, err)
+		}
+	}
+	for _, s := range t.Services {
+		if s == "" || strings.ContainsAny(s, ": ") {
+			return nil, fmt.Errorf("%w %s: service %q: want a short name such as \"publisher\"", errTeam, path, s)
+		}
+	}
+	for _, p := range t.Principals {
+		if !strings.Contains(p, ":") {
+			return nil, fmt.Errorf("%w %s: principal %q: want type:name, e.g. User:%sservice", errTeam, path, p, t.Namespace)
+		}
+	}
+	if t.file, err = filepath.Abs(path); err != nil {
+		return nil, fmt.Errorf("%w: %w", errTeam, err)
+	}
+	t.root = repositoryRoot(filepath.Dir(t.file))
+	return t, nil
+}
+
+// repositoryRoot is the nearest folder at or above dir that holds .git,
+// or dir itself when there is none.
+func repositoryRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
+}
+
+func severity(s string) (validate.Severity, error) {
+	switch s {
+	case "error":
+		return validate.Error, nil
+	case "warning":
+		return validate.Warning, nil
+	case "info":
+		return validate.Info, nil
+	case "off":
+		return 0, nil
+	}
+	return 0, fmt.Errorf("severity %q: want error, warning, info or off", s)
+}
+
+// manifestsDir is the manifests folder as a path.
+func (t *team) manifestsDir() string {
+	return filepath.Join(filepath.Dir(t.file), t.Manifests)
+}
+
+// extVars are the manifests' external variables, ns included.
+func (t *team) extVars() map[string]string {
+	out := map[string]string{}
+	for k, v := range t.ExtVars {
+		out[k] = v
+	}
+	out["ns"] = t.Namespace
+	return out
+}
+
+// config is the validate configuration of the team.
+func (t *team) config() validate.Config {
+	p := t.Policy
+	cfg := validate.Config{
+		Policy: validate.Policy{
+			Namespace: t.Namespace,
+			Topics: topics.Policy{
+				NamePattern:   p.Topics.NamePattern,
+				MinPartitions: p.Topics.MinPartitions, MaxPartitions: p.Topics.MaxPartitions,
+				MinReplicationFactor: p.Topics.MinReplicationFactor, MaxReplicationFactor: p.Topics.MaxReplicationFactor,
+				MinRetention: time.Duration(p.Topics.MinRetention), MaxRetention: time.Duration(p.Topics.MaxRetention),
+				CleanupPolicies: p.Topics.CleanupPolicies,
+			},
+			MinTasks: p.Connectors.MinTasks, MaxTasks: p.Connectors.MaxTasks,
+		},
+		Custom: []validate.Rule{t.principalRule()},
+	}
+	if len(p.Rules) > 0 {
+		cfg.Overrides = map[string]validate.Severity{}
+		for id, s := range p.Rules {
+			cfg.Overrides[id], _ = severity(s) // checked by loadTeam
+		}
+	}
+	return cfg
+}
+
+// RuleTeamPrincipal is a grant to a principal the team file does not list.
+const RuleTeamPrincipal = "TEAM001"
+
+// principals are the principals the team may grant to.
+func (t *team) principals() []string {
+	out := make([]string, 0, len(t.Services)+len(t.Principals))
+	for _, s := range t.Services {
+		out = append(out, "User:"+t.Namespace+s)
+	}
+	return append(out, t.Principals...)
+}
+
+func (t *team) principalRule() validate.Rule {
+	all := t.principals()
+	listed := map[string]bool{}
+	for _, p := range all {
+		listed[p] = true
+	}
+	return validate.Rule{
+		ID: RuleTeamPrincipal, Severity: validate.Error,
+		Summary: "ACL grants name only the team's principals",
+		Doc: `A grant's principal is one of the principals of the team file; a
+team cannot grant access to another team's service account.
+
+Fails:  sk.consumer('User:billing.reader', ...) with principals ['User:pricing.billing']
+Passes: sk.consumer('User:pricing.billing', ...)`,
+		Check: func(c *validate.Context) []validate.Finding {
+			if len(listed) == 0 {
+				return nil
+			}
+			var out []validate.Finding
+			for _, g := range c.Manifest.ACLs {
+				if listed[g.Principal] {
+					continue
+				}
+				f := validate.Finding{
+					Message:  fmt.Sprintf("principal %q is not one of the team's principals (%s)", g.Principal, strings.Join(all, ", ")),
+					Resource: "acl " + g.Principal, Key: "principal",
+				}
+				out = append(out, f)
+			}
+			return out
+		},
+	}
+}
