@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/platformtest"
 )
 
 // The tests run the built binary, as CI and a team do: its exit codes and
@@ -254,4 +263,172 @@ func TestUnreachablePlatformExits2(t *testing.T) {
 	if r.code != exitError || !strings.Contains(r.stderr, "apply refused") && !strings.Contains(r.stderr, "plan") {
 		t.Fatalf("apply: %v", r)
 	}
+}
+
+// platformEnv is the environment that names the test platform.
+func platformEnv(p platformtest.Platform) []string {
+	return []string{
+		EnvBrokers + "=" + strings.Join(p.Brokers, ","),
+		EnvConnectURL + "=" + p.ConnectURL,
+		EnvSchemaRegistryURL + "=" + p.SchemaRegistryURL,
+	}
+}
+
+// TestIntegrationDeployLoop runs the template repository's whole loop on
+// the real platform, in a namespace of its own, as a team's CI would:
+// apply, an empty second plan, drift refused and resolved, status,
+// restart, and a prune that leaves nothing of the namespace behind.
+func TestIntegrationDeployLoop(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	ns := platformtest.UniqueName("skcli") + "."
+	_, dir := newRepo(t, ".")
+	env := platformEnv(p)
+	sk := func(args ...string) result {
+		t.Helper()
+		return streamkit(t, dir, env, append(args[:1:1], append([]string{"-namespace", ns}, args[1:]...)...)...)
+	}
+	reg, err := sr.NewClient(sr.URLs(p.SchemaRegistryURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := connect.New(connect.WithURLs(p.ConnectURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	adm := kadm.NewClient(kc)
+	t.Cleanup(func() { cleanup(t, adm, cc, reg, ns) })
+
+	r := sk("apply")
+	if r.code != exitOK {
+		t.Fatalf("apply: %v", r)
+	}
+	for _, want := range []string{
+		"applied topics: created " + ns + "audit.v1, " + ns + "prices.v1, " + ns + "quotes.v1",
+		"applied subjects: registered " + ns + "prices.v1-value (id ",
+		"levels set " + ns + "prices.v1-value",
+		"applied acls: created 8, deleted 0",
+		"applied connectors: created " + ns + "prices-sink, " + ns + "quotes-source",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// A second plan is empty, in every format.
+	r = sk("plan")
+	if r.code != exitOK || !strings.Contains(r.stdout, "plan: 0 to create, 0 to update, 0 to delete, 14 unchanged, 0 refused, 0 drifted") {
+		t.Fatalf("second plan: %v", r)
+	}
+	r = sk("plan", "-format", "json")
+	var doc struct {
+		ExitCode int `json:"exit_code"`
+		Plan     struct {
+			Summary []counts `json:"summary"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != exitOK || len(doc.Plan.Summary) != 4 {
+		t.Fatalf("json plan (%v): %v", err, r)
+	}
+	for _, c := range doc.Plan.Summary {
+		if c.changes()+c.Refused+c.Drift != 0 || c.Unchanged == 0 {
+			t.Errorf("json plan after apply: %+v", c)
+		}
+	}
+
+	// A service registers the schema it derives from its Go struct: the
+	// registry's latest is no longer the repository's. Plan and apply
+	// refuse, at the subject's line, and write nothing.
+	subject := ns + "prices.v1-value"
+	derived := `{"type":"record","name":"Price","fields":[{"name":"sku","type":"string"},{"name":"store","type":"string"},` +
+		`{"name":"price_cents","type":"long"},{"name":"currency","type":"string","default":"EUR"},{"name":"note","type":["null","string"],"default":null}]}`
+	if _, err := reg.CreateSchema(ctx, subject, sr.Schema{Schema: derived}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"plan", "apply"} {
+		r = sk(cmd, "-format", "github")
+		if r.code != exitFindings || !regexp.MustCompile(`(?m)^::error file=manifests/schemas\.jsonnet,line=\d+,col=\d+,title=PLAN004::the registry's latest version 2 `).MatchString(r.stdout) {
+			t.Fatalf("%s with drift: %v", cmd, r)
+		}
+		if strings.Contains(r.stdout, "applied") {
+			t.Fatalf("%s with drift applied something: %v", cmd, r)
+		}
+	}
+	if vs, err := reg.SubjectVersions(ctx, subject); err != nil || len(vs) != 2 {
+		t.Fatalf("versions after a refused apply: %v, %v", vs, err)
+	}
+	// Resolved by removing the stray version: the plan is empty again.
+	if err := reg.DeleteSchema(ctx, subject, 2, sr.SoftDelete); err != nil {
+		t.Fatal(err)
+	}
+	if r = sk("plan"); r.code != exitOK || !strings.Contains(r.stdout, "14 unchanged") {
+		t.Fatalf("plan after the drift is resolved: %v", r)
+	}
+
+	// Status lists the namespace's connectors; restart works inside it only.
+	r = sk("status")
+	if !strings.Contains(r.stdout, ns+"quotes-source  RUNNING") || !strings.Contains(r.stdout, ns+"prices-sink  RUNNING") {
+		t.Fatalf("status: %v", r)
+	}
+	if r = sk("restart", ns+"quotes-source"); r.code != exitOK || !strings.Contains(r.stdout, "restarted "+ns+"quotes-source: RUNNING") {
+		t.Fatalf("restart: %v", r)
+	}
+	if r = sk("restart", ns+"no-such-connector"); r.code != exitFindings {
+		t.Fatalf("restart of a missing connector: %v", r)
+	}
+
+	// The manifests emptied: prune without -force refuses to delete the
+	// subject; with -force it deletes everything the namespace holds,
+	// the producer's cluster binding included, and plans empty after.
+	if err := os.RemoveAll(filepath.Join(dir, "manifests")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "manifests", "empty.jsonnet"), "{}\n")
+	r = sk("apply", "-prune")
+	if r.code != exitFindings || !strings.Contains(r.stdout, "PLAN005") || strings.Contains(r.stdout, "applied") {
+		t.Fatalf("apply -prune without -force: %v", r)
+	}
+	if r = sk("apply", "-prune", "-force"); r.code != exitOK {
+		t.Fatalf("apply -prune -force: %v", r)
+	}
+	if r = sk("plan", "-prune"); r.code != exitOK || !strings.Contains(r.stdout, "plan: 0 to create, 0 to update, 0 to delete, 0 unchanged") {
+		t.Fatalf("plan after the prune: %v", r)
+	}
+	acls, err := adm.DescribeACLs(ctx, kadm.NewACLs().AnyResource().Allow("User:"+ns+"publisher", "User:"+ns+"billing").
+		AllowHosts().Operations(kadm.OpAny).ResourcePatternType(kadm.ACLPatternAny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acls {
+		if len(a.Described) > 0 {
+			t.Errorf("ACLs of the namespace left after the prune: %+v", a.Described)
+		}
+	}
+}
+
+// cleanup removes what a test left in namespace ns.
+func cleanup(t *testing.T, adm *kadm.Client, cc *connect.Client, reg *sr.Client, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, name := range []string{"prices-sink", "quotes-source"} {
+		if err := cc.Delete(ctx, ns+name); err != nil && !errors.Is(err, connect.ErrNotFound) {
+			t.Logf("cleanup: connector %s%s: %v", ns, name, err)
+		}
+	}
+	if _, err := adm.DeleteTopics(ctx, ns+"prices.v1", ns+"quotes.v1", ns+"audit.v1"); err != nil {
+		t.Logf("cleanup: topics: %v", err)
+	}
+	if _, err := adm.DeleteACLs(ctx, kadm.NewACLs().AnyResource().Allow("User:"+ns+"publisher", "User:"+ns+"billing").
+		AllowHosts().Operations(kadm.OpAny).ResourcePatternType(kadm.ACLPatternAny)); err != nil {
+		t.Logf("cleanup: acls: %v", err)
+	}
+	subject := ns + "prices.v1-value"
+	_, _ = reg.DeleteSubject(ctx, subject, sr.SoftDelete)
+	_, _ = reg.DeleteSubject(ctx, subject, sr.HardDelete)
 }
