@@ -333,7 +333,6 @@ func list(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-
 // relocate makes the findings' files relative to the repository root, so
 // that GitHub annotations and SARIF results attach to the pull request's
 // lines and a terminal's file:line links open.

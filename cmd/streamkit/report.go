@@ -136,11 +136,11 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool                      sarifTool                  `json:"tool"`
-		Results                   []sarifResult              `json:"results"`
-		Invocations               []sarifInvocation          `json:"invocations"`
-		AutomationDetails         *sarifAutomation           `json:"automationDetails,omitempty"`
-		ColumnKind                string                     `json:"columnKind"`
+		Tool              sarifTool         `json:"tool"`
+		Results           []sarifResult     `json:"results"`
+		Invocations       []sarifInvocation `json:"invocations"`
+		AutomationDetails *sarifAutomation  `json:"automationDetails,omitempty"`
+		ColumnKind        string            `json:"columnKind"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
