@@ -83,16 +83,6 @@ func (p *deployPlan) summary() []counts {
 	return out
 }
 
-// empty reports whether the plan changes nothing.
-func (p *deployPlan) empty() bool {
-	for _, c := range p.summary() {
-		if c.changes()+c.Refused+c.Drift > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // text renders every part, then the totals.
 func (p *deployPlan) text() string {
 	var b strings.Builder
