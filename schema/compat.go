@@ -39,6 +39,13 @@ const (
 // follow previous (oldest first) under level. It returns nil when it may,
 // and an *IncompatibleError listing every violation otherwise. This is what
 // a team's CI runs on a changed .avsc before anything is registered.
+//
+// Beyond Avro's schema resolution, which ignores logical types, it refuses
+// at every level but None a decimal whose precision or scale changes: Avro
+// stores a decimal's unscaled integer and leaves its scale to the schema,
+// so the change would silently make every stored value read as another
+// number. Decimals are followed into nested records, arrays, maps and
+// unions (["null", decimal]), bytes and fixed alike.
 func CheckCompatibility(level CompatibilityLevel, next *Schema, previous ...*Schema) error {
 	var against []*Schema
 	backward, forward := false, false
@@ -74,11 +81,28 @@ func CheckCompatibility(level CompatibilityLevel, next *Schema, previous ...*Sch
 				msgs = append(msgs, fmt.Sprintf("%s cannot read data written with the new schema: %v", old.describe(), err))
 			}
 		}
+		msgs = append(msgs, decimalChanges(next, old)...)
 	}
 	if len(msgs) > 0 {
 		return &IncompatibleError{Level: level, Messages: msgs}
 	}
 	return nil
+}
+
+// decimalChanges says, one message each, which decimals of next change
+// their precision or scale from old; none when no decimal does.
+func decimalChanges(next, old *Schema) []string {
+	var msgs []string
+	for _, d := range avrocodec.DecimalChanges(old.parsed, next.parsed) {
+		what := "the decimal"
+		if d.Path != "" {
+			what = "field " + d.Path
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: decimal precision %d, scale %d in %s becomes precision %d, scale %d in the new schema; "+
+			"a decimal's precision and scale may not change, or every stored value silently reads as another number",
+			what, d.Old.Precision, d.Old.Scale, old.describe(), d.New.Precision, d.New.Scale))
+	}
+	return msgs
 }
 
 func (s *Schema) describe() string {
@@ -98,6 +122,12 @@ func shortFingerprint(s *Schema) string {
 // registering it. A subject that does not exist yet accepts any schema. It
 // returns nil when s is compatible and an *IncompatibleError carrying the
 // registry's messages otherwise.
+//
+// A registry does not look at logical types, so when it accepts s,
+// CheckCompatibility also refuses, as the offline CheckCompatibility does,
+// a decimal whose precision or scale changes from the latest version (from
+// every version at a transitive level; not at None): two more requests,
+// the subject's level and its versions.
 func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Schema) error {
 	// Verbose: the registry says why, not only whether.
 	res, err := r.cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), subject, -1, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
@@ -109,7 +139,7 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Sc
 		return rerr
 	}
 	if res.Is {
-		return nil
+		return r.checkDecimals(ctx, subject, s)
 	}
 	level := CompatibilityLevel("")
 	if levels := r.cl.Compatibility(ctx, subject); len(levels) == 1 && levels[0].Err == nil {
@@ -132,4 +162,55 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Sc
 		}
 	}
 	return &IncompatibleError{Subject: subject, Level: level, Messages: msgs}
+}
+
+// checkDecimals refuses s as the next version of subject when a decimal of
+// it changes precision or scale from the versions its level compares it
+// with: the latest, or every one at a transitive level.
+func (r *Registry) checkDecimals(ctx context.Context, subject string, s *Schema) error {
+	level := Backward // the registry's default, when the level cannot be read
+	if levels := r.cl.Compatibility(sr.WithParams(ctx, sr.DefaultToGlobal), subject); len(levels) == 1 && levels[0].Err == nil {
+		level = CompatibilityLevel(strings.ToUpper(levels[0].Level.String()))
+	}
+	var previous []*Schema
+	switch level {
+	case None:
+		return nil
+	case BackwardTransitive, ForwardTransitive, FullTransitive:
+		versions, err := r.cl.Schemas(ctx, subject)
+		if err != nil {
+			rerr := registryErr(ctx, fmt.Sprintf("get the versions of %q", subject), err)
+			if isNotFound(rerr) {
+				return nil
+			}
+			return rerr
+		}
+		for _, v := range versions {
+			if v.Type != sr.TypeAvro {
+				continue
+			}
+			p, err := Parse(v.Schema.Schema)
+			if err != nil {
+				return fmt.Errorf("version %d of %q: %w", v.Version, subject, err)
+			}
+			previous = append(previous, p)
+		}
+	default:
+		latest, err := r.Latest(ctx, subject)
+		if err != nil {
+			if isNotFound(err) {
+				return nil
+			}
+			return err
+		}
+		previous = []*Schema{latest.Schema}
+	}
+	var msgs []string
+	for _, p := range previous {
+		msgs = append(msgs, decimalChanges(s, p)...)
+	}
+	if len(msgs) > 0 {
+		return &IncompatibleError{Subject: subject, Level: level, Messages: msgs}
+	}
+	return nil
 }

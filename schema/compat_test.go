@@ -1,9 +1,13 @@
 package schema
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 func TestCheckCompatibilityOffline(t *testing.T) {
@@ -56,4 +60,151 @@ func TestCheckCompatibilityOffline(t *testing.T) {
 	if err := CheckCompatibility("SIDEWAYS", v3, v2); err == nil || errors.Is(err, ErrIncompatible) {
 		t.Fatalf("unknown level: got %v, want a plain error", err)
 	}
+}
+
+// decimalOrder is an order whose amounts are decimals of the given
+// precision and scale, in every place a decimal can be: a field, a nested
+// record, a union with null, an array, a map, a fixed, and a recursive
+// record.
+func decimalOrder(t *testing.T, precision, scale int) *Schema {
+	t.Helper()
+	dec := fmt.Sprintf(`{"type":"bytes","logicalType":"decimal","precision":%d,"scale":%d}`, precision, scale)
+	return mustParse(t, fmt.Sprintf(`{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},
+		{"name":"amount","type":%[1]s},
+		{"name":"line","type":{"type":"record","name":"Line","fields":[{"name":"price","type":%[1]s}]}},
+		{"name":"discount","type":["null",%[1]s],"default":null},
+		{"name":"taxes","type":{"type":"array","items":%[1]s}},
+		{"name":"fx","type":{"type":"map","values":%[1]s}},
+		{"name":"total","type":{"type":"fixed","name":"Money","size":16,"logicalType":"decimal","precision":%[2]d,"scale":%[3]d}},
+		{"name":"parts","type":{"type":"record","name":"Part","fields":[
+			{"name":"cost","type":%[1]s},
+			{"name":"next","type":["null","Part"],"default":null}]}}
+	]}`, dec, precision, scale))
+}
+
+func TestCheckCompatibilityDecimals(t *testing.T) {
+	v1 := decimalOrder(t, 10, 2)
+	allPaths := []string{"amount", "line.price", "discount", "taxes[]", "fx{}", "total", "parts.cost"}
+	tests := []struct {
+		name     string
+		level    CompatibilityLevel
+		next     *Schema
+		previous []*Schema
+		paths    []string // the fields refused; none when the schema may follow
+	}{
+		{"scale", Backward, decimalOrder(t, 10, 4), []*Schema{v1}, allPaths},
+		{"precision", Forward, decimalOrder(t, 12, 2), []*Schema{v1}, allPaths},
+		{"full", Full, decimalOrder(t, 10, 3), []*Schema{v1}, allPaths},
+		{"unchanged", FullTransitive, decimalOrder(t, 10, 2), []*Schema{v1}, nil},
+		{"none allows it", None, decimalOrder(t, 10, 4), []*Schema{v1}, nil},
+		{"backward checks only the latest", Backward, decimalOrder(t, 10, 4), []*Schema{v1, decimalOrder(t, 10, 4)}, nil},
+		{"transitive checks all", BackwardTransitive, decimalOrder(t, 10, 4), []*Schema{v1, decimalOrder(t, 10, 4)}, allPaths},
+		{"made nullable", Backward, mustParse(t, `{"type":"record","name":"R","fields":[
+			{"name":"amount","type":["null",{"type":"bytes","logicalType":"decimal","precision":10,"scale":3}],"default":null}]}`),
+			[]*Schema{mustParse(t, `{"type":"record","name":"R","fields":[
+			{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}}]}`)}, []string{"amount"}},
+		{"renamed with an alias", Backward, mustParse(t, `{"type":"record","name":"R","fields":[
+			{"name":"total","aliases":["amount"],"type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":3}}]}`),
+			[]*Schema{mustParse(t, `{"type":"record","name":"R","fields":[
+			{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}}]}`)}, []string{"total"}},
+		{"a top-level decimal", Backward, mustParse(t, `{"type":"bytes","logicalType":"decimal","precision":10,"scale":3}`),
+			[]*Schema{mustParse(t, `{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}`)}, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckCompatibility(tt.level, tt.next, tt.previous...)
+			if len(tt.paths) == 0 {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			var ie *IncompatibleError
+			if !errors.As(err, &ie) || !errors.Is(err, ErrIncompatible) {
+				t.Fatalf("got %v, want an *IncompatibleError", err)
+			}
+			if len(ie.Messages) != len(tt.paths) {
+				t.Fatalf("got %d messages, want %d:\n%s", len(ie.Messages), len(tt.paths), strings.Join(ie.Messages, "\n"))
+			}
+			for i, path := range tt.paths {
+				what := "the decimal:"
+				if path != "" {
+					what = "field " + path + ":"
+				}
+				if !strings.HasPrefix(ie.Messages[i], what) {
+					t.Errorf("message %d: got %q, want it to name %s", i, ie.Messages[i], what)
+				}
+			}
+		})
+	}
+
+	err := CheckCompatibility(Backward, decimalOrder(t, 12, 4), v1)
+	if msg := err.Error(); !strings.Contains(msg, "field amount: decimal precision 10, scale 2 in schema retail.Order") ||
+		!strings.Contains(msg, "becomes precision 12, scale 4") {
+		t.Errorf("got %q, want the field, the old and the new precision and scale named", msg)
+	}
+}
+
+// TestRegistryCheckCompatibilityDecimals checks that a decimal whose scale
+// or precision changes is refused as the next version even though the
+// registry accepts it (srfake, like the registries, ignores logical
+// types), against the versions the subject's level compares.
+func TestRegistryCheckCompatibilityDecimals(t *testing.T) {
+	ctx := context.Background()
+	const subject = "pricing.orders.v1-value"
+	setLevel := func(t *testing.T, reg *Registry, level sr.CompatibilityLevel) {
+		t.Helper()
+		if res := reg.Client().SetCompatibility(ctx, sr.SetCompatibility{Level: level}, subject); len(res) != 1 || res[0].Err != nil {
+			t.Fatalf("set compatibility: %+v", res)
+		}
+	}
+	register := func(t *testing.T, reg *Registry, s *Schema) {
+		t.Helper()
+		if _, err := reg.Register(ctx, subject, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("against the latest", func(t *testing.T) {
+		reg, _, _ := newFakeRegistry(t)
+		register(t, reg, decimalOrder(t, 10, 2))
+		err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4))
+		var ie *IncompatibleError
+		if !errors.As(err, &ie) || ie.Subject != subject || ie.Level != Backward {
+			t.Fatalf("got %v, want an *IncompatibleError of %s at BACKWARD", err, subject)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "field amount: decimal precision 10, scale 2") || !strings.Contains(msg, "precision 10, scale 4") {
+			t.Errorf("got %q, want the field and both scales named", msg)
+		}
+		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 2)); err != nil {
+			t.Errorf("unchanged decimals: got %v, want nil", err)
+		}
+	})
+	t.Run("none", func(t *testing.T) {
+		reg, _, _ := newFakeRegistry(t)
+		register(t, reg, decimalOrder(t, 10, 2))
+		setLevel(t, reg, sr.CompatNone)
+		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); err != nil {
+			t.Errorf("got %v, want nil at NONE", err)
+		}
+	})
+	t.Run("transitive", func(t *testing.T) {
+		reg, _, _ := newFakeRegistry(t)
+		register(t, reg, decimalOrder(t, 10, 2))
+		register(t, reg, decimalOrder(t, 10, 4)) // srfake accepts anything
+		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); err != nil {
+			t.Errorf("BACKWARD, same as the latest: got %v, want nil", err)
+		}
+		setLevel(t, reg, sr.CompatBackwardTransitive)
+		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); !errors.Is(err, ErrIncompatible) {
+			t.Errorf("BACKWARD_TRANSITIVE, changed from version 1: got %v, want ErrIncompatible", err)
+		}
+	})
+	t.Run("new subject", func(t *testing.T) {
+		reg, _, _ := newFakeRegistry(t)
+		if err := reg.CheckCompatibility(ctx, "pricing.new.v1-value", decimalOrder(t, 10, 4)); err != nil {
+			t.Errorf("got %v, want nil for a subject without versions", err)
+		}
+	})
 }
