@@ -18,7 +18,9 @@ import (
 const (
 	// RuleWorker is a connector config key the Connect worker rejects.
 	RuleWorker = "LIVE001"
-	// RuleRegistry is a schema that breaks its subject's compatibility.
+	// RuleRegistry is a schema that breaks its subject's compatibility,
+	// as the registry says or as schema.Registry.CheckCompatibility adds (a
+	// decimal whose precision or scale changes).
 	RuleRegistry = "LIVE002"
 	// RuleVault is a ${vault:...} reference that is missing or unreadable,
 	// or a KV v2 path written without its data/ segment.
@@ -130,7 +132,7 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 			case err == nil:
 			case errors.As(err, &ie):
 				out = append(out, finding(rc, RuleRegistry, Error, "schema", s.Subject, "",
-					fmt.Sprintf("the registry refuses it as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))))
+					fmt.Sprintf("refused as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))))
 			default:
 				out = append(out, unreachable(rc, "schema", s.Subject, "schema registry", err))
 			}

@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/vaultfake"
+	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 )
 
@@ -339,5 +343,32 @@ func TestLiveVaultKV2PathWithoutData(t *testing.T) {
 	}
 	if strings.Contains(res.Text(), vaultfake.Marker) {
 		t.Errorf("the report holds a secret:\n%s", res.Text())
+	}
+}
+
+// TestLiveRegistryDecimalScale checks that a decimal whose scale changes is
+// an LIVE002 error, though the registry itself accepts the schema.
+func TestLiveRegistryDecimalScale(t *testing.T) {
+	fake := srfake.New()
+	t.Cleanup(fake.Close)
+	reg, err := schema.NewRegistryFromOptions(sr.URLs(fake.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const price = `{"type":"record","name":"Price","namespace":"pricing","fields":[
+		{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":%d}}]}`
+	v1, err := schema.Parse(fmt.Sprintf(price, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Register(context.Background(), "pricing.prices.v1-value", v1); err != nil {
+		t.Fatal(err)
+	}
+	src := "{schemas: [{subject: 'pricing.prices.v1-value', schema: '" + strings.ReplaceAll(fmt.Sprintf(price, 4), "\n", " ") + "'}]}\n"
+	res := validateSource(t, src, Config{Live: &Live{Registry: reg}})
+	got := findingsOf(res, RuleRegistry)
+	if len(got) != 1 || got[0].Severity != Error || got[0].Resource != "schema pricing.prices.v1-value" ||
+		!strings.Contains(got[0].Message, "field amount: decimal precision 12, scale 2") || !strings.Contains(got[0].Message, "precision 12, scale 4") {
+		t.Fatalf("got %+v, want one error naming the field and both scales:\n%s", got, res.Text())
 	}
 }
