@@ -25,7 +25,9 @@
 // only what the caller marked and sends records it cannot decode to a
 // dead-letter topic, skips them, or stops, as its InvalidPolicy says.
 // CheckCompatibility checks a schema offline, and Registry.CheckCompatibility
-// asks the registry, before anything is registered.
+// asks the registry, before anything is registered; both also refuse a
+// decimal whose precision or scale changes, which Avro and the registry
+// let through.
 //
 // Schemas come from a Go struct (Derive, the default for a struct T), an
 // .avsc text or file (Parse, ParseFile), or the registry (UseLatest,
