@@ -169,6 +169,12 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Findi
 			// One listing for the whole manifest, and none without a
 			// connector to check.
 			ps, err := cc.Plugins(ctx, true)
+			if errors.Is(err, connect.ErrUnavailable) {
+				// No worker answers, after the client's retries: asking
+				// again for each connector would only retry as long
+				// again, once per connector.
+				return []Finding{unreachable(rc, "", "", "connect worker (no connector config was validated)", err)}
+			}
 			if err != nil {
 				out = append(out, unreachable(rc, "", "", "connect worker for its plugins", err))
 			} else {

@@ -273,6 +273,31 @@ func TestLivePluginsListedOnce(t *testing.T) {
 	}
 }
 
+// TestLiveWorkerDownAsksOnce: with no worker answering, validation says so
+// once and does not retry the worker once per connector.
+func TestLiveWorkerDownAsksOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	cc, err := connect.New(connect.WithURLs(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{}
+	for i := range 20 {
+		m.Connectors = append(m.Connectors, connect.Spec{Name: fmt.Sprintf("pricing-sink-%02d", i),
+			Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1"}})
+	}
+	start := time.Now()
+	out := liveChecks(context.Background(), &Context{Manifest: m}, &Live{Connect: cc})
+	if len(out) != 1 || out[0].Rule != RuleUnreachable || !strings.Contains(out[0].Message, "no connector config was validated") {
+		t.Fatalf("findings %+v, want one LIVE000 for the worker", out)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %s: the worker was asked again per connector", d)
+	}
+}
+
 // TestLiveMirrorMakerClientSettings checks that MirrorMaker 2's
 // per-cluster client settings are not reported as typos for its
 // connectors, and still are for another connector.
