@@ -83,13 +83,14 @@ func decodeItems[T any](ev *evaluation, file string, top map[string]json.RawMess
 	fields := jsonFields(typ)
 	var out []T
 	for i, item := range items {
+		it := ev.loc.item(file, key, i, len(items))
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(item, &obj); err != nil || obj == nil {
 			ev.add(Finding{
 				Rule: RuleWrongType, Severity: Error,
 				Message:  fmt.Sprintf("%s[%d] must be an object, got %s", key, i, jsonKind(item)),
 				Resource: fmt.Sprintf("%s[%d]", key, i),
-				Pos:      ev.loc.topKey(file, key),
+				Pos:      it.loc.pos,
 			})
 			continue
 		}
@@ -99,22 +100,23 @@ func decodeItems[T any](ev *evaluation, file string, top map[string]json.RawMess
 		if name == "" {
 			resource = fmt.Sprintf("%s[%d]", key, i)
 		} else {
-			ev.loc.decoded(kind, name, file)
+			ev.loc.decoded(kind, name, it)
 		}
+		// A resource without a name is found by its place alone.
 		at := func(field string) Position {
 			if name == "" {
-				return ev.loc.topKey(file, key)
+				return itemPos(it, it.loc.fields, field)
 			}
 			return ev.loc.field(kind, name, field)
 		}
 		atKey := func(field, k string) Position {
+			if kind != "topic" && kind != "connector" {
+				return at(field)
+			}
 			if name == "" {
-				return ev.loc.topKey(file, key)
+				return itemPos(it, it.loc.keys, k)
 			}
-			if kind == "topic" || kind == "connector" {
-				return ev.loc.Key(kind, name, k)
-			}
-			return ev.loc.field(kind, name, field)
+			return ev.loc.Key(kind, name, k)
 		}
 
 		names := make([]string, 0, len(obj))
@@ -184,6 +186,15 @@ func decodeItems[T any](ev *evaluation, file string, top map[string]json.RawMess
 		out = append(out, t)
 	}
 	return out
+}
+
+// itemPos is the position of key of an item without a name, or of the
+// item.
+func itemPos(it *itemLoc, in map[string]Position, key string) Position {
+	if p, ok := in[key]; ok {
+		return p
+	}
+	return it.loc.pos
 }
 
 // readSchema fills s.Schema from s.File, read relative to the manifest's

@@ -63,7 +63,7 @@ func TestDecode(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "s.avsc"), []byte(`"string"`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			ev := &evaluation{loc: newLocator()}
+			ev := &evaluation{loc: newLocator(nil, nil)}
 			var m Manifest
 			ev.decode("m.jsonnet", dir, []byte(tc.json), &m)
 			var got []want

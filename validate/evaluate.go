@@ -129,7 +129,8 @@ func evaluate(ctx context.Context, opts Options, afterFile func(file string)) (*
 		vm.ExtVar(k, v)
 	}
 
-	ev := &evaluation{dir: opts.Dir, loc: newLocator(), imp: imp}
+	ev := &evaluation{dir: opts.Dir, imp: imp, asts: map[string]ast.Node{}}
+	ev.loc = newLocator(ev.display, ev.parseImport)
 	res := &Result{Locator: ev.loc}
 	for _, path := range files {
 		if err := ctx.Err(); err != nil {
@@ -157,7 +158,7 @@ func (ev *evaluation) file(vm *jsonnet.VM, path, name string, src []byte, m *Man
 		ev.jsonnetError(RuleSyntax, name, err)
 		return
 	}
-	ev.loc.addFile(name, node, ev.display)
+	ev.loc.addFile(name, node)
 	out, err := vm.Evaluate(node)
 	if err != nil {
 		ev.jsonnetError(RuleRuntime, name, err)
@@ -172,6 +173,31 @@ type evaluation struct {
 	imp      *importer
 	loc      *locator
 	findings []Finding
+	// asts are the imported files the locator read, by where they were
+	// found; nil for one that does not parse.
+	asts map[string]ast.Node
+}
+
+// parseImport returns the AST of the file imp imports, for the locator,
+// or false when it cannot be found or parsed. It reads through the
+// importer, so it finds what the VM found.
+func (ev *evaluation) parseImport(imp *ast.Import) (ast.Node, bool) {
+	if imp.File == nil {
+		return nil, false
+	}
+	contents, foundAt, err := ev.imp.Import(imp.LocRange.FileName, imp.File.Value)
+	if err != nil {
+		return nil, false
+	}
+	node, ok := ev.asts[foundAt]
+	if !ok {
+		node, err = jsonnet.SnippetToAST(foundAt, contents.String())
+		if err != nil {
+			node = nil
+		}
+		ev.asts[foundAt] = node
+	}
+	return node, node != nil
 }
 
 func (ev *evaluation) add(f Finding) { ev.findings = append(ev.findings, f) }

@@ -6,34 +6,48 @@ import (
 )
 
 // locator is the Locator Evaluate builds from the AST of each manifest
-// (jsonnet.SnippetToAST). It knows, from most to least precise:
+// (jsonnet.SnippetToAST). For each resource it knows, from most to least
+// precise:
 //
-//   - object literals that look like a resource: a field name (topics,
-//     connectors), subject (schemas) or principal (acls) whose value is a
-//     string literal, with the positions of their literal fields and of the
-//     literal keys of their config (connectors) or configs (topics) object;
-//   - calls whose first argument, or argument name/principal/subject, is a
-//     string literal, e.g. sk.topic('pricing.orders.v1', configs={...}),
-//     with the positions of their named arguments and of the literal keys
-//     of object-literal arguments and of an object added to the call
-//     (sk.topic('x') + {configs+: {...}});
-//   - the manifest a resource was decoded from.
+//   - the expression of the resource itself, by structure: the decoder
+//     says which element of which top-level array of which manifest the
+//     resource is, and the array's expression (an array literal, through
+//     locals, +, if and key+:) says which expression wrote that element,
+//     whatever its name expression. An object literal gives the positions
+//     of its fields and of the literal keys of its config (connectors)
+//     or configs (topics); a call gives its call site, its named
+//     arguments, the literal keys of its object arguments and of objects
+//     added to it (sk.topic(...) + {configs+: {...}}), and, through the
+//     function it calls, the keys that function writes: at the argument
+//     a key's value is computed from (sk.fileSink(n, ts, '/tmp/out')
+//     places "file" at '/tmp/out'), or where the key is written when the
+//     function is the team's own (a manifest's or an imported library's,
+//     not the bundled library's, which a team does not edit);
+//   - an object literal or a call in the same manifest that names the
+//     resource with a string literal (a field name, subject or principal,
+//     or a call's first argument or name, principal or subject argument);
+//   - the expression enclosing the resource when its own is not written
+//     in the manifest: a comprehension whose body is only its variable,
+//     an array taken from an imported library (the import's use), an
+//     if whose branches cannot be told apart;
+//   - the start of the manifest it was decoded from.
 //
-// Its limits: a name that is computed ('pricing.' + name) or built inside
-// an imported template from the template's arguments is not a literal, so
-// such a resource is located at its call site when the call passes the
-// name literally, and otherwise at the start of its manifest. A key
-// written inside a template, or computed ([k]: v), is located at its
-// resource. Imported files are not searched. When a name is written
-// literally more than once, the first place, in file order, wins.
+// A key that is computed ([k]: v), or written in a library from a value
+// that is not one argument, is located at its resource. When two
+// resources have the same kind and name, the first decoded is located.
 //
 // A locator is built by one Evaluate call and only read afterwards; reads
 // are safe for concurrent use.
 type locator struct {
 	objects map[string]*resourceLoc // by kind and name
 	calls   map[string]*resourceLoc // by name: the kind of a call is unknown
-	files   map[string]string       // manifest by kind and name, from decoding
+	items   map[string]*itemLoc     // by kind and name, from decoding
 	top     map[string]map[string]Position
+	asts    map[string]*manifestAST // by manifest
+	schemas map[string]string       // .avsc by subject and file, as displayed
+	display func(string) string
+	// parse returns the AST of an import, or false.
+	parse func(*ast.Import) (ast.Node, bool)
 }
 
 // resourceLoc is where one resource, and its fields and config keys, were
@@ -44,38 +58,84 @@ type resourceLoc struct {
 	keys   map[string]Position
 }
 
+func newResourceLoc(p Position) *resourceLoc {
+	return &resourceLoc{pos: p, fields: map[string]Position{}, keys: map[string]Position{}}
+}
+
+// itemLoc is where one element of a top-level array was written.
+type itemLoc struct {
+	file string
+	loc  *resourceLoc
+	// exact is false when loc is an expression enclosing the element.
+	exact bool
+}
+
 var _ Locator = (*locator)(nil)
 
-func newLocator() *locator {
+// newLocator returns a locator that shows file names with display and
+// reads imported files with parse (nil: imports are not read).
+func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, bool)) *locator {
+	if display == nil {
+		display = func(s string) string { return s }
+	}
 	return &locator{
 		objects: map[string]*resourceLoc{},
 		calls:   map[string]*resourceLoc{},
-		files:   map[string]string{},
+		items:   map[string]*itemLoc{},
 		top:     map[string]map[string]Position{},
+		asts:    map[string]*manifestAST{},
+		schemas: map[string]string{},
+		display: display,
+		parse:   parse,
 	}
 }
 
 func locKey(kind, name string) string { return kind + "\x00" + name }
 
+// candidates are the places known for a resource, best first.
+func (l *locator) candidates(kind, name string) []*resourceLoc {
+	var out []*resourceLoc
+	it := l.items[locKey(kind, name)]
+	if it != nil && it.exact {
+		out = append(out, it.loc)
+	}
+	// A literal elsewhere than the manifest the resource came from is
+	// another resource's, or an argument that happens to be equal.
+	inFile := func(r *resourceLoc) bool { return it == nil || r.pos.File == it.file }
+	if r := l.objects[locKey(kind, name)]; r != nil && inFile(r) {
+		out = append(out, r)
+	}
+	if r := l.calls[name]; r != nil && inFile(r) {
+		out = append(out, r)
+	}
+	if it != nil && !it.exact {
+		out = append(out, it.loc)
+	}
+	return out
+}
+
 // Resource implements Locator.
 func (l *locator) Resource(kind, name string) Position {
-	if r := l.objects[locKey(kind, name)]; r != nil {
-		return r.pos
+	if c := l.candidates(kind, name); len(c) > 0 {
+		return c[0].pos
 	}
-	if r := l.calls[name]; r != nil {
-		return r.pos
-	}
-	if f, ok := l.files[locKey(kind, name)]; ok {
-		return Position{File: f, Line: 1, Column: 1}
+	if it := l.items[locKey(kind, name)]; it != nil {
+		return Position{File: it.file, Line: 1, Column: 1}
 	}
 	return Position{}
 }
 
 // Key implements Locator: for topics and connectors key is a config key,
-// otherwise a field.
+// or a field (partitions) when no config key has that name; otherwise a
+// field.
 func (l *locator) Key(kind, name, key string) Position {
 	if kind == "topic" || kind == "connector" {
-		return l.find(kind, name, key, func(r *resourceLoc) map[string]Position { return r.keys })
+		return l.find(kind, name, key, func(r *resourceLoc) map[string]Position {
+			if _, ok := r.keys[key]; ok {
+				return r.keys
+			}
+			return r.fields
+		})
 	}
 	return l.field(kind, name, key)
 }
@@ -86,12 +146,7 @@ func (l *locator) field(kind, name, field string) Position {
 }
 
 func (l *locator) find(kind, name, key string, in func(*resourceLoc) map[string]Position) Position {
-	if r := l.objects[locKey(kind, name)]; r != nil {
-		if p, ok := in(r)[key]; ok {
-			return p
-		}
-	}
-	if r := l.calls[name]; r != nil {
+	for _, r := range l.candidates(kind, name) {
 		if p, ok := in(r)[key]; ok {
 			return p
 		}
@@ -107,23 +162,60 @@ func (l *locator) topKey(file, key string) Position {
 	return Position{File: file, Line: 1, Column: 1}
 }
 
-// decoded records that the resource was decoded from file.
-func (l *locator) decoded(kind, name, file string) {
+// item returns where element i of the n elements of the top-level key of
+// file was written.
+func (l *locator) item(file, key string, i, n int) *itemLoc {
+	it := &itemLoc{file: file, loc: newResourceLoc(l.topKey(file, key))}
+	m := l.asts[file]
+	if m == nil {
+		return it
+	}
+	e, ok := m.element(key, i, n)
+	if !ok {
+		return it
+	}
+	if p, ok := l.position(*e.node.Loc()); ok {
+		it.loc.pos = p
+	}
+	if !e.exact {
+		return it
+	}
+	it.exact = true
+	// What the manifest writes first, then what the templates it calls
+	// write: a key given at the call overrides the template's.
+	(&collector{l: l, r: it.loc}).collect(e.node, e.scope, 0)
+	c := &collector{l: l, r: it.loc, templates: true, res: resolver{imports: l.parse, params: true}}
+	c.collect(e.node, e.scope, 0)
+	return it
+}
+
+// decoded records that the resource of kind named name is it.
+func (l *locator) decoded(kind, name string, it *itemLoc) {
 	k := locKey(kind, name)
-	if _, ok := l.files[k]; !ok {
-		l.files[k] = file
+	if _, ok := l.items[k]; !ok {
+		l.items[k] = it
 	}
 }
 
+// position is where loc begins, or false when it is not set or is in the
+// bundled library, which a team does not edit.
+func (l *locator) position(loc ast.LocationRange) (Position, bool) {
+	if loc.Begin.Line == 0 || loc.FileName == "" || loc.FileName == LibraryName {
+		return Position{}, false
+	}
+	return Position{File: l.display(loc.FileName), Line: loc.Begin.Line, Column: loc.Begin.Column}, true
+}
+
 // addFile records the resources written in the AST of one manifest.
-func (l *locator) addFile(file string, root ast.Node, display func(string) string) {
+func (l *locator) addFile(file string, root ast.Node) {
 	pos := func(loc ast.LocationRange) Position {
 		f := file
 		if loc.FileName != "" {
-			f = display(loc.FileName)
+			f = l.display(loc.FileName)
 		}
 		return Position{File: f, Line: loc.Begin.Line, Column: loc.Begin.Column}
 	}
+	l.asts[file] = newManifestAST(root)
 
 	top := map[string]Position{}
 	for _, obj := range objectsOf(root) {
@@ -311,14 +403,7 @@ func literal(n ast.Node) (string, bool) {
 }
 
 // isStd reports whether target is a function of the standard library.
-func isStd(target ast.Node) bool {
-	idx, ok := target.(*ast.Index)
-	if !ok {
-		return false
-	}
-	v, ok := idx.Target.(*ast.Var)
-	return ok && v.Id == "std"
-}
+func isStd(target ast.Node) bool { return stdFunction(target) != "" }
 
 func setOnce(m map[string]Position, k string, p Position) {
 	if _, ok := m[k]; !ok {
