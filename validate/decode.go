@@ -230,6 +230,7 @@ func (ev *evaluation) readSchema(file, dir string, s SchemaSpec) SchemaSpec {
 		return s
 	}
 	s.Schema = string(data)
+	ev.loc.schemaFile(s.Subject, s.File, ev.display(path))
 	return s
 }
 

@@ -94,7 +94,7 @@ func checkSchemaParses(c *Context, s SchemaSpec, key string) []Finding {
 		return []Finding{c.finding(kindSchema, s.Subject, "", "subject %q has neither schema nor file", s.Subject)}
 	}
 	if _, err := schema.Parse(s.Schema); err != nil {
-		return []Finding{c.finding(kindSchema, s.Subject, key, "%v", err)}
+		return []Finding{c.inSchema(c.finding(kindSchema, s.Subject, key, "%v", err), s)}
 	}
 	return nil
 }
@@ -175,8 +175,8 @@ func checkSchemaNames(c *Context, s SchemaSpec, key string) []Finding {
 		return nil
 	}
 	var out []Finding
-	bad := func(format string, args ...any) {
-		out = append(out, c.finding(kindSchema, s.Subject, key, format, args...))
+	bad := func(at []avroAt, format string, args ...any) {
+		out = append(out, c.inSchema(c.finding(kindSchema, s.Subject, key, format, args...), s, at...))
 	}
 	walkAvro(root, func(obj map[string]any) {
 		if !isNamedType(obj) {
@@ -184,24 +184,24 @@ func checkSchemaNames(c *Context, s SchemaSpec, key string) []Finding {
 		}
 		name, _ := obj["name"].(string)
 		if !avroFullName(name) {
-			bad("%s name %q: want [A-Za-z_][A-Za-z0-9_]*, optionally namespace-qualified", obj["type"], name)
+			bad([]avroAt{avroName(name)}, "%s name %q: want [A-Za-z_][A-Za-z0-9_]*, optionally namespace-qualified", obj["type"], name)
 		}
 		if ns, ok := obj["namespace"].(string); ok && !avroNamespace(ns) {
-			bad("%s %s: namespace %q: want dot-separated avro names", obj["type"], name, ns)
+			bad([]avroAt{avroName(name), {"namespace", ns}}, "%s %s: namespace %q: want dot-separated avro names", obj["type"], name, ns)
 		}
 		if fields, ok := obj["fields"].([]any); ok {
 			for _, f := range fields {
 				fo, _ := f.(map[string]any)
 				fn, _ := fo["name"].(string)
 				if !schema.ValidName(fn) {
-					bad("record %s: field name %q: want [A-Za-z_][A-Za-z0-9_]*", name, fn)
+					bad([]avroAt{avroName(name), avroName(fn)}, "record %s: field name %q: want [A-Za-z_][A-Za-z0-9_]*", name, fn)
 				}
 			}
 		}
 		if symbols, ok := obj["symbols"].([]any); ok {
 			for _, sym := range symbols {
 				if str, _ := sym.(string); !schema.ValidName(str) {
-					bad("enum %s: symbol %s: want [A-Za-z_][A-Za-z0-9_]*", name, fmt.Sprint(sym))
+					bad([]avroAt{avroName(name), {"", fmt.Sprint(sym)}}, "enum %s: symbol %s: want [A-Za-z_][A-Za-z0-9_]*", name, fmt.Sprint(sym))
 				}
 			}
 		}
@@ -225,7 +225,7 @@ func checkFieldDocs(c *Context, s SchemaSpec, key string) []Finding {
 			fo, _ := f.(map[string]any)
 			if doc, _ := fo["doc"].(string); strings.TrimSpace(doc) == "" {
 				fn, _ := fo["name"].(string)
-				out = append(out, c.finding(kindSchema, s.Subject, key, "field %s.%s has no doc", record, fn))
+				out = append(out, c.inSchema(c.finding(kindSchema, s.Subject, key, "field %s.%s has no doc", record, fn), s, avroName(record), avroName(fn)))
 			}
 		}
 	})

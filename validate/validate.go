@@ -131,8 +131,8 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 			switch {
 			case err == nil:
 			case errors.As(err, &ie):
-				out = append(out, finding(rc, RuleRegistry, Error, "schema", s.Subject, "",
-					fmt.Sprintf("refused as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))))
+				out = append(out, rc.inSchema(finding(rc, RuleRegistry, Error, "schema", s.Subject, "",
+					fmt.Sprintf("refused as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))), s, fieldInMessages(ie.Messages)...))
 			default:
 				out = append(out, unreachable(rc, "schema", s.Subject, "schema registry", err))
 			}
