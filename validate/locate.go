@@ -48,6 +48,16 @@ type locator struct {
 	display func(string) string
 	// parse returns the AST of an import, or false.
 	parse func(*ast.Import) (ast.Node, bool)
+	// imported are the imported files' values inside their top-level
+	// locals, by root, read once.
+	imported map[ast.Node]importedValue
+}
+
+// importedValue is an imported file's value and the scope of its
+// top-level locals.
+type importedValue struct {
+	node  ast.Node
+	scope *scope
 }
 
 // resourceLoc is where one resource, and its fields and config keys, were
@@ -79,15 +89,41 @@ func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, 
 		display = func(s string) string { return s }
 	}
 	return &locator{
-		objects: map[string]*resourceLoc{},
-		calls:   map[string]*resourceLoc{},
-		items:   map[string]*itemLoc{},
-		top:     map[string]map[string]Position{},
-		asts:    map[string]*manifestAST{},
-		schemas: map[string]string{},
-		display: display,
-		parse:   parse,
+		objects:  map[string]*resourceLoc{},
+		calls:    map[string]*resourceLoc{},
+		items:    map[string]*itemLoc{},
+		top:      map[string]map[string]Position{},
+		asts:     map[string]*manifestAST{},
+		schemas:  map[string]string{},
+		display:  display,
+		parse:    parse,
+		imported: map[ast.Node]importedValue{},
 	}
+}
+
+// importValue returns the value of the file imp imports inside its
+// top-level locals, and their scope, for the resolver.
+func (l *locator) importValue(imp *ast.Import) (ast.Node, *scope, bool) {
+	if l.parse == nil {
+		return nil, nil, false
+	}
+	root, ok := l.parse(imp)
+	if !ok {
+		return nil, nil, false
+	}
+	v, ok := l.imported[root]
+	if !ok {
+		v = importedValue{node: root, scope: newScope()}
+		for range maxResolve {
+			local, ok := v.node.(*ast.Local)
+			if !ok {
+				break
+			}
+			v.node, v.scope = local.Body, v.scope.withLocals(local.Binds)
+		}
+		l.imported[root] = v
+	}
+	return v.node, v.scope, true
 }
 
 func locKey(kind, name string) string { return kind + "\x00" + name }
@@ -184,7 +220,7 @@ func (l *locator) item(file, key string, i, n int) *itemLoc {
 	// What the manifest writes first, then what the templates it calls
 	// write: a key given at the call overrides the template's.
 	(&collector{l: l, r: it.loc}).collect(e.node, e.scope, 0)
-	c := &collector{l: l, r: it.loc, templates: true, res: resolver{imports: l.parse, params: true}}
+	c := &collector{l: l, r: it.loc, templates: true, res: resolver{imports: l.importValue, params: true}}
 	c.collect(e.node, e.scope, 0)
 	return it
 }

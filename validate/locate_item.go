@@ -42,7 +42,7 @@ type binding struct {
 	param bool
 }
 
-func newScope() *scope { return &scope{vars: map[ast.Identifier]*binding{}} }
+func newScope() *scope { return &scope{} }
 
 func (sc *scope) lookup(id ast.Identifier) *binding {
 	for s := sc; s != nil; s = s.parent {
@@ -53,8 +53,16 @@ func (sc *scope) lookup(id ast.Identifier) *binding {
 	return nil
 }
 
+// child is a scope inside sc; its vars are allocated when bound.
 func (sc *scope) child() *scope {
-	return &scope{parent: sc, vars: map[ast.Identifier]*binding{}, self: sc.self, outer: sc.outer}
+	return &scope{parent: sc, self: sc.self, outer: sc.outer}
+}
+
+func (sc *scope) bind(id ast.Identifier, b *binding) {
+	if sc.vars == nil {
+		sc.vars = map[ast.Identifier]*binding{}
+	}
+	sc.vars[id] = b
 }
 
 // withLocals is sc with binds in scope; binds see each other, as in
@@ -69,7 +77,7 @@ func (sc *scope) withLocals(binds ast.LocalBinds) *scope {
 		if b.Fun != nil {
 			body = b.Fun
 		}
-		n.vars[b.Variable] = &binding{node: body, scope: n}
+		n.bind(b.Variable, &binding{node: body, scope: n})
 	}
 	return n
 }
@@ -87,7 +95,7 @@ func (sc *scope) withObject(obj *ast.DesugaredObject) *scope {
 func (sc *scope) shadow(fn *ast.Function) *scope {
 	n := sc.child()
 	for _, p := range fn.Parameters {
-		n.vars[p.Name] = &binding{}
+		n.bind(p.Name, &binding{})
 	}
 	return n
 }
@@ -110,7 +118,7 @@ func (fsc *scope) withArgs(fn *ast.Function, app *ast.Apply, csc *scope) *scope 
 		if b.node == nil && p.DefaultArg != nil {
 			b.node, b.scope = p.DefaultArg, n
 		}
-		n.vars[p.Name] = b
+		n.bind(p.Name, b)
 	}
 	return n
 }
@@ -128,8 +136,9 @@ func sumTerms(n ast.Node) []ast.Node {
 // files. It stops at what it cannot follow without evaluating: a call, a
 // computed index, a parameter (unless params is set).
 type resolver struct {
-	// imports parses an imported file; nil keeps to the manifest.
-	imports func(*ast.Import) (ast.Node, bool)
+	// imports returns an imported file's value inside its top-level
+	// locals, and their scope; nil keeps to the manifest.
+	imports func(*ast.Import) (ast.Node, *scope, bool)
 	// params follows a template's parameters to their arguments.
 	params bool
 }
@@ -166,11 +175,11 @@ func (r resolver) resolve(n ast.Node, sc *scope) (ast.Node, *scope) {
 			if r.imports == nil {
 				return n, sc
 			}
-			root, ok := r.imports(t)
+			value, vsc, ok := r.imports(t)
 			if !ok {
 				return n, sc
 			}
-			n, sc = root, newScope()
+			n, sc = value, vsc
 			continue
 		}
 		return n, sc
