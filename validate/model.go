@@ -98,9 +98,11 @@ type Finding struct {
 }
 
 // Locator says where a resource, or one of its keys, was written. The
-// jsonnet evaluator provides one built from go-jsonnet's AST; a key not
-// written literally (computed, or from an imported library) is located at
-// its resource.
+// jsonnet evaluator provides one built from go-jsonnet's AST: it finds a
+// resource by its place in its manifest's top-level array, whatever its
+// name expression, and a key where it, or the argument its value comes
+// from, was written; a key it cannot find (computed, or written in the
+// bundled library) is located at its resource.
 type Locator interface {
 	// Resource is the position of the resource of kind ("topic", "acl",
 	// "schema", "connector") named name.
