@@ -210,7 +210,7 @@ local p = import 'pricing.libsonnet';
         'tasks.max': '1',
         topics: p.name('prices.v1'),
         file: '/tmp/leaky.txt',
-        'database.password': 'hunter2',
+        'database.password': 'Tr0ub4dor-3',
       },
     },
   ],
@@ -232,7 +232,7 @@ func TestValidateFindingsGolden(t *testing.T) {
 			if r.code != exitFindings {
 				t.Fatalf("want exit 1: %v", r)
 			}
-			if strings.Contains(r.stdout+r.stderr, "hunter2") {
+			if strings.Contains(r.stdout+r.stderr, "Tr0ub4dor-3") {
 				t.Fatalf("the password is printed: %v", r)
 			}
 			golden(t, "findings."+format, r.stdout)
