@@ -44,7 +44,11 @@ type locator struct {
 	items   map[string]*itemLoc     // by kind and name, from decoding
 	top     map[string]map[string]Position
 	asts    map[string]*manifestAST // by manifest
-	schemas map[string]string       // .avsc by subject and file, as displayed
+	// across are the manifests read through their imports, built when
+	// an element is not written in its manifest.
+	across  map[string]*manifestAST
+	roots   map[string]ast.Node
+	schemas map[string]string // .avsc by subject and file, as displayed
 	display func(string) string
 	// parse returns the AST of an import, or false.
 	parse func(*ast.Import) (ast.Node, bool)
@@ -94,6 +98,8 @@ func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, 
 		items:    map[string]*itemLoc{},
 		top:      map[string]map[string]Position{},
 		asts:     map[string]*manifestAST{},
+		across:   map[string]*manifestAST{},
+		roots:    map[string]ast.Node{},
 		schemas:  map[string]string{},
 		display:  display,
 		parse:    parse,
@@ -213,15 +219,24 @@ func (l *locator) item(file, key string, i, n int) *itemLoc {
 	if p, ok := l.position(*e.node.Loc()); ok {
 		it.loc.pos = p
 	}
+	templates := &collector{l: l, r: it.loc, templates: true, res: resolver{imports: l.importValue, params: true}}
 	if !e.exact {
+		// Not written in the manifest: located at the expression that
+		// encloses it, with the keys written where it was, in an
+		// imported file.
+		if l.across[file] == nil {
+			l.across[file] = newManifestAST(l.roots[file], resolver{imports: l.importValue})
+		}
+		if e, ok := l.across[file].element(key, i, n); ok && e.exact {
+			templates.collect(e.node, e.scope, 0)
+		}
 		return it
 	}
 	it.exact = true
 	// What the manifest writes first, then what the templates it calls
 	// write: a key given at the call overrides the template's.
 	(&collector{l: l, r: it.loc}).collect(e.node, e.scope, 0)
-	c := &collector{l: l, r: it.loc, templates: true, res: resolver{imports: l.importValue, params: true}}
-	c.collect(e.node, e.scope, 0)
+	templates.collect(e.node, e.scope, 0)
 	return it
 }
 
@@ -251,7 +266,8 @@ func (l *locator) addFile(file string, root ast.Node) {
 		}
 		return Position{File: f, Line: loc.Begin.Line, Column: loc.Begin.Column}
 	}
-	l.asts[file] = newManifestAST(root)
+	l.asts[file] = newManifestAST(root, resolver{})
+	l.roots[file] = root
 
 	top := map[string]Position{}
 	for _, obj := range objectsOf(root) {

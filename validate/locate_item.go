@@ -224,6 +224,9 @@ type topDef struct {
 // manifestAST is the AST of one manifest, read for the expression of each
 // top-level key.
 type manifestAST struct {
+	// res is how names are followed: within the manifest, for positions
+	// in it, or into imported files, for the keys written there.
+	res  resolver
 	defs map[string][]topDef
 	// unseen are the terms of the top-level sum the locator cannot see
 	// into (an import, a call, an if), in order: they may define a key
@@ -231,9 +234,10 @@ type manifestAST struct {
 	unseen []ast.Node
 }
 
-// newManifestAST collects the top-level definitions of root.
-func newManifestAST(root ast.Node) *manifestAST {
-	m := &manifestAST{defs: map[string][]topDef{}}
+// newManifestAST collects the top-level definitions of root, following
+// names with res.
+func newManifestAST(root ast.Node, res resolver) *manifestAST {
+	m := &manifestAST{res: res, defs: map[string][]topDef{}}
 	var visit func(n ast.Node, sc *scope, depth int)
 	visit = func(n ast.Node, sc *scope, depth int) {
 		if depth > maxResolve {
@@ -258,15 +262,14 @@ func newManifestAST(root ast.Node) *manifestAST {
 			}
 			visit(n.Left, sc, depth+1)
 			visit(n.Right, sc, depth+1)
-		case *ast.Var:
-			if b := sc.lookup(n.Id); b != nil && b.node != nil {
-				visit(b.node, b.scope, depth+1)
+		default:
+			// A name, an import, an index: followed as far as res goes.
+			// A conditional, a call: which objects it adds is not known
+			// without evaluating.
+			if obj, osc := res.object(n, sc); obj != nil {
+				visit(obj, osc, depth+1)
 				return
 			}
-			m.unseen = append(m.unseen, n)
-		default:
-			// A conditional, an import, a call: which objects it adds
-			// is not known without evaluating.
 			m.unseen = append(m.unseen, n)
 		}
 	}
@@ -290,6 +293,10 @@ type element struct {
 func (m *manifestAST) element(key string, i, n int) (element, bool) {
 	defs := m.defs[key]
 	if len(defs) == 0 {
+		if len(m.unseen) > 0 {
+			// The key comes from a term the locator cannot see into.
+			return element{node: m.unseen[len(m.unseen)-1], scope: newScope()}, true
+		}
 		return element{}, false
 	}
 	if last := defs[len(defs)-1]; last.unseen < len(m.unseen) {
@@ -358,13 +365,13 @@ func (w *arrayWalk) at(a ast.Node, sc *scope, j, i, n int) element {
 	if w.steps > maxCollect {
 		return element{node: a, scope: sc}
 	}
-	a, sc = resolver{}.resolve(a, sc)
+	a, sc = w.m.res.resolve(a, sc)
 	switch a := a.(type) {
 	case *ast.Array:
 		if len(a.Elements) != n || i < 0 || i >= n {
 			return element{node: a, scope: sc}
 		}
-		e, esc := resolver{}.resolve(a.Elements[i].Expr, sc)
+		e, esc := w.m.res.resolve(a.Elements[i].Expr, sc)
 		switch e.(type) {
 		case *ast.Var, *ast.Index, *ast.Import:
 			// Not followed (a parameter, an imported value): the
@@ -445,7 +452,7 @@ func (w *arrayWalk) length(a ast.Node, sc *scope, j int) int {
 	if w.steps > maxCollect {
 		return -1
 	}
-	a, sc = resolver{}.resolve(a, sc)
+	a, sc = w.m.res.resolve(a, sc)
 	switch a := a.(type) {
 	case *ast.Array:
 		return len(a.Elements)

@@ -126,7 +126,8 @@ func TestLocatorComputedNames(t *testing.T) {
 		{"grant's positional argument", "acl", "User:pricing.publisher", "topics", at("acls.jsonnet", 6, 43)},
 		{"schema field", "schema", "pricing.prices.v1-value", "file", at("schemas.jsonnet", 5, 43)},
 		// shared.jsonnet: resources from another team library.
-		{"array from an imported library", "topic", "pricing.shared.v1", "retention.ms", at("shared.jsonnet", 5, 11)},
+		{"array from an imported library", "topic", "pricing.shared.v1", "", at("shared.jsonnet", 5, 11)},
+		{"its key written in a library", "topic", "pricing.shared.v1", "retention.ms", at("pricing.libsonnet", 14, 7)},
 		{"element from an imported library", "connector", "pricing.mirror", "", at("shared.jsonnet", 6, 16)},
 		{"key written in the imported library", "connector", "pricing.mirror", "source.cluster.alias", at("lib/shared.libsonnet", 11, 7)},
 		// base.jsonnet: an imported manifest + { topics+: [...] }.
@@ -161,6 +162,8 @@ func TestLocatorEnclosing(t *testing.T) {
 }`, 3, 11},
 		{"array from an imported library", `local lib = import 'lib.libsonnet';
 { topics: lib.topics }`, 2, 11},
+		{"manifest that is an import", `local lib = import 'lib.libsonnet';
+lib`, 2, 1},
 		{"if whose branches have the same length", `{
   topics: if std.extVar('env') == 'prod' then [{ name: 'pricing.' + 'a.v1' }] else [{ name: 'pricing.a' + '.v1' }],
 }`, 2, 11},
