@@ -28,13 +28,18 @@ import (
 //     or a call's first argument or name, principal or subject argument);
 //   - the expression enclosing the resource when its own is not written
 //     in the manifest: a comprehension whose body is only its variable,
-//     an array taken from an imported library (the import's use), an
-//     if whose branches cannot be told apart;
+//     an array taken from an imported library (the import's use), a
+//     manifest that is an import, an if whose branches cannot be told
+//     apart; its keys are looked up where the resource is written, by
+//     reading the manifest through its imports;
 //   - the start of the manifest it was decoded from.
 //
-// A key that is computed ([k]: v), or written in a library from a value
-// that is not one argument, is located at its resource. When two
-// resources have the same kind and name, the first decoded is located.
+// A key that is computed ([k]: v), or written in the bundled library
+// with a value not computed from one argument (sk.topic's default
+// cleanup.policy), is located at its resource. When two resources have
+// the same kind and name, the first decoded is located. The schema a
+// subject reads from a file is recorded too, for findings about its text
+// (Context.inSchema).
 //
 // A locator is built by one Evaluate call and only read afterwards; reads
 // are safe for concurrent use.
