@@ -130,7 +130,7 @@ func evaluate(ctx context.Context, opts Options, afterFile func(file string)) (*
 	}
 
 	ev := &evaluation{dir: opts.Dir, imp: imp, asts: map[string]ast.Node{}}
-	ev.loc = newLocator(ev.display, ev.parseImport)
+	ev.loc = newLocator(ev.display, ev)
 	res := &Result{Locator: ev.loc}
 	for _, path := range files {
 		if err := ctx.Err(); err != nil {
@@ -198,6 +198,19 @@ func (ev *evaluation) parseImport(imp *ast.Import) (ast.Node, bool) {
 		ev.asts[foundAt] = node
 	}
 	return node, node != nil
+}
+
+// findImportStr returns the file imp reads, as shown in positions, for
+// the locator, or false when it cannot be found.
+func (ev *evaluation) findImportStr(imp *ast.ImportStr) (string, bool) {
+	if imp.File == nil {
+		return "", false
+	}
+	_, foundAt, err := ev.imp.Import(imp.LocRange.FileName, imp.File.Value)
+	if err != nil {
+		return "", false
+	}
+	return ev.display(foundAt), true
 }
 
 func (ev *evaluation) add(f Finding) { ev.findings = append(ev.findings, f) }

@@ -55,8 +55,8 @@ type locator struct {
 	roots   map[string]ast.Node
 	schemas map[string]string // .avsc by subject and file, as displayed
 	display func(string) string
-	// parse returns the AST of an import, or false.
-	parse func(*ast.Import) (ast.Node, bool)
+	// files reads imported files; nil: they are not read.
+	files importedFiles
 	// imported are the imported files' values inside their top-level
 	// locals, by root, read once.
 	imported map[ast.Node]importedValue
@@ -75,6 +75,9 @@ type resourceLoc struct {
 	pos    Position
 	fields map[string]Position
 	keys   map[string]Position
+	// text is the file a schema's text was read from with importstr, as
+	// shown in positions.
+	text string
 }
 
 func newResourceLoc(p Position) *resourceLoc {
@@ -91,9 +94,19 @@ type itemLoc struct {
 
 var _ Locator = (*locator)(nil)
 
+// importedFiles is how the locator reads the files a manifest imports:
+// through the evaluation's importer, so that it finds what the VM found.
+type importedFiles interface {
+	// parseImport returns the AST of the file imp imports, or false.
+	parseImport(imp *ast.Import) (ast.Node, bool)
+	// findImportStr returns the file imp reads, as shown in positions,
+	// or false.
+	findImportStr(imp *ast.ImportStr) (string, bool)
+}
+
 // newLocator returns a locator that shows file names with display and
-// reads imported files with parse (nil: imports are not read).
-func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, bool)) *locator {
+// reads imported files with files (nil: imports are not read).
+func newLocator(display func(string) string, files importedFiles) *locator {
 	if display == nil {
 		display = func(s string) string { return s }
 	}
@@ -107,7 +120,7 @@ func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, 
 		roots:    map[string]ast.Node{},
 		schemas:  map[string]string{},
 		display:  display,
-		parse:    parse,
+		files:    files,
 		imported: map[ast.Node]importedValue{},
 	}
 }
@@ -115,10 +128,10 @@ func newLocator(display func(string) string, parse func(*ast.Import) (ast.Node, 
 // importValue returns the value of the file imp imports inside its
 // top-level locals, and their scope, for the resolver.
 func (l *locator) importValue(imp *ast.Import) (ast.Node, *scope, bool) {
-	if l.parse == nil {
+	if l.files == nil {
 		return nil, nil, false
 	}
-	root, ok := l.parse(imp)
+	root, ok := l.files.parseImport(imp)
 	if !ok {
 		return nil, nil, false
 	}

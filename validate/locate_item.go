@@ -664,9 +664,25 @@ func (c *collector) object(obj *ast.DesugaredObject, sc *scope) {
 		if p, ok := c.fieldPos(f, osc); ok {
 			setOnce(c.r.fields, name, p)
 		}
-		if name == "config" || name == "configs" {
+		switch name {
+		case "config", "configs":
 			c.keys(f.Body, osc)
+		case "schema":
+			c.schemaText(f.Body, osc)
 		}
+	}
+}
+
+// schemaText records the file a schema's text n is read from with
+// importstr, if it is.
+func (c *collector) schemaText(n ast.Node, sc *scope) {
+	n, _ = c.res.resolve(n, sc)
+	imp, ok := n.(*ast.ImportStr)
+	if !ok || c.r.text != "" || c.l.files == nil {
+		return
+	}
+	if shown, ok := c.l.files.findImportStr(imp); ok {
+		c.r.text = shown
 	}
 }
 

@@ -31,10 +31,17 @@ func (l *locator) schemaFile(subject, file, shown string) {
 }
 
 // schemaPath is the file the schema of subject, whose spec says file, was
-// read from, as shown in positions.
+// read from, as shown in positions: file, or the file its inline schema
+// reads with importstr.
 func (l *locator) schemaPath(subject, file string) (string, bool) {
-	shown, ok := l.schemas[locKey(subject, file)]
-	return shown, ok
+	if file != "" {
+		shown, ok := l.schemas[locKey(subject, file)]
+		return shown, ok
+	}
+	if it := l.items[locKey(kindSchema, subject)]; it != nil && it.loc.text != "" {
+		return it.loc.text, true
+	}
+	return "", false
 }
 
 // schemaLocator is what inSchema needs from a Locator: the locator
@@ -44,15 +51,13 @@ type schemaLocator interface {
 }
 
 // inSchema places f, a finding about the text of s's schema, in the file
-// the schema was read from: at path, each place searched for after the
-// previous one (a record, then its field), as far as they are found; at
-// the syntax error of a text that is not JSON; else at the file's start.
-// A schema written inline, or a Locator that does not know where it was
-// read from, leaves f where it is.
+// the schema was read from (file:, or schema: importstr): at path, each
+// place searched for after the previous one (a record, then its field),
+// as far as they are found; at the syntax error of a text that is not
+// JSON; else at the file's start. A schema written in the manifest, or a
+// Locator that does not know where it was read from, leaves f where it
+// is.
 func (c *Context) inSchema(f Finding, s SchemaSpec, path ...avroAt) Finding {
-	if s.File == "" {
-		return f
-	}
 	sl, ok := c.Locator.(schemaLocator)
 	if !ok {
 		return f

@@ -91,6 +91,27 @@ func TestSchemaFindingTeamHelpers(t *testing.T) {
 	}
 }
 
+// TestSchemaFindingImportstr: a schema read with importstr is read from a
+// file too.
+func TestSchemaFindingImportstr(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "main.jsonnet"), `local avsc = importstr 'price.avsc';
+{ schemas: [{ subject: 'pricing.' + 'prices.v1-value', schema: avsc }] }
+`)
+	writeTestFile(t, filepath.Join(dir, "price.avsc"), `{"type": "record", "name": "Price", "doc": "A price.", "fields": [
+  {"name": "amount", "type": "long"}
+]}`)
+	res, err := Validate(context.Background(), Options{Dir: dir}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := findingsOf(res, "SCHEMA003")
+	want := Position{File: "price.avsc", Line: 2, Column: 4}
+	if len(got) != 1 || got[0].Pos != want || got[0].Key != "schema" {
+		t.Fatalf("got %+v, want one SCHEMA003 at %v, key schema:\n%s", got, want, res.Text())
+	}
+}
+
 // TestSchemaFindingInline: a finding about an inline schema stays at the
 // manifest's schema field.
 func TestSchemaFindingInline(t *testing.T) {
