@@ -50,13 +50,14 @@ local ns = std.extVar('ns');
       },
     },
     {
-      // Reads a topic that is on the cluster, not in the manifests:
-      // CONN007 passes because Live.Topics lists the cluster's topics.
+      // Reads a topic of the namespace that is on the cluster, not in
+      // the manifests: CONN007 passes because Live.Topics lists the
+      // cluster's topics.
       name: ns + 'check-sink',
       config: {
         'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
         'tasks.max': '1',
-        topics: '_streamkit-platform-check',
+        topics: ns + 'on-cluster',
         file: '/tmp/streamkit-validate-check.txt',
       },
     },
@@ -100,8 +101,16 @@ func TestIntegrationValidateLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tc.Close()
+	t.Cleanup(tc.Close)
 	live := &validate.Live{Connect: cc, Registry: reg, Vault: vault, Topics: tc}
+	if _, err := tc.Admin().CreateTopic(ctx, 1, 1, nil, ns+"on-cluster"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := tc.Admin().DeleteTopics(context.Background(), ns+"on-cluster"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 
 	repo := t.TempDir()
 	write := func(name, content string) {
