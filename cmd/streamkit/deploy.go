@@ -86,11 +86,17 @@ func (p *deployPlan) summary() []counts {
 // text renders every part, then the totals.
 func (p *deployPlan) text() string {
 	var b strings.Builder
-	for _, part := range []fmt.Stringer{p.Topics, p.Subjects, p.ACLs, p.Connectors} {
-		if part == nil || isNil(part) {
-			continue
-		}
-		b.WriteString(part.String())
+	if p.Topics != nil {
+		b.WriteString(p.Topics.String())
+	}
+	if p.Subjects != nil {
+		b.WriteString(p.Subjects.String())
+	}
+	if p.ACLs != nil {
+		b.WriteString(p.ACLs.String())
+	}
+	if p.Connectors != nil {
+		b.WriteString(p.Connectors.String())
 	}
 	var total counts
 	for _, c := range p.summary() {
@@ -104,21 +110,6 @@ func (p *deployPlan) text() string {
 	fmt.Fprintf(&b, "plan: %d to create, %d to update, %d to delete, %d unchanged, %d refused, %d drifted\n",
 		total.Create, total.Update, total.Delete, total.Unchanged, total.Refused, total.Drift)
 	return b.String()
-}
-
-// isNil reports whether a Stringer holds a nil pointer of one of the parts.
-func isNil(s fmt.Stringer) bool {
-	switch v := s.(type) {
-	case *topics.Plan:
-		return v == nil
-	case *schema.SubjectPlan:
-		return v == nil
-	case *topics.ACLPlan:
-		return v == nil
-	case *connect.Plan:
-		return v == nil
-	}
-	return false
 }
 
 // subjectSpecs turns the manifest's schemas into subject specs. A schema
@@ -386,7 +377,7 @@ func validationCode(res *validate.Result) int {
 	if !res.OK() {
 		return exitFindings
 	}
-	if (&report{res: res}).unreachable() > 0 {
+	if unreachableChecks(res) > 0 {
 		return exitError
 	}
 	return exitOK

@@ -65,7 +65,7 @@ func (r *report) human(w io.Writer, github bool) {
 		} else {
 			fmt.Fprint(w, r.res.Text())
 		}
-		switch n := r.unreachable(); {
+		switch n := unreachableChecks(r.res); {
 		case !r.res.OK():
 		case n > 0:
 			fmt.Fprintf(w, "validation: incomplete (%d files): %d checks against the platform could not run (LIVE000)\n", len(r.res.Files), n)
@@ -84,10 +84,11 @@ func (r *report) human(w io.Writer, github bool) {
 	}
 }
 
-// unreachable counts the checks against the platform that could not run.
-func (r *report) unreachable() int {
+// unreachableChecks counts the checks against the platform that could not
+// run.
+func unreachableChecks(res *validate.Result) int {
 	n := 0
-	for _, f := range r.res.Findings {
+	for _, f := range res.Findings {
 		if f.Rule == validate.RuleUnreachable {
 			n++
 		}
