@@ -84,6 +84,7 @@ func TestEvaluateValid(t *testing.T) {
 				"table.include.list":          "public.prices",
 				"plugin.name":                 "pgoutput",
 				"slot.name":                   "pricing_db_source",
+				"publication.name":            "pricing_db_source",
 				"publication.autocreate.mode": "filtered",
 				"snapshot.mode":               "initial",
 			}},

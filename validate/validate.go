@@ -73,6 +73,18 @@ type Live struct {
 	// connector may name a topic that exists on the cluster but not in the
 	// manifests (rule CONN007).
 	Topics *topics.Client
+	// Deliver, when not nil, puts the connectors' secrets where the
+	// workers read them and returns the connectors as the workers are to
+	// get them, in the same order; the worker validates those, so that a
+	// connector is checked with its real credentials (a Debezium source
+	// logs in to its database). cmd/streamkit sets it to a
+	// materialize.Materializer's Sync and TranslateSpecs: each
+	// ${vault:...} reference becomes the ${dir:...} placeholder of a file
+	// written from Vault. When Deliver fails, the connectors that hold a
+	// ${vault:...} reference are not sent to the worker, which would
+	// check the reference's text as the credential, and a LIVE000 finding
+	// says why; the others are validated as written.
+	Deliver func(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error)
 }
 
 // Validate evaluates the manifests, runs the rules on the desired state
@@ -118,7 +130,7 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 	var out []Finding
 	m := rc.Manifest
 	if live.Connect != nil {
-		out = append(out, connectChecks(ctx, rc, live.Connect)...)
+		out = append(out, connectChecks(ctx, rc, live.Connect, live.Deliver)...)
 	}
 	if live.Registry != nil {
 		for _, s := range m.Schemas {
@@ -159,9 +171,11 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 
 // connectChecks checks every connector against the workers: its class
 // against the installed plugins, listed once for all connectors, then its
-// config with the worker's validation.
-func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Finding {
+// config, as deliver makes it, with the worker's validation.
+func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error)) []Finding {
 	var out []Finding
+	sent, skipped, f := delivered(ctx, rc, deliver)
+	out = append(out, f...)
 	var plugins []connect.Plugin
 	listed := false
 	for _, c := range rc.Manifest.Connectors {
@@ -183,10 +197,10 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Findi
 			break
 		}
 	}
-	for _, c := range rc.Manifest.Connectors {
+	for i, c := range rc.Manifest.Connectors {
 		class := c.Config["connector.class"]
-		if class == "" {
-			continue // CONN001 says so already
+		if class == "" || skipped[i] {
+			continue // CONN001 says so already, or Deliver failed for it
 		}
 		if listed && !slices.ContainsFunc(plugins, func(p connect.Plugin) bool { return pluginMatches(p, class) }) {
 			// The worker would answer its validation with an error about
@@ -194,7 +208,7 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Findi
 			out = append(out, unknownClass(rc, c.Name, class, plugins))
 			continue
 		}
-		cfg := maps.Clone(c.Config)
+		cfg := maps.Clone(sent[i].Config)
 		cfg["name"] = c.Name
 		v, err := cc.Validate(ctx, class, cfg)
 		if err != nil {
@@ -230,6 +244,37 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client) []Findi
 		}
 	}
 	return out
+}
+
+// delivered returns the connectors as the worker is to validate them: as
+// written without deliver, else what deliver returns. When deliver fails,
+// skipped marks the connectors that hold a ${vault:...} reference, and
+// the finding says why.
+func delivered(ctx context.Context, rc *Context, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error)) (sent []connect.Spec, skipped map[int]bool, out []Finding) {
+	written := rc.Manifest.Connectors
+	if deliver == nil || len(written) == 0 {
+		return written, nil, nil
+	}
+	got, err := deliver(ctx, slices.Clone(written))
+	if err == nil && len(got) != len(written) {
+		err = fmt.Errorf("delivered %d connectors of %d", len(got), len(written))
+	}
+	if err == nil {
+		return got, nil, nil
+	}
+	skipped = map[int]bool{}
+	var names []string
+	for i, c := range written {
+		if slices.ContainsFunc(slices.Collect(maps.Values(c.Config)), func(v string) bool { return strings.Contains(v, "${vault:") }) {
+			skipped[i] = true
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return written, nil, nil
+	}
+	return written, skipped, []Finding{{Rule: RuleUnreachable, Severity: Warning,
+		Message: fmt.Sprintf("the worker did not validate %s: its secrets could not be delivered: %v", strings.Join(names, ", "), err)}}
 }
 
 // noConnectorClass starts the worker's error message for a connector.class

@@ -3,7 +3,9 @@ package validate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,8 +42,9 @@ type fakeWorker struct {
 	pluginsStatus, validateStatus int
 	message                       string
 
-	mu       sync.Mutex
-	requests map[string]int
+	mu        sync.Mutex
+	requests  map[string]int
+	validated map[string]map[string]string // the last config validated, by its name
 }
 
 // workerKeys are the keys every connector's validation lists.
@@ -52,7 +55,7 @@ var workerKeys = []string{
 
 func newFakeWorker(t *testing.T, plugins ...string) *fakeWorker {
 	t.Helper()
-	w := &fakeWorker{plugins: plugins, known: map[string][]string{}, requests: map[string]int{}}
+	w := &fakeWorker{plugins: plugins, known: map[string][]string{}, requests: map[string]int{}, validated: map[string]map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /connector-plugins", func(rw http.ResponseWriter, r *http.Request) {
 		w.count("GET /connector-plugins")
@@ -80,6 +83,9 @@ func newFakeWorker(t *testing.T, plugins ...string) *fakeWorker {
 			replyError(rw, http.StatusBadRequest, err.Error())
 			return
 		}
+		w.mu.Lock()
+		w.validated[cfg["name"]] = cfg
+		w.mu.Unlock()
 		v := connect.Validation{Name: r.PathValue("class")}
 		for _, k := range append(slices.Clone(workerKeys), w.known[r.PathValue("class")]...) {
 			var ch connect.ConfigCheck
@@ -104,6 +110,14 @@ func (w *fakeWorker) got(key string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.requests[key]
+}
+
+// config returns the last config of connector name the worker validated.
+func (w *fakeWorker) config(name string) (map[string]string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.validated[name]
+	return c, ok
 }
 
 // client is a connect.Client of the worker that tries every request once.
@@ -396,4 +410,64 @@ func TestLiveRegistryDecimalScale(t *testing.T) {
 		!strings.Contains(got[0].Message, "field amount: decimal precision 12, scale 2") || !strings.Contains(got[0].Message, "precision 12, scale 4") {
 		t.Fatalf("got %+v, want one error naming the field and both scales:\n%s", got, res.Text())
 	}
+}
+
+// TestLiveDeliver: the worker validates the connectors as Deliver makes
+// them (the ${dir:...} placeholders of materialized secrets, not the
+// ${vault:...} text); when Deliver fails, the connectors with a Vault
+// reference are not sent at all and one LIVE000 names them, while the
+// others are still validated.
+func TestLiveDeliver(t *testing.T) {
+	const ref = "${vault:secret/data/pricing/db:password}"
+	manifest := func() *Manifest {
+		return &Manifest{Connectors: []connect.Spec{
+			{Name: "pricing-db-source", Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1", "topics": "pricing-a", "database.password": ref}},
+			{Name: "pricing-plain-sink", Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1", "topics": "pricing-a"}},
+		}}
+	}
+	t.Run("delivered", func(t *testing.T) {
+		w := newFakeWorker(t, fileSinkClass)
+		w.known[fileSinkClass] = []string{"database.password"}
+		var calls int
+		deliver := func(_ context.Context, specs []connect.Spec) ([]connect.Spec, error) {
+			calls++
+			out := slices.Clone(specs)
+			for i, s := range out {
+				s.Config = maps.Clone(s.Config)
+				for k, v := range s.Config {
+					s.Config[k] = strings.ReplaceAll(v, ref, "${dir:/etc/kafka/secrets/secret_data_pricing_db:password}")
+				}
+				out[i] = s
+			}
+			return out, nil
+		}
+		m := manifest()
+		out := liveChecks(context.Background(), &Context{Manifest: m}, &Live{Connect: w.client(t), Deliver: deliver})
+		if len(out) != 0 || calls != 1 {
+			t.Fatalf("findings %+v after %d Deliver calls, want none after one", out, calls)
+		}
+		if got, _ := w.config("pricing-db-source"); got["database.password"] != "${dir:/etc/kafka/secrets/secret_data_pricing_db:password}" {
+			t.Errorf("the worker validated database.password = %q, want the delivered placeholder", got["database.password"])
+		}
+		if m.Connectors[0].Config["database.password"] != ref {
+			t.Error("Deliver changed the manifest's own connector")
+		}
+	})
+	t.Run("failed", func(t *testing.T) {
+		w := newFakeWorker(t, fileSinkClass)
+		deliver := func(context.Context, []connect.Spec) ([]connect.Spec, error) {
+			return nil, errors.New("vault: connection refused")
+		}
+		out := liveChecks(context.Background(), &Context{Manifest: manifest()}, &Live{Connect: w.client(t), Deliver: deliver})
+		if len(out) != 1 || out[0].Rule != RuleUnreachable || !strings.Contains(out[0].Message, "pricing-db-source") ||
+			strings.Contains(out[0].Message, "pricing-plain-sink") || !strings.Contains(out[0].Message, "connection refused") {
+			t.Fatalf("findings %+v, want one LIVE000 naming the connector with a reference", out)
+		}
+		if _, sent := w.config("pricing-db-source"); sent {
+			t.Error("the connector with an undelivered reference was sent to the worker")
+		}
+		if _, sent := w.config("pricing-plain-sink"); !sent {
+			t.Error("the connector without a reference was not validated")
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
+	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/topics"
 	"github.com/streamkit/streamkit/validate"
 )
@@ -44,6 +45,11 @@ type deployPlan struct {
 	Subjects   *schema.SubjectPlan `json:"subjects,omitempty"`
 	ACLs       *topics.ACLPlan     `json:"acls,omitempty"`
 	Connectors *connect.Plan       `json:"connectors,omitempty"`
+
+	// connectors are the manifests' connectors as written, with their
+	// ${vault:...} references, which apply delivers before it writes
+	// the connectors; the plan holds them translated.
+	connectors []connect.Spec
 }
 
 // counts is one kind's summary line.
@@ -167,9 +173,14 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 		return nil, fmt.Errorf("plan acls: %w", err)
 	}
 	if p.connect != nil {
-		if dp.Connectors, err = p.connect.Plan(ctx, m.Connectors, connect.PlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
+		specs, err := p.workerSpecs(m.Connectors)
+		if err != nil {
 			return nil, fmt.Errorf("plan connectors: %w", err)
 		}
+		if dp.Connectors, err = p.connect.Plan(ctx, specs, connect.PlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
+			return nil, fmt.Errorf("plan connectors: %w", err)
+		}
+		dp.connectors = m.Connectors
 	}
 	return dp, nil
 }
@@ -263,6 +274,12 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 			if dp.Connectors == nil || dp.Connectors.Empty() {
 				return nil
 			}
+			// The files the placeholders name are in place before a
+			// worker reads them: validation wrote them, and this writes
+			// what Vault changed since.
+			if _, err := p.deliver(ctx, dp.connectors); err != nil {
+				return fmt.Errorf("deliver secrets: %w", err)
+			}
 			done.Connectors, err = p.connect.Apply(ctx, dp.Connectors, connect.ApplyOptions{})
 			return err
 		}},
@@ -334,7 +351,7 @@ func relocate(fs []validate.Finding, t *team) {
 func (p *clients) deploy(ctx context.Context, t *team, o *options, stdout, stderr io.Writer) int {
 	cfg := t.config()
 	if p.any() {
-		cfg.Live = &validate.Live{Connect: p.connect, Registry: p.registry, Vault: p.vault, Topics: p.topics}
+		cfg.Live = &validate.Live{Connect: p.connect, Registry: p.registry, Vault: p.vault, Topics: p.topics, Deliver: p.deliver}
 	}
 	res, err := validate.Validate(ctx, validate.Options{Dir: t.manifestsDir(), ExtVars: t.extVars()}, cfg)
 	if err != nil {
@@ -400,6 +417,7 @@ func applyCode(err error) int {
 func unreachable(err error) bool {
 	var ne net.Error
 	return errors.Is(err, connect.ErrUnavailable) || errors.Is(err, schema.ErrUnavailable) ||
+		errors.Is(err, secrets.ErrUnavailable) || errors.Is(err, secrets.ErrSealed) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, errMissing) || errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED)
 }

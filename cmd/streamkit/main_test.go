@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	vault "github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -265,25 +268,140 @@ func TestUnreachablePlatformExits2(t *testing.T) {
 	}
 }
 
-// platformEnv is the environment that names the test platform.
+// platformEnv is the environment that names the test platform, as
+// scripts/platform env prints it.
 func platformEnv(p platformtest.Platform) []string {
 	return []string{
 		EnvBrokers + "=" + strings.Join(p.Brokers, ","),
 		EnvConnectURL + "=" + p.ConnectURL,
 		EnvSchemaRegistryURL + "=" + p.SchemaRegistryURL,
+		EnvVaultAddr + "=" + p.VaultAddr,
+		EnvVaultToken + "=" + p.VaultToken,
+		EnvSecretsDir + "=" + p.ConnectSecretsDir,
 	}
+}
+
+// teamDB is what the template's Debezium connector captures, made for one
+// test on the platform's PostgreSQL: a replication role that owns the
+// template's table, its password in Vault at the path the template's
+// p.secret('db', 'password') names for namespace ns.
+type teamDB struct {
+	admin      *pgx.Conn
+	role, slot string
+	password   string
+	vaultPath  string // under the KV v2 mount secret/
+	kv         *vault.KVv2
+}
+
+// table is the template's captured table.
+const table = "public.prices"
+
+func newTeamDB(ctx context.Context, t *testing.T, p platformtest.Platform, ns string) *teamDB {
+	t.Helper()
+	if p.ConnectSecretsDir == "" {
+		t.Fatal(platformtest.EnvConnectSecretsDir + " is unset: the workers' secrets folder is unknown")
+	}
+	short := strings.TrimRight(ns, ".-_")
+	db := &teamDB{
+		role:      strings.NewReplacer("-", "_", ".", "_").Replace(short) + "_cdc",
+		slot:      strings.NewReplacer("-", "_", ".", "_").Replace(ns + "db-source"),
+		password:  platformtest.UniqueName("pg-pw"),
+		vaultPath: short + "/db",
+	}
+	url := fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", p.PostgresUser, p.PostgresPassword,
+		net.JoinHostPort(p.PostgresHost, p.PostgresPort), p.PostgresDB)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	db.admin = admin
+	role := pgx.Identifier{db.role}.Sanitize()
+	db.exec(ctx, t, "CREATE ROLE "+role+" LOGIN REPLICATION PASSWORD '"+db.password+"'")
+	db.exec(ctx, t, "CREATE TABLE IF NOT EXISTS "+table+" (sku text PRIMARY KEY, price_cents bigint NOT NULL)")
+	db.exec(ctx, t, "ALTER TABLE "+table+" OWNER TO "+role)
+	db.exec(ctx, t, "GRANT CREATE ON DATABASE "+pgx.Identifier{p.PostgresDB}.Sanitize()+" TO "+role)
+	vc, err := vault.NewClient(&vault.Config{Address: p.VaultAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.SetToken(p.VaultToken)
+	db.kv = vc.KVv2("secret")
+	db.setPassword(ctx, t, db.password)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for range 120 { // the slot stays active until the task is gone
+			var active bool
+			err := admin.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", db.slot).Scan(&active)
+			if errors.Is(err, pgx.ErrNoRows) {
+				break
+			}
+			if err == nil && !active {
+				_, _ = admin.Exec(ctx, "SELECT pg_drop_replication_slot($1)", db.slot)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		for _, sql := range []string{
+			"DROP PUBLICATION IF EXISTS " + pgx.Identifier{db.slot}.Sanitize(),
+			"DROP TABLE IF EXISTS " + table,
+			"REVOKE CREATE ON DATABASE " + pgx.Identifier{p.PostgresDB}.Sanitize() + " FROM " + role,
+			"DROP ROLE IF EXISTS " + role,
+		} {
+			if _, err := admin.Exec(ctx, sql); err != nil {
+				t.Logf("cleanup: %s: %v", sql, err)
+			}
+		}
+		_ = admin.Close(ctx)
+		_ = db.kv.DeleteMetadata(ctx, db.vaultPath)
+	})
+	return db
+}
+
+func (db *teamDB) exec(ctx context.Context, t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := db.admin.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("%s: %v", strings.Fields(sql)[0], err)
+	}
+}
+
+// setPassword writes the database password to Vault.
+func (db *teamDB) setPassword(ctx context.Context, t *testing.T, pw string) {
+	t.Helper()
+	if _, err := db.kv.Put(ctx, db.vaultPath, map[string]any{"password": pw}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pointAt appends the platform's database to the team file's ext_vars, as
+// a team points the template at its own database.
+func pointAt(t *testing.T, dir string, p platformtest.Platform, db *teamDB) {
+	t.Helper()
+	path := filepath.Join(dir, DefaultTeamFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fmt.Sprintf("+ { ext_vars+: { db_host: %q, db_port: %q, db_name: %q, db_user: %q } }\n",
+		p.PostgresHost, p.PostgresPort, p.PostgresDB, db.role)
+	writeFile(t, path, string(b)+extra)
 }
 
 // TestIntegrationDeployLoop runs the template repository's whole loop on
 // the real platform, in a namespace of its own, as a team's CI would:
-// apply, an empty second plan, drift refused and resolved, status,
-// restart, and a prune that leaves nothing of the namespace behind.
+// apply (the Debezium connector's database password delivered from Vault
+// to the workers' secrets folder), an empty second plan, a wrong password
+// found by validate against the real database, drift refused and
+// resolved, status, restart, and a prune that leaves nothing of the
+// namespace behind.
 func TestIntegrationDeployLoop(t *testing.T) {
-	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect)
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect,
+		platformtest.Vault, platformtest.Postgres)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	ns := platformtest.UniqueName("skcli") + "."
 	_, dir := newRepo(t, ".")
+	db := newTeamDB(ctx, t, p, ns)
+	pointAt(t, dir, p, db)
 	env := platformEnv(p)
 	sk := func(args ...string) result {
 		t.Helper()
@@ -310,20 +428,35 @@ func TestIntegrationDeployLoop(t *testing.T) {
 		t.Fatalf("apply: %v", r)
 	}
 	for _, want := range []string{
-		"applied topics: created " + ns + "audit.v1, " + ns + "prices.v1, " + ns + "quotes.v1",
+		"applied topics: created " + ns + "audit.v1, " + ns + "db.public.prices, " + ns + "prices.v1, " + ns + "quotes.v1",
 		"applied subjects: registered " + ns + "prices.v1-value (id ",
 		"levels set " + ns + "prices.v1-value",
 		"applied acls: created 8, deleted 0",
-		"applied connectors: created " + ns + "prices-sink, " + ns + "quotes-source",
+		"applied connectors: created " + ns + "db-source, " + ns + "prices-sink, " + ns + "quotes-source",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("apply output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	if strings.Contains(r.stdout+r.stderr, db.password) {
+		t.Fatal("apply printed the database password")
+	}
+
+	// The worker holds a placeholder of the file streamkit wrote from
+	// Vault, and the connector logs in with it: a new row arrives.
+	stored, err := cc.Config(ctx, ns+"db-source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw := stored["database.password"]; !strings.HasPrefix(pw, "${dir:"+p.ConnectSecretsDir+"/") || strings.Contains(pw, db.password) {
+		t.Fatalf("the worker's database.password is not a placeholder of the secrets folder: %q", strings.ReplaceAll(pw, db.password, "<password>"))
+	}
+	db.exec(ctx, t, "INSERT INTO "+table+" (sku, price_cents) VALUES ($1, 1999)", ns+"sku-1")
+	readChange(ctx, t, p, cc, ns+"db.public.prices", ns+"db-source", ns+"sku-1")
 
 	// A second plan is empty, in every format.
 	r = sk("plan")
-	if r.code != exitOK || !strings.Contains(r.stdout, "plan: 0 to create, 0 to update, 0 to delete, 14 unchanged, 0 refused, 0 drifted") {
+	if r.code != exitOK || !strings.Contains(r.stdout, "plan: 0 to create, 0 to update, 0 to delete, 16 unchanged, 0 refused, 0 drifted") {
 		t.Fatalf("second plan: %v", r)
 	}
 	r = sk("plan", "-format", "json")
@@ -340,6 +473,21 @@ func TestIntegrationDeployLoop(t *testing.T) {
 		if c.changes()+c.Refused+c.Drift != 0 || c.Unchanged == 0 {
 			t.Errorf("json plan after apply: %+v", c)
 		}
+	}
+
+	// A wrong password in Vault: the worker checks the connector with it
+	// against the real database, and validate says so at the connector,
+	// without printing it. The right one back, validate is clean again.
+	wrong := platformtest.UniqueName("wrong-pw")
+	db.setPassword(ctx, t, wrong)
+	r = sk("validate", "-format", "github")
+	if r.code != exitFindings || !regexp.MustCompile(`(?m)^::error file=manifests/connectors\.jsonnet,line=\d+,col=\d+,title=LIVE001::.*password authentication failed`).MatchString(r.stdout) ||
+		strings.Contains(r.stdout+r.stderr, wrong) {
+		t.Fatalf("validate with a wrong password in Vault: %v", r)
+	}
+	db.setPassword(ctx, t, db.password)
+	if r = sk("validate"); r.code != exitOK {
+		t.Fatalf("validate with the right password back: %v", r)
 	}
 
 	// A service registers the schema it derives from its Go struct: the
@@ -367,13 +515,14 @@ func TestIntegrationDeployLoop(t *testing.T) {
 	if err := reg.DeleteSchema(ctx, subject, 2, sr.SoftDelete); err != nil {
 		t.Fatal(err)
 	}
-	if r = sk("plan"); r.code != exitOK || !strings.Contains(r.stdout, "14 unchanged") {
+	if r = sk("plan"); r.code != exitOK || !strings.Contains(r.stdout, "16 unchanged") {
 		t.Fatalf("plan after the drift is resolved: %v", r)
 	}
 
 	// Status lists the namespace's connectors; restart works inside it only.
 	r = sk("status")
-	if !strings.Contains(r.stdout, ns+"quotes-source  RUNNING") || !strings.Contains(r.stdout, ns+"prices-sink  RUNNING") {
+	if !strings.Contains(r.stdout, ns+"quotes-source  RUNNING") || !strings.Contains(r.stdout, ns+"prices-sink  RUNNING") ||
+		!strings.Contains(r.stdout, ns+"db-source  RUNNING") {
 		t.Fatalf("status: %v", r)
 	}
 	if r = sk("restart", ns+"quotes-source"); r.code != exitOK || !strings.Contains(r.stdout, "restarted "+ns+"quotes-source: RUNNING") {
@@ -416,12 +565,12 @@ func TestIntegrationDeployLoop(t *testing.T) {
 func cleanup(t *testing.T, adm *kadm.Client, cc *connect.Client, reg *sr.Client, ns string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, name := range []string{"prices-sink", "quotes-source"} {
+	for _, name := range []string{"db-source", "prices-sink", "quotes-source"} {
 		if err := cc.Delete(ctx, ns+name); err != nil && !errors.Is(err, connect.ErrNotFound) {
 			t.Logf("cleanup: connector %s%s: %v", ns, name, err)
 		}
 	}
-	if _, err := adm.DeleteTopics(ctx, ns+"prices.v1", ns+"quotes.v1", ns+"audit.v1"); err != nil {
+	if _, err := adm.DeleteTopics(ctx, ns+"prices.v1", ns+"quotes.v1", ns+"audit.v1", ns+"db.public.prices"); err != nil {
 		t.Logf("cleanup: topics: %v", err)
 	}
 	if _, err := adm.DeleteACLs(ctx, kadm.NewACLs().AnyResource().Allow("User:"+ns+"publisher", "User:"+ns+"billing").
@@ -431,4 +580,32 @@ func cleanup(t *testing.T, adm *kadm.Client, cc *connect.Client, reg *sr.Client,
 	subject := ns + "prices.v1-value"
 	_, _ = reg.DeleteSubject(ctx, subject, sr.SoftDelete)
 	_, _ = reg.DeleteSubject(ctx, subject, sr.HardDelete)
+}
+
+// readChange waits for the change event of the row whose key is sku in
+// topic, written by connector.
+func readChange(ctx context.Context, t *testing.T, p platformtest.Platform, cc *connect.Client, topic, connector, sku string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			st, _ := cc.Status(context.Background(), connector)
+			t.Fatalf("no change event of %s in %s; connector %+v", sku, topic, st)
+		}
+		found := false
+		fs.EachRecord(func(r *kgo.Record) {
+			found = found || bytes.Contains(r.Value, []byte(sku))
+		})
+		if found {
+			return
+		}
+	}
 }

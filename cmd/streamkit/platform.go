@@ -11,6 +11,7 @@ import (
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/secrets/materialize"
 	"github.com/streamkit/streamkit/topics"
 )
 
@@ -21,6 +22,7 @@ const (
 	EnvSchemaRegistryURL = schema.EnvSchemaRegistryURL
 	EnvVaultAddr         = "VAULT_ADDR"
 	EnvVaultToken        = "VAULT_TOKEN"
+	EnvSecretsDir        = "STREAMKIT_CONNECT_SECRETS_DIR"
 )
 
 // clients holds the clients of the components the environment names; a
@@ -30,6 +32,11 @@ type clients struct {
 	connect  *connect.Client
 	registry *schema.Registry
 	vault    *secrets.Client
+	// secrets delivers ${vault:...} references to the workers' secrets
+	// folder; nil without a folder, Vault or Connect.
+	secrets *materialize.Materializer
+	// secretsMissing names what the environment lacks for secrets.
+	secretsMissing []string
 }
 
 func (p *clients) close() {
@@ -91,5 +98,63 @@ func dial(ctx context.Context, env func(string) string) (*clients, error) {
 		}
 		p.vault = vc
 	}
+	dir := env(EnvSecretsDir)
+	if dir == "" {
+		p.secretsMissing = append(p.secretsMissing, EnvSecretsDir)
+	}
+	if p.vault == nil {
+		p.secretsMissing = append(p.secretsMissing, EnvVaultAddr)
+	}
+	if p.connect == nil {
+		p.secretsMissing = append(p.secretsMissing, EnvConnectURL)
+	}
+	if len(p.secretsMissing) == 0 {
+		m, err := materialize.New(p.vault, p.connect, dir)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("%s: %w", EnvSecretsDir, err)
+		}
+		p.secrets = m
+	}
 	return p, nil
+}
+
+// hasVaultRefs reports whether any connector holds a ${vault:...}
+// reference.
+func hasVaultRefs(specs []connect.Spec) bool {
+	for _, s := range specs {
+		for _, v := range s.Config {
+			if strings.Contains(v, "${vault:") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// workerSpecs returns the connectors as the workers get them: each
+// ${vault:...} reference replaced by the ${dir:...} placeholder of the
+// file the materializer writes. It writes nothing.
+func (p *clients) workerSpecs(specs []connect.Spec) ([]connect.Spec, error) {
+	if !hasVaultRefs(specs) {
+		return specs, nil
+	}
+	if p.secrets == nil {
+		return nil, fmt.Errorf("connectors with ${vault:...} references need %s: %w", strings.Join(p.secretsMissing, ", "), errMissing)
+	}
+	return p.secrets.TranslateSpecs(specs)
+}
+
+// deliver writes the secrets the connectors reference to the workers'
+// secrets folder, from Vault, and returns the connectors as the workers
+// get them. A file already right is not written again.
+func (p *clients) deliver(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error) {
+	out, err := p.workerSpecs(specs)
+	if err != nil || p.secrets == nil || !hasVaultRefs(specs) {
+		return out, err
+	}
+	if _, err := p.secrets.Sync(ctx, specs); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -13,7 +13,16 @@
   // may name only these.
   services: ['publisher', 'billing'],
   // Jsonnet external variables of the manifests; ns is the namespace.
-  ext_vars: { data_dir: '/tmp' },
+  // data_dir is where the file connectors read and write on the workers;
+  // db_* is the team's PostgreSQL database, whose changes the Debezium
+  // connector captures (its password is in Vault, never here).
+  ext_vars: {
+    data_dir: '/tmp',
+    db_host: 'pricing-db.internal',
+    db_port: '5432',
+    db_name: 'pricing',
+    db_user: 'pricing_cdc',
+  },
   // What the platform team allows.
   policy: {
     topics: {

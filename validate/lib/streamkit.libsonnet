@@ -104,6 +104,7 @@ local nonEmpty(what, v) =
   // placeholder such as ${vault:secret/data/pricing-db:password}: a
   // literal password in a manifest would end up in git.
   debeziumPostgres(name, host, port, db, user, passwordRef, prefix, tables)::
+    local ident = std.strReplace(std.strReplace(name, '-', '_'), '.', '_');
     assert std.isString(passwordRef) && std.startsWith(passwordRef, '${') :
            'connector %s: passwordRef must be a config-provider placeholder such as ${vault:path:key}, not a literal password' % name;
     self.connector(name, 'io.debezium.connector.postgresql.PostgresConnector', {
@@ -115,7 +116,10 @@ local nonEmpty(what, v) =
       'topic.prefix': nonEmpty('prefix', prefix),
       'table.include.list': csv(tables),
       'plugin.name': 'pgoutput',
-      'slot.name': std.strReplace(std.strReplace(name, '-', '_'), '.', '_'),
+      // The slot and the publication are the connector's own: two
+      // connectors on one database must not share Debezium's defaults.
+      'slot.name': ident,
+      'publication.name': ident,
       'publication.autocreate.mode': 'filtered',
     }),
 }

@@ -1,11 +1,8 @@
 // Connectors as code. Keep secrets out of git: a credential is a
-// config-provider reference the worker resolves, never a literal, e.g.
-//
-//   sk.debeziumPostgres(p.name('db-source'), 'pricing-db', 5432, 'pricing', 'debezium',
-//                       '${vault:secret/data/pricing/db:password}', p.name('db'), ['public.prices']),
-//
-// (this worker has no vault config provider, so the template deploys only
-// the file connectors below).
+// ${vault:...} reference (p.secret), never a literal. streamkit writes the
+// secret from Vault to the workers' secrets folder and gives the worker a
+// ${dir:...} placeholder of that file, so neither git nor Connect's config
+// topic ever holds the password.
 local sk = import 'streamkit.libsonnet';
 local p = import 'pricing.libsonnet';
 
@@ -15,5 +12,9 @@ local p = import 'pricing.libsonnet';
     sk.fileSource(p.name('quotes-source'), p.dataDir + '/quotes.txt', p.name('quotes.v1')),
     // Records of prices.v1 are appended to prices-out.txt.
     sk.fileSink(p.name('prices-sink'), [p.name('prices.v1')], p.dataDir + '/prices-out.txt'),
+    // Every change of the prices table becomes a record of
+    // <namespace>db.public.prices (declared in topics.jsonnet).
+    sk.debeziumPostgres(p.name('db-source'), p.db.host, p.db.port, p.db.name, p.db.user,
+                        p.secret('db', 'password'), p.name('db'), ['public.prices']),
   ],
 }

@@ -18,4 +18,16 @@ local ns = std.extVar('ns');
   principal(service):: 'User:' + ns + service,
   // dataDir is where the file connectors read and write on the worker.
   dataDir:: std.extVar('data_dir'),
+  // db is the team's database, as the team file's ext_vars name it.
+  db:: {
+    host: std.extVar('db_host'),
+    port: std.extVar('db_port'),
+    name: std.extVar('db_name'),
+    user: std.extVar('db_user'),
+  },
+  // secret is a reference to key of the team's Vault secret short, in
+  // the KV v2 mount secret/ at pricing/<short>: streamkit writes its value
+  // to the connector workers' secrets folder and gives the worker only a
+  // placeholder of that file.
+  secret(short, key):: '${vault:secret/data/' + std.rstripChars(ns, '.-_') + '/' + short + ':' + key + '}',
 }
