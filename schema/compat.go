@@ -119,16 +119,30 @@ func shortFingerprint(s *Schema) string {
 
 // CheckCompatibility asks the registry whether s may be registered as the
 // next version of subject under the subject's configured level, without
-// registering it. A subject that does not exist yet accepts any schema. It
-// returns nil when s is compatible and an *IncompatibleError carrying the
-// registry's messages otherwise.
+// registering it. A subject that does not exist yet accepts any schema,
+// and so does a subject whose latest version is s already (up to
+// formatting): registering it adds no version. It returns nil when s is
+// compatible and an *IncompatibleError carrying the registry's messages
+// otherwise.
 //
+// It reads the latest version first: one request for a schema that is
+// already there, which is what most checks of a repository are. A new
+// schema costs two more, the registry's check and the subject's level.
 // A registry does not look at logical types, so when it accepts s,
 // CheckCompatibility also refuses, as the offline CheckCompatibility does,
-// a decimal whose precision or scale changes from the latest version (from
-// every version at a transitive level; not at None): two more requests,
-// the subject's level and its versions.
+// a decimal whose precision or scale changes from the latest version
+// (from every version at a transitive level, one more request; not at
+// None).
 func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Schema) error {
+	latest, err := r.Latest(ctx, subject)
+	switch {
+	case isNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case sameSchema(latest.Schema, s):
+		return nil
+	}
 	// Verbose: the registry says why, not only whether.
 	res, err := r.cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), subject, -1, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	if err != nil {
@@ -138,39 +152,37 @@ func (r *Registry) CheckCompatibility(ctx context.Context, subject string, s *Sc
 		}
 		return rerr
 	}
-	if res.Is {
-		return r.checkDecimals(ctx, subject, s)
-	}
 	level := CompatibilityLevel("")
-	if levels := r.cl.Compatibility(ctx, subject); len(levels) == 1 && levels[0].Err == nil {
+	if levels := r.cl.Compatibility(sr.WithParams(ctx, sr.DefaultToGlobal), subject); len(levels) == 1 && levels[0].Err == nil {
 		level = CompatibilityLevel(strings.ToUpper(levels[0].Level.String()))
+	}
+	if res.Is {
+		return r.checkDecimals(ctx, subject, s, level, latest.Schema)
 	}
 	msgs := res.Messages
 	if len(msgs) == 0 {
 		// Some registries (Apicurio's ccompat API) answer without reasons:
 		// find them with the offline check against the latest version.
 		msgs = []string{"the registry gave no reason"}
-		if latest, err := r.Latest(ctx, subject); err == nil {
-			check := level
-			if check == "" || check == None {
-				check = Backward
-			}
-			var ie *IncompatibleError
-			if errors.As(CheckCompatibility(check, s, latest.Schema), &ie) {
-				msgs = append([]string{"the registry gave no reason; streamkit's own check says:"}, ie.Messages...)
-			}
+		check := level
+		if check == "" || check == None {
+			check = Backward
+		}
+		var ie *IncompatibleError
+		if errors.As(CheckCompatibility(check, s, latest.Schema), &ie) {
+			msgs = append([]string{"the registry gave no reason; streamkit's own check says:"}, ie.Messages...)
 		}
 	}
 	return &IncompatibleError{Subject: subject, Level: level, Messages: msgs}
 }
 
 // checkDecimals refuses s as the next version of subject when a decimal of
-// it changes precision or scale from the versions its level compares it
-// with: the latest, or every one at a transitive level.
-func (r *Registry) checkDecimals(ctx context.Context, subject string, s *Schema) error {
-	level := Backward // the registry's default, when the level cannot be read
-	if levels := r.cl.Compatibility(sr.WithParams(ctx, sr.DefaultToGlobal), subject); len(levels) == 1 && levels[0].Err == nil {
-		level = CompatibilityLevel(strings.ToUpper(levels[0].Level.String()))
+// it changes precision or scale from the versions level compares it with:
+// latest, or every one at a transitive level. An unknown level ("") is
+// the registry's default, BACKWARD.
+func (r *Registry) checkDecimals(ctx context.Context, subject string, s *Schema, level CompatibilityLevel, latest *Schema) error {
+	if level == "" {
+		level = Backward
 	}
 	var previous []*Schema
 	switch level {
@@ -196,14 +208,7 @@ func (r *Registry) checkDecimals(ctx context.Context, subject string, s *Schema)
 			previous = append(previous, p)
 		}
 	default:
-		latest, err := r.Latest(ctx, subject)
-		if err != nil {
-			if isNotFound(err) {
-				return nil
-			}
-			return err
-		}
-		previous = []*Schema{latest.Schema}
+		previous = []*Schema{latest}
 	}
 	var msgs []string
 	for _, p := range previous {

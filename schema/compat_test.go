@@ -193,12 +193,18 @@ func TestRegistryCheckCompatibilityDecimals(t *testing.T) {
 		reg, _, _ := newFakeRegistry(t)
 		register(t, reg, decimalOrder(t, 10, 2))
 		register(t, reg, decimalOrder(t, 10, 4)) // srfake accepts anything
-		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); err != nil {
-			t.Errorf("BACKWARD, same as the latest: got %v, want nil", err)
+		// The next version: the latest's decimals, with a doc added.
+		next := mustParse(t, strings.Replace(decimalOrder(t, 10, 4).String(), `"name":"Order",`, `"name":"Order","doc":"an order",`, 1))
+		if err := reg.CheckCompatibility(ctx, subject, next); err != nil {
+			t.Errorf("BACKWARD, the latest's decimals: got %v, want nil", err)
 		}
 		setLevel(t, reg, sr.CompatBackwardTransitive)
-		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); !errors.Is(err, ErrIncompatible) {
+		if err := reg.CheckCompatibility(ctx, subject, next); !errors.Is(err, ErrIncompatible) {
 			t.Errorf("BACKWARD_TRANSITIVE, changed from version 1: got %v, want ErrIncompatible", err)
+		}
+		// The latest version itself adds no version: nothing to refuse.
+		if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 4)); err != nil {
+			t.Errorf("BACKWARD_TRANSITIVE, the latest itself: got %v, want nil", err)
 		}
 	})
 	t.Run("new subject", func(t *testing.T) {
@@ -207,4 +213,31 @@ func TestRegistryCheckCompatibilityDecimals(t *testing.T) {
 			t.Errorf("got %v, want nil for a subject without versions", err)
 		}
 	})
+}
+
+// TestRegistryCheckCompatibilityRequests: a schema that is the subject's
+// latest version already costs one request, whatever its level; a new
+// one costs the latest, the registry's check and the level.
+func TestRegistryCheckCompatibilityRequests(t *testing.T) {
+	ctx := context.Background()
+	const subject = "retail.orders.v1-value"
+	reg, _, ct := newFakeRegistry(t)
+	if _, err := reg.Register(ctx, subject, decimalOrder(t, 10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	before := ct.total.Load()
+	if err := reg.CheckCompatibility(ctx, subject, decimalOrder(t, 10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if n := ct.total.Load() - before; n != 1 {
+		t.Errorf("the latest version itself: %d requests, want 1", n)
+	}
+	next := mustParse(t, strings.Replace(decimalOrder(t, 10, 2).String(), `"name":"Order",`, `"name":"Order","doc":"an order",`, 1))
+	before = ct.total.Load()
+	if err := reg.CheckCompatibility(ctx, subject, next); err != nil {
+		t.Fatal(err)
+	}
+	if n := ct.total.Load() - before; n != 3 {
+		t.Errorf("a new version: %d requests, want 3", n)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
@@ -133,20 +135,35 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 		out = append(out, connectChecks(ctx, rc, live.Connect, live.Deliver)...)
 	}
 	if live.Registry != nil {
-		for _, s := range m.Schemas {
+		// One check per subject, several at a time, findings in order.
+		each := make([]*Finding, len(m.Schemas))
+		var g errgroup.Group
+		g.SetLimit(liveConcurrency)
+		for i, s := range m.Schemas {
 			parsed, err := schema.Parse(s.Schema)
 			if err != nil {
 				continue // SCHEMA001 says so already
 			}
-			err = live.Registry.CheckCompatibility(ctx, s.Subject, parsed)
-			var ie *schema.IncompatibleError
-			switch {
-			case err == nil:
-			case errors.As(err, &ie):
-				out = append(out, rc.inSchema(finding(rc, RuleRegistry, Error, "schema", s.Subject, "",
-					fmt.Sprintf("refused as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))), s, fieldInMessages(ie.Messages)...))
-			default:
-				out = append(out, unreachable(rc, "schema", s.Subject, "schema registry", err))
+			g.Go(func() error {
+				err := live.Registry.CheckCompatibility(ctx, s.Subject, parsed)
+				var ie *schema.IncompatibleError
+				switch {
+				case err == nil:
+				case errors.As(err, &ie):
+					f := rc.inSchema(finding(rc, RuleRegistry, Error, "schema", s.Subject, "",
+						fmt.Sprintf("refused as the next version of %s: %s", s.Subject, strings.Join(ie.Messages, "; "))), s, fieldInMessages(ie.Messages)...)
+					each[i] = &f
+				default:
+					f := unreachable(rc, "schema", s.Subject, "schema registry", err)
+					each[i] = &f
+				}
+				return nil
+			})
+		}
+		_ = g.Wait() // the goroutines return no error: their findings say what failed
+		for _, f := range each {
+			if f != nil {
+				out = append(out, *f)
 			}
 		}
 	}
@@ -197,6 +214,11 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver
 			break
 		}
 	}
+	// The worker validates connectors one request each: several at a
+	// time, findings kept in the manifest's order.
+	each := make([][]Finding, len(rc.Manifest.Connectors))
+	var g errgroup.Group
+	g.SetLimit(liveConcurrency)
 	for i, c := range rc.Manifest.Connectors {
 		class := c.Config["connector.class"]
 		if class == "" || skipped[i] {
@@ -205,42 +227,62 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver
 		if listed && !slices.ContainsFunc(plugins, func(p connect.Plugin) bool { return pluginMatches(p, class) }) {
 			// The worker would answer its validation with an error about
 			// the class, after retries: no need to ask.
-			out = append(out, unknownClass(rc, c.Name, class, plugins))
+			each[i] = []Finding{unknownClass(rc, c.Name, class, plugins)}
 			continue
 		}
-		cfg := maps.Clone(sent[i].Config)
-		cfg["name"] = c.Name
-		v, err := cc.Validate(ctx, class, cfg)
-		if err != nil {
-			var ae *connect.APIError
-			switch {
-			case errors.As(err, &ae) && strings.Contains(ae.Message, noConnectorClass):
-				// Without a plugin listing, the worker's answer to an unknown
-				// class: a 500 on most versions, a 400 on some.
-				out = append(out, unknownClass(rc, c.Name, class, nil))
-			case errors.Is(err, connect.ErrNotFound) || errors.Is(err, connect.ErrBadRequest):
-				out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, "connector.class",
-					fmt.Sprintf("the worker does not accept connector class %s: %v", class, err)))
-			default:
-				out = append(out, unreachable(rc, kindConnector, c.Name, "connect worker", err))
-			}
-			continue
+		g.Go(func() error {
+			each[i] = validateConnector(ctx, rc, cc, c, sent[i].Config)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return no error: their findings say what failed
+	for _, f := range each {
+		out = append(out, f...)
+	}
+	return out
+}
+
+// liveConcurrency is how many requests the live checks have in flight to
+// one component.
+const liveConcurrency = 8
+
+// validateConnector asks the worker to validate connector c with config
+// cfg, as delivered, and turns its answer into findings.
+func validateConnector(ctx context.Context, rc *Context, cc *connect.Client, c connect.Spec, sent map[string]string) []Finding {
+	var out []Finding
+	class := c.Config["connector.class"]
+	cfg := maps.Clone(sent)
+	cfg["name"] = c.Name
+	v, err := cc.Validate(ctx, class, cfg)
+	if err != nil {
+		var ae *connect.APIError
+		switch {
+		case errors.As(err, &ae) && strings.Contains(ae.Message, noConnectorClass):
+			// Without a plugin listing, the worker's answer to an unknown
+			// class: a 500 on most versions, a 400 on some.
+			out = append(out, unknownClass(rc, c.Name, class, nil))
+		case errors.Is(err, connect.ErrNotFound) || errors.Is(err, connect.ErrBadRequest):
+			out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, "connector.class",
+				fmt.Sprintf("the worker does not accept connector class %s: %v", class, err)))
+		default:
+			out = append(out, unreachable(rc, kindConnector, c.Name, "connect worker", err))
 		}
-		errs := v.Errors()
-		for _, k := range slices.Sorted(maps.Keys(errs)) {
-			out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, k,
-				"the worker rejects "+k+": "+strings.Join(errs[k], "; ")))
-		}
-		known := map[string]bool{}
-		for _, ch := range v.Configs {
-			known[ch.Value.Name] = true
-			known[ch.Definition.Name] = true
-		}
-		for _, k := range slices.Sorted(maps.Keys(c.Config)) {
-			if !known[k] && !passThrough(class, k) {
-				out = append(out, finding(rc, RuleUnknownConfig, Warning, kindConnector, c.Name, k,
-					fmt.Sprintf("%s is not a config of %s or of Connect; a typo?", k, class)))
-			}
+		return out
+	}
+	errs := v.Errors()
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		out = append(out, finding(rc, RuleWorker, Error, kindConnector, c.Name, k,
+			"the worker rejects "+k+": "+strings.Join(errs[k], "; ")))
+	}
+	known := map[string]bool{}
+	for _, ch := range v.Configs {
+		known[ch.Value.Name] = true
+		known[ch.Definition.Name] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Config)) {
+		if !known[k] && !passThrough(class, k) {
+			out = append(out, finding(rc, RuleUnknownConfig, Warning, kindConnector, c.Name, k,
+				fmt.Sprintf("%s is not a config of %s or of Connect; a typo?", k, class)))
 		}
 	}
 	return out

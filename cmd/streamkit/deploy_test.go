@@ -45,3 +45,28 @@ func TestApplyRegistryGoneMidway(t *testing.T) {
 		t.Errorf("applied: %+v", done)
 	}
 }
+
+// TestStatsKinds: -stats counts requests by kind, with the names in
+// their paths replaced, so that counts add up across resources.
+func TestStatsKinds(t *testing.T) {
+	s := newStats("pricing.")
+	for path, want := range map[string]string{
+		"/connectors":                          "/connectors",
+		"/connectors/pricing.db-source/status": "/connectors/{name}/status",
+		"/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config/validate": "/connector-plugins/{class}/config/validate",
+		"/apis/ccompat/v7/subjects/pricing.prices.v1-value/versions/12":                            "/apis/ccompat/v7/subjects/{name}/versions/{n}",
+		"/apis/ccompat/v7/config/pricing.prices.v1-value":                                          "/apis/ccompat/v7/config/{name}",
+	} {
+		if got := s.kind(path); got != want {
+			t.Errorf("kind(%q) = %q, want %q", path, got, want)
+		}
+	}
+	s.add("connect", "GET /connectors")
+	s.add("connect", "GET /connectors")
+	s.add("kafka", "Metadata")
+	var b strings.Builder
+	s.write(&b)
+	if !strings.Contains(b.String(), "stats: connect 2 requests: GET /connectors=2\n") || !strings.Contains(b.String(), "stats: kafka 1 requests: Metadata=1\n") {
+		t.Errorf("stats:\n%s", b.String())
+	}
+}

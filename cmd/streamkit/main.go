@@ -23,6 +23,8 @@
 //	-prune, -force    (plan, apply) delete what the manifests no longer list; -force
 //	                  also deletes topics still in use and soft-deletes subjects
 //	-dry-run          (apply) validate and plan, change nothing
+//	-stats            print the time taken and the requests made to each
+//	                  component by kind, on stderr
 //
 // The platform is named by environment variables, and only these; each
 // one that is unset skips what needs it (plan and apply need the brokers,
@@ -79,6 +81,7 @@ flags:
   -prune           (plan, apply) delete what the manifests no longer list
   -force           (plan, apply) also delete topics in use and subjects
   -dry-run         (apply) change nothing
+  -stats           print the time taken and the requests made to each component, on stderr
 
 exit codes: 0 clean, 1 findings or a refused plan, 2 usage or an unreachable platform
 `
@@ -99,6 +102,7 @@ type options struct {
 	prune     bool
 	force     bool
 	dryRun    bool
+	stats     bool
 	args      []string
 }
 
@@ -128,6 +132,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.cmd == "apply" {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "change nothing")
+	}
+	if o.cmd != "version" {
+		fs.BoolVar(&o.stats, "stats", false, "print the time taken and the requests made, on stderr")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -178,7 +185,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		fmt.Fprintln(stderr, "streamkit:", err)
 		return exitError
 	}
-	p, err := dial(ctx, env)
+	var st *stats
+	if o.stats {
+		st = newStats(t.Namespace)
+		defer st.write(stderr)
+	}
+	p, err := dial(ctx, env, st)
 	if err != nil {
 		fmt.Fprintln(stderr, "streamkit:", err)
 		return exitError

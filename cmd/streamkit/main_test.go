@@ -99,7 +99,7 @@ func newRepo(t *testing.T, sub string) (root, team string) {
 	return root, team
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -265,6 +265,15 @@ func TestUnreachablePlatformExits2(t *testing.T) {
 	r = streamkit(t, dir, env, "apply")
 	if r.code != exitError || !strings.Contains(r.stderr, "apply refused") && !strings.Contains(r.stderr, "plan") {
 		t.Fatalf("apply: %v", r)
+	}
+	// Vault down: the client logs in first, so every command stops there,
+	// changes nothing, and says which component it could not reach.
+	env = append(env, EnvVaultAddr+"=http://127.0.0.1:1", EnvVaultToken+"=not-a-token", EnvSecretsDir+"="+t.TempDir())
+	for _, cmd := range []string{"validate", "plan", "apply"} {
+		r = streamkit(t, dir, env, cmd)
+		if r.code != exitError || !strings.Contains(r.stderr, "vault login failed") || strings.Contains(r.stdout, "applied") || strings.Contains(r.stderr, "not-a-token") {
+			t.Fatalf("%s with Vault down: %v", cmd, r)
+		}
 	}
 }
 

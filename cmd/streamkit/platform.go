@@ -59,19 +59,32 @@ func splitList(s string) []string {
 	return out
 }
 
-// dial builds the clients from env. It makes no request: an unreachable
-// component is found by the first call that needs it.
-func dial(ctx context.Context, env func(string) string) (*clients, error) {
+// dial builds the clients from env, counting their requests in st when
+// it is not nil. It asks nothing of Kafka, Connect and the registry (an
+// unreachable one is found by the first call that needs it), but the
+// Vault client logs in: a Vault that cannot be reached stops every
+// command before it starts.
+func dial(ctx context.Context, env func(string) string, st *stats) (*clients, error) {
 	p := &clients{}
+	var (
+		kafkaOpts   []kgo.Opt
+		connectOpts []connect.ClientOpt
+		srOpts      []sr.ClientOpt
+	)
+	if st != nil {
+		kafkaOpts = append(kafkaOpts, kgo.WithHooks(kafkaHook{st}))
+		connectOpts = append(connectOpts, connect.WithHTTPClient(st.httpClient("connect")))
+		srOpts = append(srOpts, sr.HTTPClient(st.httpClient("registry")))
+	}
 	if brokers := splitList(env(EnvBrokers)); len(brokers) > 0 {
-		tc, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(brokers...)})
+		tc, err := topics.NewFromOptions(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...))
 		if err != nil {
 			return nil, fmt.Errorf("kafka client: %w", err)
 		}
 		p.topics = tc
 	}
 	if urls := splitList(env(EnvConnectURL)); len(urls) > 0 {
-		cc, err := connect.New(connect.WithURLs(urls...))
+		cc, err := connect.New(append([]connect.ClientOpt{connect.WithURLs(urls...)}, connectOpts...)...)
 		if err != nil {
 			p.close()
 			return nil, fmt.Errorf("connect client: %w", err)
@@ -79,7 +92,7 @@ func dial(ctx context.Context, env func(string) string) (*clients, error) {
 		p.connect = cc
 	}
 	if urls := splitList(env(EnvSchemaRegistryURL)); len(urls) > 0 {
-		reg, err := schema.NewRegistryFromOptions(sr.URLs(urls...))
+		reg, err := schema.NewRegistryFromOptions(append([]sr.ClientOpt{sr.URLs(urls...)}, srOpts...)...)
 		if err != nil {
 			p.close()
 			return nil, fmt.Errorf("registry client: %w", err)
