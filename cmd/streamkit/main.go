@@ -34,6 +34,19 @@
 //	STREAMKIT_CONNECT_URL          Kafka Connect workers, comma-separated
 //	STREAMKIT_SCHEMA_REGISTRY_URL  the Confluent-compatible registry API
 //	VAULT_ADDR, VAULT_TOKEN        Vault: ${vault:...} references must resolve
+//	STREAMKIT_CONNECT_SECRETS_DIR  the workers' secrets folder, read by their
+//	                               DirectoryConfigProvider, at the same path here
+//
+// A connector's ${vault:path:key} reference is delivered, never written
+// in a config: validate, plan and apply write the key's value from Vault
+// to <secrets folder>/<path encoded>/<key> (secrets/materialize), and the
+// worker gets the ${dir:...} placeholder of that file, in its validation
+// as in the connector's config, so that a connector is checked against its
+// real systems with its real credentials. A manifest with such references
+// needs Vault, Connect and the folder; this process must be able to write
+// the folder (it runs on the connector node, or the folder is mounted at
+// the same path). A rotated secret reaches a running connector when it
+// restarts (secrets/materialize's Run restarts it on rotation).
 //
 // Exit codes:
 //

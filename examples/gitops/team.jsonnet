@@ -15,12 +15,14 @@
   // Jsonnet external variables of the manifests; ns is the namespace.
   // data_dir is where the file connectors read and write on the workers;
   // db_* is the team's PostgreSQL database, whose changes the Debezium
-  // connector captures (its password is in Vault, never here).
+  // connector captures (its password is in Vault at secret/pricing/db,
+  // never here). The values are those of the local platform
+  // (scripts/platform); point them at the team's own.
   ext_vars: {
     data_dir: '/tmp',
-    db_host: 'pricing-db.internal',
-    db_port: '5432',
-    db_name: 'pricing',
+    db_host: '127.0.0.1',
+    db_port: '5433',
+    db_name: 'inventory',
     db_user: 'pricing_cdc',
   },
   // What the platform team allows.
