@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"path/filepath"
 	"slices"
@@ -237,58 +238,81 @@ type aclResult struct {
 }
 
 // apply carries out dp in the one order: topics (subjects and connectors
-// need them), subjects, ACLs, connectors. It stops at the first part that
-// fails and returns what was done with the error; the parts not attempted
-// are named in the error. Run again, plan and apply converge.
+// need them), subjects, ACLs, connectors; then the deletes of a prune in
+// the reverse order, connectors first, so that nothing still running
+// loses its topic, grant or schema under it. It stops at the first step
+// that fails and returns what was done with the error; the steps not
+// attempted are named in the error. Run again, plan and apply converge.
 func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*applied, error) {
 	done := &applied{}
-	steps := []struct {
+	writes, deletes := dp.split()
+	type step struct {
 		name string
+		todo bool // something to change
 		run  func() error
-	}{
-		{"topics", func() (err error) {
-			if dp.Topics == nil || dp.Topics.Empty() {
-				return nil
-			}
-			done.Topics, err = p.topics.Apply(ctx, dp.Topics, topics.ApplyOptions{Force: force})
+	}
+	topicStep := func(name string, part *topics.Plan) step {
+		return step{name, part != nil && !part.Empty(), func() error {
+			r, err := p.topics.Apply(ctx, part, topics.ApplyOptions{Force: force})
+			done.Topics = mergeTopics(done.Topics, r)
 			return err
-		}},
-		{"subjects", func() (err error) {
-			if dp.Subjects == nil || dp.Subjects.Empty() {
-				return nil
-			}
-			done.Subjects, err = p.registry.ApplySubjects(ctx, dp.Subjects, schema.SubjectApplyOptions{Force: force})
+		}}
+	}
+	subjectStep := func(name string, part *schema.SubjectPlan) step {
+		return step{name, part != nil && !part.Empty(), func() error {
+			r, err := p.registry.ApplySubjects(ctx, part, schema.SubjectApplyOptions{Force: force})
+			done.Subjects = mergeSubjects(done.Subjects, r)
 			return err
-		}},
-		{"acls", func() error {
-			if dp.ACLs == nil || dp.ACLs.Empty() {
-				return nil
-			}
-			if err := p.topics.ApplyACLs(ctx, dp.ACLs); err != nil {
+		}}
+	}
+	aclStep := func(name string, part *topics.ACLPlan) step {
+		return step{name, part != nil && !part.Empty(), func() error {
+			if err := p.topics.ApplyACLs(ctx, part); err != nil {
 				return err
 			}
-			done.ACLs = &aclResult{Created: len(dp.ACLs.Create), Deleted: len(dp.ACLs.Delete)}
-			return nil
-		}},
-		{"connectors", func() (err error) {
-			if dp.Connectors == nil || dp.Connectors.Empty() {
-				return nil
+			if done.ACLs == nil {
+				done.ACLs = &aclResult{}
 			}
+			done.ACLs.Created += len(part.Create)
+			done.ACLs.Deleted += len(part.Delete)
+			return nil
+		}}
+	}
+	connectorStep := func(name string, part *connect.Plan) step {
+		return step{name, part != nil && !part.Empty(), func() error {
 			// The files the placeholders name are in place before a
 			// worker reads them: validation wrote them, and this writes
 			// what Vault changed since.
-			if _, err := p.deliver(ctx, dp.connectors); err != nil {
-				return fmt.Errorf("deliver secrets: %w", err)
+			if slices.ContainsFunc(part.Changes, func(c connect.Change) bool { return c.Action != connect.Delete }) {
+				if _, err := p.deliver(ctx, dp.connectors); err != nil {
+					return fmt.Errorf("deliver secrets: %w", err)
+				}
 			}
-			done.Connectors, err = p.connect.Apply(ctx, dp.Connectors, connect.ApplyOptions{})
+			r, err := p.connect.Apply(ctx, part, connect.ApplyOptions{})
+			done.Connectors = mergeConnectors(done.Connectors, r)
 			return err
-		}},
+		}}
+	}
+	steps := []step{
+		topicStep("topics", writes.Topics),
+		subjectStep("subjects", writes.Subjects),
+		aclStep("acls", writes.ACLs),
+		connectorStep("connectors", writes.Connectors),
+		connectorStep("connector deletes", deletes.Connectors),
+		aclStep("acl deletes", deletes.ACLs),
+		subjectStep("subject deletes", deletes.Subjects),
+		topicStep("topic deletes", deletes.Topics),
 	}
 	for i, s := range steps {
+		if !s.todo {
+			continue
+		}
 		if err := s.run(); err != nil {
 			var rest []string
 			for _, r := range steps[i+1:] {
-				rest = append(rest, r.name)
+				if r.todo {
+					rest = append(rest, r.name)
+				}
 			}
 			if len(rest) > 0 {
 				return done, fmt.Errorf("apply %s: %w (not attempted: %s)", s.name, err, strings.Join(rest, ", "))
@@ -297,6 +321,82 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 		}
 	}
 	return done, nil
+}
+
+// split returns the part of dp that creates and updates, in which
+// unchanged resources stay, and the part that deletes. A nil part stays
+// nil in both.
+func (dp *deployPlan) split() (writes, deletes *deployPlan) {
+	writes, deletes = &deployPlan{connectors: dp.connectors}, &deployPlan{}
+	if p := dp.Topics; p != nil {
+		w, d := *p, *p
+		w.Changes, d.Changes = partition(p.Changes, func(c topics.Change) bool { return c.Action == topics.Delete })
+		writes.Topics, deletes.Topics = &w, &d
+	}
+	if p := dp.Subjects; p != nil {
+		w, d := *p, *p
+		w.Changes, d.Changes = partition(p.Changes, func(c schema.SubjectChange) bool { return c.Action == schema.SubjectDelete })
+		writes.Subjects, deletes.Subjects = &w, &d
+	}
+	if p := dp.ACLs; p != nil {
+		w, d := *p, *p
+		w.Delete, d.Create, d.Unchanged = nil, nil, 0
+		writes.ACLs, deletes.ACLs = &w, &d
+	}
+	if p := dp.Connectors; p != nil {
+		w, d := *p, *p
+		w.Changes, d.Changes = partition(p.Changes, func(c connect.Change) bool { return c.Action == connect.Delete })
+		writes.Connectors, deletes.Connectors = &w, &d
+	}
+	return writes, deletes
+}
+
+// partition splits s into the elements del does not match and those it
+// does, each in s's order.
+func partition[T any](s []T, del func(T) bool) (keep, drop []T) {
+	for _, v := range s {
+		if del(v) {
+			drop = append(drop, v)
+		} else {
+			keep = append(keep, v)
+		}
+	}
+	return keep, drop
+}
+
+func mergeTopics(a, b *topics.ApplyResult) *topics.ApplyResult {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	return &topics.ApplyResult{Created: append(a.Created, b.Created...), Updated: append(a.Updated, b.Updated...), Deleted: append(a.Deleted, b.Deleted...)}
+}
+
+func mergeSubjects(a, b *schema.SubjectApplyResult) *schema.SubjectApplyResult {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	out := &schema.SubjectApplyResult{Registered: maps.Clone(a.Registered), Levels: append(a.Levels, b.Levels...), Deleted: append(a.Deleted, b.Deleted...)}
+	if out.Registered == nil {
+		out.Registered = map[string]int{}
+	}
+	maps.Copy(out.Registered, b.Registered)
+	return out
+}
+
+func mergeConnectors(a, b *connect.ApplyResult) *connect.ApplyResult {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	return &connect.ApplyResult{Created: append(a.Created, b.Created...), Updated: append(a.Updated, b.Updated...), Deleted: append(a.Deleted, b.Deleted...)}
 }
 
 // text is one line per part that changed something.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
+	"github.com/streamkit/streamkit/topics"
 )
 
 // A registry that goes away between plan and apply: apply stops at the
@@ -34,8 +35,12 @@ func TestApplyRegistryGoneMidway(t *testing.T) {
 	fake.Close()
 
 	p := &clients{registry: reg}
-	done, err := p.apply(ctx, &deployPlan{Subjects: sp, Connectors: &connect.Plan{Namespace: "pricing."}}, false)
-	if err == nil || !strings.Contains(err.Error(), "apply subjects: ") || !strings.Contains(err.Error(), "(not attempted: acls, connectors)") {
+	connectors := &connect.Plan{Namespace: "pricing.", Changes: []connect.Change{
+		{Name: "pricing.quotes-source", Action: connect.Create},
+		{Name: "pricing.old-sink", Action: connect.Delete},
+	}}
+	done, err := p.apply(ctx, &deployPlan{Subjects: sp, Connectors: connectors}, false)
+	if err == nil || !strings.Contains(err.Error(), "apply subjects: ") || !strings.Contains(err.Error(), "(not attempted: connectors, connector deletes)") {
 		t.Fatalf("apply with the registry gone: %v", err)
 	}
 	if !errors.Is(err, schema.ErrUnavailable) || applyCode(err) != exitError {
@@ -68,5 +73,39 @@ func TestStatsKinds(t *testing.T) {
 	s.write(&b)
 	if !strings.Contains(b.String(), "stats: connect 2 requests: GET /connectors=2\n") || !strings.Contains(b.String(), "stats: kafka 1 requests: Metadata=1\n") {
 		t.Errorf("stats:\n%s", b.String())
+	}
+}
+
+// TestSplitDeletesLast: apply writes in the one order and deletes in the
+// reverse one, so the plan splits into its writes (unchanged resources
+// kept) and its deletes, every part in its own order.
+func TestSplitDeletesLast(t *testing.T) {
+	dp := &deployPlan{
+		Topics: &topics.Plan{Namespace: "pricing.", Prune: true, Changes: []topics.Change{
+			{Topic: "pricing.a", Action: topics.Delete}, {Topic: "pricing.b", Action: topics.Create}, {Topic: "pricing.c", Action: topics.Unchanged},
+		}},
+		Subjects: &schema.SubjectPlan{Namespace: "pricing.", Changes: []schema.SubjectChange{
+			{Subject: "pricing.a-value", Action: schema.SubjectDelete}, {Subject: "pricing.b-value", Action: schema.SubjectCreate},
+		}},
+		ACLs: &topics.ACLPlan{Namespace: "pricing.", Create: make([]topics.Binding, 2), Delete: make([]topics.Binding, 3), Unchanged: 4},
+		Connectors: &connect.Plan{Namespace: "pricing.", Changes: []connect.Change{
+			{Name: "pricing.a", Action: connect.Delete}, {Name: "pricing.b", Action: connect.Update},
+		}},
+	}
+	w, d := dp.split()
+	if len(w.Topics.Changes) != 2 || w.Topics.Changes[0].Topic != "pricing.b" || len(d.Topics.Changes) != 1 || d.Topics.Changes[0].Topic != "pricing.a" || !d.Topics.Prune {
+		t.Errorf("topics: writes %+v, deletes %+v", w.Topics, d.Topics)
+	}
+	if len(w.Subjects.Changes) != 1 || len(d.Subjects.Changes) != 1 || d.Subjects.Changes[0].Subject != "pricing.a-value" {
+		t.Errorf("subjects: writes %+v, deletes %+v", w.Subjects, d.Subjects)
+	}
+	if len(w.ACLs.Create) != 2 || len(w.ACLs.Delete) != 0 || len(d.ACLs.Create) != 0 || len(d.ACLs.Delete) != 3 {
+		t.Errorf("acls: writes %+v, deletes %+v", w.ACLs, d.ACLs)
+	}
+	if len(w.Connectors.Changes) != 1 || w.Connectors.Changes[0].Name != "pricing.b" || len(d.Connectors.Changes) != 1 || d.Connectors.Changes[0].Name != "pricing.a" {
+		t.Errorf("connectors: writes %+v, deletes %+v", w.Connectors, d.Connectors)
+	}
+	if len(dp.Topics.Changes) != 3 || len(dp.ACLs.Delete) != 3 {
+		t.Error("split changed the plan it split")
 	}
 }
