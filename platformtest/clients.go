@@ -68,7 +68,7 @@ func NewClients(ctx context.Context, p Platform, components ...Component) (_ *Cl
 		c.Registry = reg
 	}
 	if slices.Contains(components, Connect) {
-		cc, err := connect.New(connect.WithURLs(p.ConnectURL))
+		cc, err := connect.New(connect.WithURLs(p.connectURLs()...))
 		if err != nil {
 			return nil, fmt.Errorf("platformtest: connect client: %w", err)
 		}

@@ -10,7 +10,8 @@ const (
 	EnvBrokers = "STREAMKIT_BROKERS"
 	// EnvSchemaRegistryURL is the base URL of the Confluent-compatible API.
 	EnvSchemaRegistryURL = "STREAMKIT_SCHEMA_REGISTRY_URL"
-	// EnvConnectURL is the base URL of a Kafka Connect worker's REST API.
+	// EnvConnectURL is the base URL of each Kafka Connect worker's REST
+	// API, comma-separated.
 	EnvConnectURL = "STREAMKIT_CONNECT_URL"
 	// EnvConnectSecretsDir is the folder the worker's dir and file config
 	// providers may read; optional.

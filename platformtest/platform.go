@@ -100,8 +100,13 @@ type Platform struct {
 	// SchemaRegistryURL is the base URL of the Confluent-compatible API,
 	// e.g. http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio.
 	SchemaRegistryURL string
-	// ConnectURL is the base URL of a Kafka Connect worker.
+	// ConnectURL is the base URL of a Kafka Connect worker: the first of
+	// ConnectURLs.
 	ConnectURL string
+	// ConnectURLs are the base URLs of every worker of the Connect
+	// cluster (EnvConnectURL is a comma-separated list); a client given
+	// them all fails over from one to the next.
+	ConnectURLs []string
 	// ConnectSecretsDir is a folder on the worker's machine that its dir
 	// and file config providers are allowed to read.
 	ConnectSecretsDir string
@@ -178,10 +183,19 @@ func FromEnvironment() Platform {
 }
 
 func fromLookup(getenv func(string) string) Platform {
+	var workers []string
+	for _, u := range splitList(getenv(EnvConnectURL)) {
+		workers = append(workers, strings.TrimRight(u, "/"))
+	}
+	first := ""
+	if len(workers) > 0 {
+		first = workers[0]
+	}
 	return Platform{
 		Brokers:            splitList(getenv(EnvBrokers)),
 		SchemaRegistryURL:  strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryURL)), "/"),
-		ConnectURL:         strings.TrimRight(strings.TrimSpace(getenv(EnvConnectURL)), "/"),
+		ConnectURL:         first,
+		ConnectURLs:        workers,
 		ConnectSecretsDir:  strings.TrimSpace(getenv(EnvConnectSecretsDir)),
 		VaultAddr:          strings.TrimRight(strings.TrimSpace(getenv(EnvVaultAddr)), "/"),
 		VaultToken:         strings.TrimSpace(getenv(EnvVaultToken)),
@@ -261,12 +275,21 @@ func (p Platform) Missing(components ...Component) []string {
 	return missing
 }
 
+// connectURLs are ConnectURLs, or ConnectURL alone for a Platform built
+// by hand with that field only.
+func (p Platform) connectURLs() []string {
+	if len(p.ConnectURLs) > 0 || p.ConnectURL == "" {
+		return p.ConnectURLs
+	}
+	return []string{p.ConnectURL}
+}
+
 // String describes p without its Vault token, Kafka admin password and
 // PostgreSQL password.
 func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
-		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, p.ConnectURL, p.VaultAddr, redact(p.VaultToken),
+		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }

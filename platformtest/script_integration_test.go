@@ -30,7 +30,7 @@ func TestIntegrationPlatformScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second up: %v\n%s", err, out)
 	}
-	for _, c := range []string{"vault", "registry", "postgres", "kafka-1", "connect"} {
+	for _, c := range []string{"vault", "registry", "postgres", "kafka-1", "connect-1", "connect-2"} {
 		if !strings.Contains(out, c+" already running") {
 			t.Errorf("second up did not find %s running:\n%s", c, out)
 		}
@@ -60,7 +60,7 @@ func TestIntegrationPlatformScript(t *testing.T) {
 	for k, want := range map[string]string{
 		platformtest.EnvBrokers:            strings.Join(p.Brokers, ","),
 		platformtest.EnvSchemaRegistryURL:  p.SchemaRegistryURL,
-		platformtest.EnvConnectURL:         p.ConnectURL,
+		platformtest.EnvConnectURL:         strings.Join(p.ConnectURLs, ","),
 		platformtest.EnvVaultAddr:          p.VaultAddr,
 		platformtest.EnvVaultToken:         p.VaultToken,
 		platformtest.EnvSASLBrokers:        strings.Join(p.SASLBrokers, ","),

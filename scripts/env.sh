@@ -17,7 +17,7 @@ platform_env() {
   cat <<EOF
 export STREAMKIT_BROKERS=$(kafka_bootstrap)
 export STREAMKIT_SCHEMA_REGISTRY_URL=$(registry_url)
-export STREAMKIT_CONNECT_URL=http://$HOST:$CONNECT_PORT
+export STREAMKIT_CONNECT_URL=$(connect_urls)
 export STREAMKIT_CONNECT_SECRETS_DIR=$SECRETS_DIR
 export VAULT_ADDR=http://$HOST:$VAULT_PORT
 export VAULT_TOKEN=$VAULT_DEV_TOKEN

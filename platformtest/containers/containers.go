@@ -281,6 +281,7 @@ func startContainers(ctx context.Context, cfg *config, p *platformtest.Platform)
 				return err
 			}
 			p.ConnectURL = "http://" + net.JoinHostPort(host, port)
+			p.ConnectURLs = []string{p.ConnectURL}
 			p.ConnectSharedDir, p.ConnectSecretsDir = shared, secretsDir
 			return nil
 		})

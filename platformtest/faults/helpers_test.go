@@ -66,16 +66,22 @@ func kill(t *testing.T, name string) {
 	control(t, "kill", name)
 }
 
-// running reports whether scripts/platform status lists name as running.
+// running reports whether scripts/platform status lists name as running;
+// "connect" is every Connect worker.
 func running(name string) bool {
 	out, _ := exec.Command(script, "status").CombinedOutput()
+	found := false
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == name {
-			return f[1] == "running"
+		if len(f) < 2 || (f[0] != name && !(name == "connect" && strings.HasPrefix(f[0], "connect-"))) {
+			continue
 		}
+		if f[1] != "running" {
+			return false
+		}
+		found = true
 	}
-	return false
+	return found
 }
 
 // startAsync starts a component in the background and returns a channel

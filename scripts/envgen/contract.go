@@ -80,8 +80,8 @@ var variables = []Variable{
 		Go:  []Const{gen("platformtest", "EnvSchemaRegistryURL"), dec("schema", "EnvSchemaRegistryURL")},
 	},
 	{
-		Name: "STREAMKIT_CONNECT_URL", Script: "platform", Value: "http://$HOST:$CONNECT_PORT",
-		Doc: "is the base URL of a Kafka Connect worker's REST API.",
+		Name: "STREAMKIT_CONNECT_URL", Script: "platform", Value: "$(connect_urls)",
+		Doc: "is the base URL of each Kafka Connect worker's REST API, comma-separated.",
 		Go:  []Const{gen("platformtest", "EnvConnectURL"), dec("connect", "EnvConnectURL")},
 	},
 	{
@@ -187,9 +187,10 @@ var variables = []Variable{
 	// too: the platform it starts has that password, port and password.
 	{Name: "STREAMKIT_CACHE", Doc: "is the folder of everything downloaded, unpacked or built (default ~/.cache/streamkit)."},
 	{Name: "STREAMKIT_STATE", Doc: "is the folder of a platform's data, configs, pids and logs (default $STREAMKIT_CACHE/state)."},
-	{Name: "STREAMKIT_KAFKA_NODES", Doc: "is the number of Kafka nodes scripts/platform up starts (default 1; make test's 3)."},
+	{Name: "STREAMKIT_KAFKA_NODES", Doc: "is the number of Kafka nodes scripts/platform up starts (default 3)."},
+	{Name: "STREAMKIT_CONNECT_WORKERS", Doc: "is the number of Connect workers, in one group, scripts/platform up starts (default 2)."},
 	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
-	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the Connect worker's REST port (default 8083)."},
+	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above."},
 	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081)."},
 	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200)."},
 	{Name: "STREAMKIT_VAULT_DEV_TOKEN", Doc: "is the Vault dev server's root token (default streamkit-dev-root)."},
