@@ -29,6 +29,10 @@ KAFKA_VERSION=${STREAMKIT_KAFKA_VERSION:-4.3.1}
 APICURIO_VERSION=${STREAMKIT_APICURIO_VERSION:-3.0.9}
 OPENBAO_VERSION=${STREAMKIT_OPENBAO_VERSION:-2.7.2}
 DEBEZIUM_VERSION=${STREAMKIT_DEBEZIUM_VERSION:-3.6.1.Final}
+# Apicurio's Kafka Connect converters (AvroConverter) for the workers: the
+# 2.6 line, whose closure Maven Central serves whole; it speaks the
+# registry's v2 API, which Apicurio 3 keeps.
+APICURIO_CONVERTER_VERSION=${STREAMKIT_APICURIO_CONVERTER_VERSION:-2.6.13.Final}
 # The Java runtime the platform runs on, from Debian's packages, and the
 # Debian suite of the images' base.
 JAVA_MAJOR=17
@@ -47,6 +51,7 @@ LOGS=$STATE/logs
 PIDS=$STATE/pids
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 DEBEZIUM_PLUGIN=$KAFKA_HOME/plugins/debezium-postgres
+APICURIO_CONVERTER_PLUGIN=$KAFKA_HOME/plugins/apicurio-converter
 APICURIO_HOME=$CACHE/apicurio-$APICURIO_VERSION
 OPENBAO_HOME=$CACHE/openbao-$OPENBAO_VERSION
 # The images' build contexts and the base image's Debian root.

@@ -146,6 +146,48 @@ Fails:  "topics.regex": ".*\.orders\.v1"
 Passes: "topics": "pricing.orders.v1", "topics.regex": "pricing\.(orders|refunds)\.v1"`,
 			Check: forEachConnector(checkConnectorTopicNamespace),
 		},
+		{
+			ID: "CONN012", Severity: Error,
+			Summary: "Apicurio's AvroConverter writes and reads the Confluent wire format",
+			Doc: `streamkit's schema package, Confluent's serializers and the registry's
+Confluent-compatible API speak one framing: a zero byte, the schema's
+4-byte id as the ccompat API reports it (Apicurio's content id), then the
+Avro body. Apicurio's own converter (2.x) does not by default: it puts the
+id in headers, as an 8-byte global id. Each of its converters must set
+<converter>.apicurio.registry.as-confluent=true,
+<converter>.apicurio.registry.headers.enabled=false and
+<converter>.apicurio.registry.use-id=contentId (sk.avro sets them).
+
+Fails:  "value.converter": "io.apicurio.registry.utils.converter.AvroConverter" alone
+Passes: the same plus the three settings above`,
+			Check: forEachConnector(checkApicurioFraming),
+		},
+		{
+			ID: "CONN013", Severity: Error,
+			Summary: "a connector reads and writes Avro topics with an Avro converter",
+			Doc: `A topic whose <topic>-value (or <topic>-key) subject is declared in the
+manifests holds Avro records. A sink that reads it, or a source that
+writes it (its "topic", "kafka.topic", or a Debezium topic under its
+"topic.prefix"), with JsonConverter, StringConverter or a number
+converter fails on its first record ("Tolerance exceeded in error
+handler"), or writes records no Avro consumer can read.
+
+Fails:  "value.converter": "org.apache.kafka.connect.json.JsonConverter" reading pricing.orders.v1
+        with the subject pricing.orders.v1-value declared
+Passes: an Avro converter (sk.avro), or ByteArrayConverter, which passes the bytes through`,
+			Check: forEachConnector(checkConverterMatchesSchemas(true)),
+		},
+		{
+			ID: "CONN014", Severity: Warning,
+			Summary: "a connector of Avro topics names its converter",
+			Doc: `A connector that reads or writes Avro topics (see CONN013) without
+key.converter or value.converter gets the worker's default, which the
+manifests cannot see (JsonConverter on the streamkit platform). Name it.
+
+Fails:  a sink of pricing.orders.v1 (with pricing.orders.v1-value declared) without value.converter
+Passes: the same with sk.avro(...) mixed in`,
+			Check: forEachConnector(checkConverterMatchesSchemas(false)),
+		},
 	}
 }
 
@@ -263,6 +305,124 @@ func checkAvroConverters(c *Context, s connect.Spec) []Finding {
 		}
 		out = append(out, c.finding(kindConnector, s.Name, conv,
 			"%s is %s but %s.%s is not set", conv, class[strings.LastIndex(class, ".")+1:], conv, urlKey))
+	}
+	return out
+}
+
+// apicurioAvro is Apicurio's Avro converter class.
+const apicurioAvro = "io.apicurio.registry.utils.converter.AvroConverter"
+
+// apicurioConfluent are the settings under an Apicurio converter's prefix
+// that make it speak the Confluent framing, with their values.
+var apicurioConfluent = [][2]string{
+	{"apicurio.registry.as-confluent", "true"},
+	{"apicurio.registry.headers.enabled", "false"},
+	{"apicurio.registry.use-id", "contentId"},
+}
+
+func checkApicurioFraming(c *Context, s connect.Spec) []Finding {
+	var out []Finding
+	for _, conv := range []string{"key.converter", "value.converter"} {
+		if strings.TrimSpace(s.Config[conv]) != apicurioAvro {
+			continue
+		}
+		for _, kv := range apicurioConfluent {
+			key := conv + "." + kv[0]
+			got, set := s.Config[key]
+			switch {
+			case !set:
+				out = append(out, c.finding(kindConnector, s.Name, conv,
+					"%s is Apicurio's AvroConverter without %s=%s: its records are not in the Confluent wire format streamkit reads", conv, key, kv[1]))
+			case !strings.EqualFold(strings.TrimSpace(got), kv[1]):
+				out = append(out, c.finding(kindConnector, s.Name, key,
+					"%s is %q, want %q: the records would not be in the Confluent wire format streamkit reads", key, got, kv[1]))
+			}
+		}
+	}
+	return out
+}
+
+// notAvro are converters that cannot read or write Avro records:
+// ByteArrayConverter is not one, it passes the bytes through.
+var notAvro = map[string]bool{
+	"org.apache.kafka.connect.json.JsonConverter":          true,
+	"org.apache.kafka.connect.storage.StringConverter":     true,
+	"org.apache.kafka.connect.converters.IntegerConverter": true,
+	"org.apache.kafka.connect.converters.LongConverter":    true,
+	"org.apache.kafka.connect.converters.ShortConverter":   true,
+	"org.apache.kafka.connect.converters.FloatConverter":   true,
+	"org.apache.kafka.connect.converters.DoubleConverter":  true,
+	"org.apache.kafka.connect.converters.BooleanConverter": true,
+}
+
+// checkConverterMatchesSchemas returns CONN013's check (set: a named
+// converter that cannot handle Avro) or CONN014's (!set: no converter
+// named for Avro topics).
+func checkConverterMatchesSchemas(set bool) func(*Context, connect.Spec) []Finding {
+	return func(c *Context, s connect.Spec) []Finding {
+		subjects := map[string]bool{}
+		for _, sc := range c.Manifest.Schemas {
+			subjects[sc.Subject] = true
+		}
+		topics := connectorAvroTopics(c, s, subjects)
+		var out []Finding
+		for _, part := range []string{"key", "value"} {
+			conv := part + ".converter"
+			var avro []string
+			for _, t := range topics {
+				if subjects[t+"-"+part] {
+					avro = append(avro, t)
+				}
+			}
+			if len(avro) == 0 {
+				continue
+			}
+			class, named := s.Config[conv]
+			class = strings.TrimSpace(class)
+			switch {
+			case set && named && notAvro[class]:
+				out = append(out, c.finding(kindConnector, s.Name, conv,
+					"%s is %s, but the %ss of %s are Avro (subject %s-%s): every record would fail; use an Avro converter (sk.avro)",
+					conv, class[strings.LastIndex(class, ".")+1:], part, strings.Join(avro, ", "), avro[0], part))
+			case !set && !named:
+				out = append(out, c.finding(kindConnector, s.Name, "",
+					"no %s, but the %ss of %s are Avro (subject %s-%s): the worker's default converter decides (JsonConverter on the streamkit platform); name an Avro converter (sk.avro)",
+					conv, part, strings.Join(avro, ", "), avro[0], part))
+			}
+		}
+		return out
+	}
+}
+
+// connectorAvroTopics are the topics s reads (a sink's "topics") or writes
+// (a source's "topic" or "kafka.topic", and, under a "topic.prefix", every
+// topic with a subject declared), that have a subject in subjects.
+func connectorAvroTopics(c *Context, s connect.Spec, subjects map[string]bool) []string {
+	var out []string
+	add := func(t string) {
+		t = strings.TrimSpace(t)
+		if t != "" && !strings.Contains(t, "${") && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if isSink(s) {
+		for t := range strings.SplitSeq(s.Config["topics"], ",") {
+			add(t)
+		}
+		return out
+	}
+	add(s.Config["topic"])
+	add(s.Config["kafka.topic"])
+	if prefix := strings.TrimSpace(s.Config["topic.prefix"]); prefix != "" {
+		for subject := range subjects {
+			if t, ok := strings.CutSuffix(subject, "-value"); ok && strings.HasPrefix(t, prefix+".") {
+				add(t)
+			}
+			if t, ok := strings.CutSuffix(subject, "-key"); ok && strings.HasPrefix(t, prefix+".") {
+				add(t)
+			}
+		}
+		slices.Sort(out)
 	}
 	return out
 }

@@ -195,7 +195,7 @@ func TestScriptsPrintContract(t *testing.T) {
 }
 
 // version matches a pin of scripts/lib.sh: KAFKA_VERSION=${STREAMKIT_KAFKA_VERSION:-4.3.1}.
-var version = regexp.MustCompile(`(?m)^([A-Z]+)_VERSION=\$\{STREAMKIT_([A-Z]+)_VERSION:-([^}]+)\}$`)
+var version = regexp.MustCompile(`(?m)^([A-Z_]+)_VERSION=\$\{STREAMKIT_([A-Z_]+)_VERSION:-([^}]+)\}$`)
 
 // TestVersions: the versions scripts/lib.sh pins are the tags of
 // platformtest/containers' default images and the Maven poms' defaults.
@@ -226,7 +226,7 @@ func TestVersions(t *testing.T) {
 			t.Errorf("platformtest/containers.%s is %s; scripts/lib.sh pins %s_VERSION %q", image, ref, pin, pins[pin])
 		}
 	}
-	for pin, pom := range map[string]string{"KAFKA": "kafka", "DEBEZIUM": "debezium"} {
+	for pin, pom := range map[string]string{"KAFKA": "kafka", "DEBEZIUM": "debezium", "APICURIO_CONVERTER": "apicurio-converter"} {
 		src, err := os.ReadFile(filepath.Join(root, "platform", "maven", pom, "pom.xml"))
 		if err != nil {
 			t.Error(err)

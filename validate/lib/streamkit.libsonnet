@@ -73,6 +73,27 @@ local nonEmpty(what, v) =
     config: { 'connector.class': class, 'tasks.max': '1' } + strings(config),
   },
 
+  // avro is a mixin that makes a connector's values, and with keys=true
+  // its keys, Avro records in the Confluent wire format: the records
+  // schema.Producer writes and schema.Consumer reads. It sets Apicurio's
+  // AvroConverter against the registry's Apicurio v2 API at registryURL
+  // (e.g. 'http://registry:8080/apis/registry/v2'), with the ids in the
+  // payload as the Confluent-compatible API numbers them (rule CONN012).
+  // A source registers the schemas it writes under <topic>-value and
+  // <topic>-key. Keys written by schema.Producer are plain bytes: a sink
+  // of them takes keys=false and a key.converter of its own.
+  //   sk.fileSink(...) + sk.avro('http://registry:8080/apis/registry/v2', keys=false)
+  avro(registryURL, keys=true)::
+    local conv(prefix) = {
+      [prefix]: 'io.apicurio.registry.utils.converter.AvroConverter',
+      [prefix + '.apicurio.registry.url']: nonEmpty('registry URL', registryURL),
+      [prefix + '.apicurio.registry.auto-register']: 'true',
+      [prefix + '.apicurio.registry.as-confluent']: 'true',
+      [prefix + '.apicurio.registry.headers.enabled']: 'false',
+      [prefix + '.apicurio.registry.use-id']: 'contentId',
+    };
+    { config+: conv('value.converter') + (if keys then conv('key.converter') else {}) },
+
   // fileSource streams the lines of file into topic.
   fileSource(name, file, topic)::
     self.connector(name, 'org.apache.kafka.connect.file.FileStreamSourceConnector', {

@@ -1,0 +1,11 @@
+// CONN014 fixed: the source names its converters.
+local sk = import 'streamkit.libsonnet';
+
+{
+  schemas: [{ subject: 'pricing.db.public.prices-value', schema: '{"type": "record", "name": "Order", "namespace": "pricing", "doc": "An order.", "fields": [{"name": "id", "type": "string", "doc": "The order id."}]}' }],
+  connectors: [
+    sk.debeziumPostgres('pricing-db-source', 'pricing-db', 5432, 'pricing', 'debezium',
+                        '${vault:secret/data/pricing/db:password}', 'pricing.db', ['public.prices'])
+    + sk.avro('http://registry:8080/apis/registry/v2'),
+  ],
+}
