@@ -218,6 +218,17 @@ func connectorWithVaultSecret(t *testing.T, ctx context.Context, p *platformtest
 	if strings.Join(got, ",") != strings.Join(lines, ",") {
 		t.Errorf("got lines %v, want %v", got, lines)
 	}
+	// The image's worker has Apicurio's Avro converter, as the
+	// platform's workers do.
+	plugins, err := p.Clients.Connect.Plugins(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plugins, func(pl connect.Plugin) bool {
+		return pl.Class == "io.apicurio.registry.utils.converter.AvroConverter" && pl.Type == "converter"
+	}) {
+		t.Errorf("the worker lists no io.apicurio.registry.utils.converter.AvroConverter converter: %+v", plugins)
+	}
 	stored, err := p.Clients.Connect.Config(ctx, name)
 	if err != nil {
 		t.Fatal(err)

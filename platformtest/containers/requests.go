@@ -105,8 +105,8 @@ func setBackward(ctx context.Context, url string) error {
 }
 
 // connectRequest is a distributed worker whose group and storage topics
-// live in the Kafka container, with the FileStream connectors on its
-// plugin.path and the dir and file config providers limited to secretsDir.
+// live in the Kafka container, with the FileStream connectors and the
+// image's plugin folders on its plugin.path and the dir and file config providers limited to secretsDir.
 // shared is mounted at its own path, so files and secrets written there by
 // the test are where the worker looks for them. The worker runs as root to
 // read files that this process writes with mode 0600.
@@ -128,7 +128,9 @@ func connectRequest(shared, secretsDir string) []testcontainers.ContainerCustomi
 		"offset.storage.replication.factor=1",
 		"status.storage.replication.factor=1",
 		"offset.flush.interval.ms=1000",
-		"plugin.path=/tmp/connect-plugins",
+		// /opt/kafka/plugins: the plugin folders of the image
+		// scripts/containers builds (Apicurio's Avro converter).
+		"plugin.path=/tmp/connect-plugins,/opt/kafka/plugins",
 		"config.providers=dir,file",
 		"config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider",
 		"config.providers.dir.param.allowed.paths=" + secretsDir,
