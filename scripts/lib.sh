@@ -33,6 +33,8 @@ DEBEZIUM_VERSION=${STREAMKIT_DEBEZIUM_VERSION:-3.6.1.Final}
 # 2.6 line, whose closure Maven Central serves whole; it speaks the
 # registry's v2 API, which Apicurio 3 keeps.
 APICURIO_CONVERTER_VERSION=${STREAMKIT_APICURIO_CONVERTER_VERSION:-2.6.13.Final}
+# Debezium's JDBC sink connector: 3.6.1.Final of it is not on Maven Central.
+DEBEZIUM_JDBC_VERSION=${STREAMKIT_DEBEZIUM_JDBC_VERSION:-3.6.0.Final}
 # The Java runtime the platform runs on, from Debian's packages, and the
 # Debian suite of the images' base.
 JAVA_MAJOR=17
@@ -52,6 +54,7 @@ PIDS=$STATE/pids
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 DEBEZIUM_PLUGIN=$KAFKA_HOME/plugins/debezium-postgres
 APICURIO_CONVERTER_PLUGIN=$KAFKA_HOME/plugins/apicurio-converter
+DEBEZIUM_JDBC_PLUGIN=$KAFKA_HOME/plugins/debezium-jdbc
 APICURIO_HOME=$CACHE/apicurio-$APICURIO_VERSION
 OPENBAO_HOME=$CACHE/openbao-$OPENBAO_VERSION
 # The images' build contexts and the base image's Debian root.

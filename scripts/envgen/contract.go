@@ -199,6 +199,7 @@ var variables = []Variable{
 	{Name: "STREAMKIT_APICURIO_VERSION", Doc: "overrides the Apicurio Registry version of scripts/lib.sh."},
 	{Name: "STREAMKIT_OPENBAO_VERSION", Doc: "overrides the OpenBao version of scripts/lib.sh."},
 	{Name: "STREAMKIT_DEBEZIUM_VERSION", Doc: "overrides the Debezium version of scripts/lib.sh."},
+	{Name: "STREAMKIT_DEBEZIUM_JDBC_VERSION", Doc: "overrides the version of Debezium's JDBC sink connector of scripts/lib.sh."},
 	{Name: "STREAMKIT_APICURIO_CONVERTER_VERSION", Doc: "overrides the version of Apicurio's Kafka Connect converters of scripts/lib.sh."},
 }
 

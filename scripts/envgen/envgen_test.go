@@ -226,7 +226,7 @@ func TestVersions(t *testing.T) {
 			t.Errorf("platformtest/containers.%s is %s; scripts/lib.sh pins %s_VERSION %q", image, ref, pin, pins[pin])
 		}
 	}
-	for pin, pom := range map[string]string{"KAFKA": "kafka", "DEBEZIUM": "debezium", "APICURIO_CONVERTER": "apicurio-converter"} {
+	for pin, pom := range map[string]string{"KAFKA": "kafka", "DEBEZIUM": "debezium", "APICURIO_CONVERTER": "apicurio-converter", "DEBEZIUM_JDBC": "debezium-jdbc"} {
 		src, err := os.ReadFile(filepath.Join(root, "platform", "maven", pom, "pom.xml"))
 		if err != nil {
 			t.Error(err)
