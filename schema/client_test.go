@@ -505,3 +505,65 @@ func isHold(err error) bool {
 	var he *HoldError
 	return errors.As(err, &he)
 }
+
+// TestTombstones: a Message with Tombstone writes a null value, and the
+// consumer delivers a record with a null value as a Tombstone with T's
+// zero value, neither decoding it nor dead-lettering it, while an empty
+// value that is not null stays a decode error.
+func TestTombstones(t *testing.T) {
+	ctx := testCtx(t)
+	brokers := newFakeKafka(t, "orders", "orders.dlq")
+	reg, _, _ := newFakeRegistry(t)
+	p, err := NewProducer[orderV2](ctx, reg, "orders", WithClientOpts(kgo.SeedBrokers(brokers...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if err := p.ProduceSync(ctx,
+		Message[orderV2]{Key: []byte("o-1"), Value: orderV2{ID: "o-1", Quantity: 1}},
+		Message[orderV2]{Key: []byte("o-1"), Value: orderV2{ID: "ignored"}, Tombstone: true},
+	); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte("o-2"), Value: []byte{}}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConsumer[orderV2](reg, "g", []string{"orders"}, OnInvalid(DeadLetter("orders.dlq")),
+		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var got []Record[orderV2]
+	for len(got) < 2 {
+		recs, err := c.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, recs...)
+		c.MarkProcessed(recs...)
+	}
+	if got[0].Tombstone || got[0].Value.ID != "o-1" {
+		t.Errorf("first record: %+v, want the order", got[0])
+	}
+	if !got[1].Tombstone || got[1].Value != (orderV2{}) || string(got[1].Key) != "o-1" || got[1].Raw().Value != nil {
+		t.Errorf("second record: %+v, want a tombstone of o-1 with the zero value", got[1])
+	}
+	if len(got) != 2 {
+		t.Errorf("got %d records, want 2: the empty value is not a record", len(got))
+	}
+	for c.Stats().DeadLettered == 0 {
+		recs, err := c.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 0 {
+			t.Fatalf("the empty value was delivered: %+v", recs)
+		}
+	}
+}

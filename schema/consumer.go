@@ -29,6 +29,10 @@ type Record[T any] struct {
 	// ForKeys.
 	Key   []byte
 	Value T
+	// Tombstone is a record whose value is null: its key was deleted (a
+	// compacted topic's delete, or a Debezium source's tombstone after a
+	// row's delete event). Value is T's zero value.
+	Tombstone bool
 
 	raw *kgo.Record
 }
@@ -502,6 +506,12 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Re
 			Headers: r.Headers, Key: r.Key, raw: r,
 		})
 		rec := &out[len(out)-1]
+		if r.Value == nil {
+			// A null value, not an empty one: nothing to decode.
+			rec.Tombstone = true
+			last = r.Offset
+			continue
+		}
 		var notBefore time.Time
 		id := -1
 		if len(c.unknown) > 0 {

@@ -22,6 +22,10 @@ type Message[T any] struct {
 	Headers []kgo.RecordHeader
 	// Timestamp is the record's time; the zero value means now.
 	Timestamp time.Time
+	// Tombstone writes the record with a null value, and Value is not
+	// encoded: with a key, a tombstone deletes the key from a compacted
+	// topic, and its row from a JDBC sink's table (delete.enabled).
+	Tombstone bool
 }
 
 // Producer writes values of type T to one topic in the Confluent wire
@@ -91,9 +95,12 @@ func (p *Producer[T]) Serde() *Serde[T] { return p.serde }
 func (p *Producer[T]) Topic() string { return p.topic }
 
 func (p *Producer[T]) record(ctx context.Context, m *Message[T]) (*kgo.Record, error) {
-	value, err := p.serde.AppendEncode(ctx, nil, p.topic, m.Value)
-	if err != nil {
-		return nil, err
+	var value []byte
+	if !m.Tombstone {
+		var err error
+		if value, err = p.serde.AppendEncode(ctx, nil, p.topic, m.Value); err != nil {
+			return nil, err
+		}
 	}
 	r := &kgo.Record{Topic: p.topic, Key: m.Key, Value: value, Headers: m.Headers, Timestamp: m.Timestamp}
 	if p.auth != nil {
