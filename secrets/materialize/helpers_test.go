@@ -51,17 +51,31 @@ type matConnect struct {
 	restarts map[string]int
 	failures map[string]int // connector -> 500 answers left
 	missing  map[string]bool
+	configs  map[string]map[string]string // what GET /connectors?expand=info lists
 }
 
 func newMatConnect(t *testing.T) *matConnect {
 	t.Helper()
-	f := &matConnect{t: t, restarts: map[string]int{}, failures: map[string]int{}, missing: map[string]bool{}}
+	f := &matConnect{t: t, restarts: map[string]int{}, failures: map[string]int{}, missing: map[string]bool{}, configs: map[string]map[string]string{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
 	return f
 }
 
 func (f *matConnect) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/connectors" {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		out := map[string]any{}
+		for name, cfg := range f.configs {
+			out[name] = map[string]any{
+				"info":   map[string]any{"name": name, "config": cfg, "tasks": []any{}, "type": "source"},
+				"status": map[string]any{"name": name, "connector": map[string]any{"state": "RUNNING", "worker_id": "w"}, "tasks": []any{}},
+			}
+		}
+		matWriteJSON(w, 200, out)
+		return
+	}
 	name, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/connectors/"), "/restart")
 	if r.Method != http.MethodPost || !ok || !strings.HasPrefix(r.URL.Path, "/connectors/") {
 		matWriteJSON(w, 404, map[string]any{"error_code": 404, "message": "HTTP 404 Not Found"})

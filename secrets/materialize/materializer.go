@@ -1,6 +1,7 @@
 package materialize
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,10 @@ type Materializer struct {
 	run      runloop.Guard
 	mu       sync.Mutex     // guards versions; held while a secret's files are written
 	versions map[string]int // the KV v2 version last written, by Vault path
+	// seen are the SHA-256 sums of the values last read, by path and
+	// key: a value that changed is reported changed even when another
+	// writer of a shared folder put its file in place first.
+	seen map[string][sha256.Size]byte
 }
 
 // New returns a Materializer that reads secrets with vault, writes them
@@ -82,7 +87,7 @@ func New(vault *secrets.Client, cc *connect.Client, dir string, opts ...Opt) (*M
 	}
 	return &Materializer{
 		vault: vault, connect: cc, dir: clean, interval: cfg.interval,
-		log: cfg.logger, events: cfg.events, versions: map[string]int{},
+		log: cfg.logger, events: cfg.events, versions: map[string]int{}, seen: map[string][sha256.Size]byte{},
 	}, nil
 }
 

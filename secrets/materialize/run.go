@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 
 	"github.com/streamkit/streamkit/connect"
@@ -45,12 +46,93 @@ func (m *Materializer) Run(ctx context.Context, specs []connect.Spec) error {
 	}
 	defer leave()
 	owed := map[string][]string{} // connector -> the paths that changed under it
-	return runloop.Every(ctx, m.interval, func(ctx context.Context) { m.poll(ctx, w, owed) })
+	return runloop.Every(ctx, m.interval, func(ctx context.Context) { m.poll(ctx, w, owed, nil) })
+}
+
+// Watch is Run for the agent of a connector node, which is told nothing:
+// at once and then every interval it finds the connectors to watch on the
+// workers themselves (Discover), keeps their secrets' files up to date as
+// Run does, and restarts a connector whose secrets changed only while
+// leader reports true. Every node of a Connect cluster runs one Watch on
+// its own secrets folder; leader is true on one of them at a time (an
+// agent elects it through a Kafka consumer group), so a rotation restarts
+// each connector once per cluster, not once per node. A value is known to
+// have changed from the value this Materializer read before, so the leader
+// restarts even when another node's Watch, sharing its folder, wrote the
+// file first. A nil leader is always true.
+//
+// A discovery that fails is logged and reported (a Failed event) and
+// tried again at the next interval; the files keep their content. Watch
+// returns nil when ctx ends, and ErrRunning while another Run or Watch of
+// the Materializer has not returned.
+func (m *Materializer) Watch(ctx context.Context, leader func() bool) error {
+	leave, err := m.run.Enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	owed := map[string][]string{}
+	return runloop.Every(ctx, m.interval, func(ctx context.Context) {
+		specs, err := m.Discover(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				m.log.Warn("connectors not listed; retrying at the next poll", "error", err)
+				m.emit(Event{Kind: Failed, Err: err})
+			}
+			return
+		}
+		w, err := m.collect(specs)
+		if err != nil {
+			m.log.Warn("a connector's placeholders cannot be watched", "error", err)
+			m.emit(Event{Kind: Failed, Err: err})
+			return
+		}
+		m.poll(ctx, w, owed, leader)
+	})
+}
+
+// Discover lists the workers' connectors and returns those whose configs
+// hold placeholders of this Materializer's files, each placeholder turned
+// back into the ${vault:...} reference it was translated from: the specs
+// Sync, Run and Watch take. Placeholders of other folders, and of folders
+// of this one that are not the encoding of a KV v2 path, stay as they are.
+func (m *Materializer) Discover(ctx context.Context) ([]connect.Spec, error) {
+	listed, err := m.connect.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("discover connectors: %w", err)
+	}
+	var out []connect.Spec
+	for _, name := range slices.Sorted(maps.Keys(listed)) {
+		cfg := maps.Clone(listed[name].Info.Config)
+		found := false
+		for k, v := range cfg {
+			cfg[k] = dirPattern.ReplaceAllStringFunc(v, func(ph string) string {
+				sm := dirPattern.FindStringSubmatch(ph)
+				dir, folder := path.Split(sm[1])
+				if dir != m.dir+"/" {
+					return ph
+				}
+				p, ok := decodeFolderName(folder)
+				if !ok {
+					return ph
+				}
+				if _, _, _, kv2 := vaultref.SplitKV2(p); !kv2 {
+					return ph
+				}
+				found = true
+				return "${vault:" + p + ":" + sm[2] + "}"
+			})
+		}
+		if found {
+			out = append(out, connect.Spec{Name: name, Config: cfg})
+		}
+	}
+	return out, nil
 }
 
 // poll is one round of Run: it rewrites the paths whose version changed,
 // and restarts the connectors owed a restart.
-func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][]string) {
+func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][]string, leader func() bool) {
 	var due []string
 	for _, p := range w.paths {
 		if ctx.Err() != nil {
@@ -90,6 +172,11 @@ func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][
 				}
 			}
 		}
+	}
+	if leader != nil && !leader() {
+		// Another node's agent restarts; this one only keeps its files.
+		clear(owed)
+		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(owed)) {
 		if ctx.Err() != nil {

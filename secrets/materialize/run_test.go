@@ -283,3 +283,67 @@ func TestHungVaultHoldsUpNothingElse(t *testing.T) {
 		t.Fatalf("restarts %v with Vault hung, want none", got)
 	}
 }
+
+// TestWatchTwoNodesOneCluster runs the agents of two connector nodes that
+// share one secrets folder: each Watch finds the connectors on the worker
+// (their ${dir:...} placeholders name the Vault paths), keeps the files,
+// and only the leader restarts. A rotation restarts each connector that
+// reads the secret once, whichever node wrote the new file first; a new
+// version with the same values restarts nothing.
+func TestWatchTwoNodesOneCluster(t *testing.T) {
+	s := newMatSetup(t)
+	translated, err := s.m.TranslateSpecs(s.specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.connect.mu.Lock()
+	for _, sp := range translated {
+		s.connect.configs[sp.Name] = sp.Config
+	}
+	s.connect.configs["other-team"] = map[string]string{"connector.class": "X", "password": "${dir:/elsewhere/x:password}"}
+	s.connect.mu.Unlock()
+
+	discovered, err := s.m.Discover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(discovered) != 3 || discovered[0].Name != "app-a" || discovered[0].Config["password"] != "${vault:secret/data/app/db:password}" ||
+		discovered[1].Config["url"] != "jdbc:x://db?password=${vault:secret/data/app/db:password}" {
+		t.Fatalf("discovered %+v, want app-a, app-b and app-c with their references back", discovered)
+	}
+	// The files are there, as apply left them.
+	if _, err := s.m.Sync(context.Background(), s.specs); err != nil {
+		t.Fatal(err)
+	}
+	follower := newMatMaterializer(t, newMatVaultClient(t, s.vault), s.connect.client(t), WithInterval(5*time.Millisecond))
+	follower.dir = s.m.dir // the same folder: two nodes on one host share it
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- s.m.Watch(ctx, func() bool { return true }) }()
+	go func() { done <- follower.Watch(ctx, func() bool { return false }) }()
+	defer func() {
+		cancel()
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	s.waitPolls(t, 3)
+	if got := s.connect.counts(); len(got) != 0 {
+		t.Fatalf("restarts before any rotation: %v", got)
+	}
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t", "unused": "unused-s3cr3t"})
+	matWaitFor(t, "one restart of each reader of app/db", func() bool {
+		c := s.connect.counts()
+		return c["app-a"] == 1 && c["app-b"] == 1
+	})
+	if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-v2-s3cr3t" {
+		t.Fatalf("password file after the rotation: %q", got)
+	}
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t", "unused": "changed-s3cr3t"})
+	s.waitPolls(t, 3)
+	if got := s.connect.counts(); got["app-a"] != 1 || got["app-b"] != 1 || got["app-c"] != 0 || len(got) != 2 {
+		t.Fatalf("restarts: %v, want app-a and app-b once each", got)
+	}
+}

@@ -2,6 +2,7 @@ package materialize
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -153,11 +154,15 @@ func (m *Materializer) syncPath(ctx context.Context, path string, keys []string)
 		return nil, 0, fmt.Errorf("materialize %s: %w", path, err)
 	}
 	for _, k := range keys {
-		ok, err := writeIfChanged(folder, k, []byte(s.Data[k].Reveal()))
+		value := []byte(s.Data[k].Reveal())
+		ok, err := writeIfChanged(folder, k, value)
 		if err != nil {
 			return written, s.Version, fmt.Errorf("materialize %s key %q: %w", path, k, err)
 		}
-		if ok {
+		sum, id := sha256.Sum256(value), path+"\x00"+k
+		prev, seen := m.seen[id]
+		m.seen[id] = sum
+		if ok || (seen && prev != sum) {
 			written = append(written, k)
 		}
 	}
