@@ -15,6 +15,20 @@
 //	streamkit restart NAME           # a connector of the team and its failed tasks
 //	streamkit version
 //
+// And the platform team's agent, one beside each Connect worker (no team
+// file):
+//
+//	streamkit agent [-namespaces a.,b.] [-listen 127.0.0.1:9404] [-interval 10s] [-group streamkit-agent] [-topic _streamkit-agent]
+//
+// The agent finds the connectors on the workers, keeps the node's secrets
+// folder in step with Vault (every ${dir:...} placeholder of that folder
+// names its Vault path), and, on the one agent that owns partition 0 of
+// its group's topic, restarts a connector whose secret rotated (once per
+// cluster, not once per node) and heals the failed connectors of the
+// namespaces given. It serves /metrics and /healthz, and stops cleanly on
+// SIGTERM. It needs STREAMKIT_BROKERS, STREAMKIT_CONNECT_URL, VAULT_ADDR
+// (with VAULT_TOKEN) and STREAMKIT_CONNECT_SECRETS_DIR.
+//
 // Flags, after the subcommand:
 //
 //	-team file        the team file (default team.jsonnet)
@@ -86,6 +100,8 @@ commands:
   status     the team's connectors and tasks, consumer groups and their lag
   restart    restart a connector of the team and its failed tasks: restart NAME
   version    print the version
+  agent      the connector nodes' agent: secrets from Vault, restarts on rotation, healing
+             agent [-namespaces a.,b.] [-listen addr] [-interval d] [-group g] [-topic t]
 
 flags:
   -team file       the team file (default team.jsonnet)
@@ -117,6 +133,13 @@ type options struct {
 	dryRun    bool
 	stats     bool
 	args      []string
+	agent     agentOptions
+}
+
+func newFlagSet(cmd string) *flag.FlagSet {
+	fs := flag.NewFlagSet("streamkit "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
 }
 
 // errUsage is a command line streamkit cannot run.
@@ -128,14 +151,18 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{cmd: args[0]}
 	switch o.cmd {
-	case "validate", "plan", "apply", "status", "restart", "version":
+	case "validate", "plan", "apply", "status", "restart", "version", "agent":
 	case "-h", "-help", "--help", "help":
 		return nil, flag.ErrHelp
 	default:
 		return nil, fmt.Errorf("%w: unknown command %q", errUsage, o.cmd)
 	}
-	fs := flag.NewFlagSet("streamkit "+o.cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	if o.cmd == "agent" {
+		ao, err := parseAgentFlags(args[1:])
+		o.agent = ao
+		return o, err
+	}
+	fs := newFlagSet(o.cmd)
 	fs.StringVar(&o.teamFile, "team", DefaultTeamFile, "the team file")
 	fs.StringVar(&o.namespace, "namespace", "", "replace the team file's namespace")
 	fs.StringVar(&o.format, "format", "text", "text, json, github or sarif")
@@ -189,9 +216,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		}
 		return exitError
 	}
-	if o.cmd == "version" {
+	switch o.cmd {
+	case "version":
 		fmt.Fprintln(stdout, "streamkit", version())
 		return exitOK
+	case "agent":
+		return runAgent(ctx, o.agent, env, stderr)
 	}
 	t, err := loadTeam(o.teamFile, o.namespace)
 	if err != nil {

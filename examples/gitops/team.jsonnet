@@ -24,6 +24,9 @@
     db_port: '5433',
     db_name: 'inventory',
     db_user: 'pricing_cdc',
+    // The registry as the Connect workers' Avro converter reaches it
+    // (Apicurio's v2 API).
+    registry: 'http://127.0.0.1:8081/apis/registry/v2',
   },
   // What the platform team allows.
   policy: {

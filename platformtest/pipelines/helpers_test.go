@@ -30,8 +30,8 @@ func registryV2(t *testing.T, p *platformtest.Platform) string {
 // or value.converter.
 func avro(prefix, registry string) map[string]string {
 	return map[string]string{
-		prefix: "io.apicurio.registry.utils.converter.AvroConverter",
-		prefix + ".apicurio.registry.url":             registry,
+		prefix:                            "io.apicurio.registry.utils.converter.AvroConverter",
+		prefix + ".apicurio.registry.url": registry,
 		prefix + ".apicurio.registry.auto-register":   "true",
 		prefix + ".apicurio.registry.as-confluent":    "true",
 		prefix + ".apicurio.registry.headers.enabled": "false",

@@ -10,8 +10,9 @@ local p = import 'pricing.libsonnet';
   connectors: [
     // Lines appended to quotes.txt become records of quotes.v1.
     sk.fileSource(p.name('quotes-source'), p.dataDir + '/quotes.txt', p.name('quotes.v1')),
-    // Records of prices.v1 are appended to prices-out.txt.
-    sk.fileSink(p.name('prices-sink'), [p.name('prices.v1')], p.dataDir + '/prices-out.txt'),
+    // Records of prices.v1, Avro that the publisher writes with
+    // schema.Producer, are appended to prices-out.txt.
+    sk.fileSink(p.name('prices-sink'), [p.name('prices.v1')], p.dataDir + '/prices-out.txt') + p.avroValues,
     // Every change of the prices table becomes a record of
     // <namespace>db.public.prices (declared in topics.jsonnet).
     sk.debeziumPostgres(p.name('db-source'), p.db.host, p.db.port, p.db.name, p.db.user,

@@ -18,6 +18,12 @@ local ns = std.extVar('ns');
   principal(service):: 'User:' + ns + service,
   // dataDir is where the file connectors read and write on the worker.
   dataDir:: std.extVar('data_dir'),
+  // avroValues is a mixin for a sink of records a Go service wrote with
+  // schema.Producer: Avro values in the Confluent wire format, keys as
+  // text.
+  avroValues:: sk.avro(std.extVar('registry'), keys=false) + {
+    config+: { 'key.converter': 'org.apache.kafka.connect.storage.StringConverter' },
+  },
   // db is the team's database, as the team file's ext_vars name it.
   db:: {
     host: std.extVar('db_host'),

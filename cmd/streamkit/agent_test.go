@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/streamkit/streamkit/connect"
+	"github.com/streamkit/streamkit/platformtest"
+)
+
+// runningAgent is a `streamkit agent` process of a test.
+type runningAgent struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan error
+}
+
+func (a *runningAgent) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.Write(p)
+}
+
+func (a *runningAgent) output() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.String()
+}
+
+// startAgent runs the built binary's agent with env and args, on a free
+// port of its own.
+func startAgent(t *testing.T, env []string, args ...string) *runningAgent {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	a := &runningAgent{addr: addr, done: make(chan error, 1)}
+	a.cmd = exec.Command(binary, append([]string{"agent", "-listen", addr}, args...)...)
+	a.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	a.cmd.Stdout, a.cmd.Stderr = a, a
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.done
+	})
+	return a
+}
+
+var metricLine = regexp.MustCompile(`(?m)^(streamkit_agent_\w+(?:\{[^}]*\})?) (\S+)$`)
+
+// metrics reads the agent's /metrics; nil while it does not answer.
+func (a *runningAgent) metrics() map[string]float64 {
+	resp, err := http.Get("http://" + a.addr + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, m := range metricLine.FindAllStringSubmatch(string(b), -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		out[m[1]] = v
+	}
+	return out
+}
+
+func (a *runningAgent) healthy() bool {
+	resp, err := http.Get("http://" + a.addr + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+const rotations = `streamkit_agent_connector_restarts_total{reason="rotation"}`
+
+// TestIntegrationAgent runs the connector nodes' agent as a platform team
+// would, one per worker of the two-worker platform, beside the template
+// repository's Debezium connector, whose database password is in Vault.
+// Exactly one agent leads. The password is rotated in PostgreSQL and in
+// Vault: the agents rewrite the file the connector's ${dir:...}
+// placeholder names, the leader alone restarts the connector, once, and
+// the connector, on whichever worker runs it, streams the next change
+// with the new password. No password is in the agents' output or the
+// connector's config. SIGTERM stops both cleanly.
+func TestIntegrationAgent(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect,
+		platformtest.Vault, platformtest.Postgres)
+	if len(p.ConnectURLs) < 2 {
+		t.Fatalf("the platform has %d Connect workers; the agents' test needs two", len(p.ConnectURLs))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	ns := platformtest.UniqueName("skagent") + "."
+	_, dir := newRepo(t, ".")
+	db := newTeamDB(ctx, t, p, ns)
+	pointAt(t, dir, p, db)
+	env := platformEnv(p)
+	cc, err := connect.New(connect.WithURLs(p.ConnectURLs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, name := range []string{"db-source", "prices-sink", "quotes-source"} {
+			_ = cc.Delete(ctx, ns+name)
+		}
+	})
+	if r := streamkit(t, dir, env, "apply", "-namespace", ns); r.code != exitOK {
+		t.Fatalf("apply: %v", r)
+	}
+	t.Cleanup(func() {
+		writeFile(t, filepath.Join(dir, "manifests", "connectors.jsonnet"), "{}\n")
+		_ = os.RemoveAll(filepath.Join(dir, "manifests"))
+		writeFile(t, filepath.Join(dir, "manifests", "empty.jsonnet"), "{}\n")
+		if r := streamkit(t, dir, env, "apply", "-namespace", ns, "-prune", "-force"); r.code != exitOK {
+			t.Logf("cleanup: %v", r)
+		}
+	})
+
+	// One agent per worker, in a group of their own.
+	var agents []*runningAgent
+	for _, worker := range p.ConnectURLs[:2] {
+		nodeEnv := append(append([]string(nil), env...), EnvConnectURL+"="+worker)
+		agents = append(agents, startAgent(t, nodeEnv, "-interval", "1s", "-namespaces", ns,
+			"-group", ns+"agents", "-topic", "_"+ns+"agents"))
+	}
+	leaders := func() (n float64, restarts float64) {
+		for _, a := range agents {
+			m := a.metrics()
+			n += m["streamkit_agent_leader"]
+			restarts += m[rotations]
+		}
+		return n, restarts
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			if ctx.Err() != nil {
+				t.Fatalf("%s: timed out\nagent 1:\n%s\nagent 2:\n%s", what, agents[0].output(), agents[1].output())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitFor("both agents healthy, one leader", func() bool {
+		n, _ := leaders()
+		return agents[0].healthy() && agents[1].healthy() && n == 1
+	})
+	if _, restarts := leaders(); restarts != 0 {
+		t.Fatalf("%v restarts before any rotation", restarts)
+	}
+
+	// Rotate: the database first (the running session keeps working),
+	// then Vault.
+	pw2 := platformtest.UniqueName("pg-pw2")
+	db.exec(ctx, t, "ALTER ROLE "+pgx.Identifier{db.role}.Sanitize()+" PASSWORD '"+pw2+"'")
+	db.setPassword(ctx, t, pw2)
+	stored, err := cc.Config(ctx, ns+"db-source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := placeholderFile(t, stored["database.password"])
+	waitFor("the new password in the secrets folder and one restart", func() bool {
+		b, _ := os.ReadFile(file)
+		_, restarts := leaders()
+		return string(b) == pw2 && restarts >= 1
+	})
+	time.Sleep(3 * time.Second) // a few more polls of both agents
+	if n, restarts := leaders(); restarts != 1 || n != 1 {
+		t.Fatalf("after the rotation: %v restarts, %v leaders; want one restart by the one leader", restarts, n)
+	}
+	db.exec(ctx, t, "INSERT INTO "+table+" (sku, price_cents) VALUES ($1, 2500)", ns+"after-rotation")
+	readChange(ctx, t, p, cc, ns+"db.public.prices", ns+"db-source", ns+"after-rotation")
+
+	// SIGTERM: each agent leaves its group, stops serving and exits 0.
+	for i, a := range agents {
+		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-a.done:
+			a.done <- err // for the cleanup
+			var ee *exec.ExitError
+			if errors.As(err, &ee) || err != nil {
+				t.Errorf("agent %d after SIGTERM: %v\n%s", i+1, err, a.output())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("agent %d still runs 20s after SIGTERM", i+1)
+		}
+	}
+	for i, a := range agents {
+		out := a.output()
+		if strings.Contains(out, db.password) || strings.Contains(out, pw2) {
+			t.Errorf("agent %d printed a password", i+1)
+		}
+		if !strings.Contains(out, `"msg":"agent stopped"`) {
+			t.Errorf("agent %d did not say it stopped:\n%s", i+1, out)
+		}
+	}
+	if after, _ := cc.Config(ctx, ns+"db-source"); strings.Contains(fmt.Sprint(after), pw2) {
+		t.Error("the connector's config holds the password")
+	}
+}
+
+// placeholderFile is the file a ${dir:<folder>:<key>} placeholder names.
+func placeholderFile(t *testing.T, ph string) string {
+	t.Helper()
+	m := regexp.MustCompile(`^\$\{dir:([^:}]*):([^}]*)\}$`).FindStringSubmatch(ph)
+	if m == nil {
+		t.Fatalf("%q is not a ${dir:...} placeholder", ph)
+	}
+	return filepath.Join(m[1], m[2])
+}
