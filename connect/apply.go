@@ -224,6 +224,12 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, before map[stri
 	}
 	settled := map[string]int{}
 	problems := map[string]string{}
+	// taskless is when each connector was first seen RUNNING without a
+	// task: on a cluster of several workers the connector runs before
+	// the leader has written its task configs, so that is not settled yet,
+	// unless it lasts (a connector may have no task: MirrorMaker with
+	// nothing to copy).
+	taskless := map[string]time.Time{}
 	for len(pending) > 0 {
 		live, err := c.List(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -245,6 +251,10 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, before map[stri
 				problems[name] = failure
 				delete(pending, name)
 				continue
+			case ok && ch.spec.desiredState() == StateRunning && len(cur.Status.Tasks) == 0 &&
+				time.Since(firstSeen(taskless, name)) < tasklessGrace:
+				settled[name] = 0
+				problems[name] = "connector RUNNING, no task yet"
 			case ok:
 				settled[name]++
 				delete(problems, name)
@@ -272,6 +282,20 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, before map[stri
 		return &StateError{Connectors: problems}
 	}
 	return nil
+}
+
+// tasklessGrace is how long Apply waits for the tasks of a connector
+// that runs without any before it takes that for the connector's state.
+const tasklessGrace = 10 * time.Second
+
+// firstSeen returns when key was first seen, recording now the first time.
+func firstSeen(seen map[string]time.Time, key string) time.Time {
+	t, ok := seen[key]
+	if !ok {
+		t = time.Now()
+		seen[key] = t
+	}
+	return t
 }
 
 // failedInstances returns the FAILED instances of st, keyed "connector"

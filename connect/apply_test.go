@@ -364,6 +364,19 @@ func TestApplyAfterFailure(t *testing.T) {
 			afterPut: []Status{{Connector: Instance{State: StateFailed, Trace: oldTrace, WorkerID: worker}}, running},
 		},
 		{
+			// A cluster of several workers: the connector runs before the
+			// leader has written its task configs.
+			name:     "running without a task, then the task fails",
+			before:   running,
+			afterPut: []Status{{Connector: Instance{State: StateRunning, WorkerID: worker}}, {Connector: Instance{State: StateRunning, WorkerID: worker}}, {Connector: Instance{State: StateRunning, WorkerID: worker}}, task(StateFailed, newTrace, "10.0.0.2:8083")},
+			want:     "task 0 FAILED: " + newTrace,
+		},
+		{
+			name:     "running without a task, then running with it",
+			before:   running,
+			afterPut: []Status{{Connector: Instance{State: StateRunning, WorkerID: worker}}, {Connector: Instance{State: StateRunning, WorkerID: worker}}, running},
+		},
+		{
 			name:     "no failure before: a failure right after the update is final",
 			before:   running,
 			afterPut: []Status{oldFailure, running},

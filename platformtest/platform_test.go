@@ -12,7 +12,7 @@ func TestFromLookup(t *testing.T) {
 	env := map[string]string{
 		EnvBrokers:            " 127.0.0.1:9092, 127.0.0.1:9102 ,",
 		EnvSchemaRegistryURL:  "http://127.0.0.1:8081/apis/ccompat/v7/",
-		EnvConnectURL:         "http://127.0.0.1:8083",
+		EnvConnectURL:         "http://127.0.0.1:8083/, http://127.0.0.1:8093",
 		EnvVaultAddr:          "http://127.0.0.1:8200",
 		EnvVaultToken:         "s.secret-token",
 		EnvSASLBrokers:        "127.0.0.1:9094 ,,127.0.0.1:9104",
@@ -29,6 +29,7 @@ func TestFromLookup(t *testing.T) {
 		Brokers:            []string{"127.0.0.1:9092", "127.0.0.1:9102"},
 		SchemaRegistryURL:  "http://127.0.0.1:8081/apis/ccompat/v7",
 		ConnectURL:         "http://127.0.0.1:8083",
+		ConnectURLs:        []string{"http://127.0.0.1:8083", "http://127.0.0.1:8093"},
 		VaultAddr:          "http://127.0.0.1:8200",
 		VaultToken:         "s.secret-token",
 		SASLBrokers:        []string{"127.0.0.1:9094", "127.0.0.1:9104"},

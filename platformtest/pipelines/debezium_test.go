@@ -17,7 +17,7 @@ import (
 type Price struct {
 	ID         int32   `avro:"id"`
 	Item       string  `avro:"item"`
-	PriceCents int64   `avro:"price_cents"`
+	PriceCents int64   `avro:"price_cents" json:"price_cents"`
 	Note       *string `avro:"note"`
 }
 
@@ -31,7 +31,7 @@ type Envelope struct {
 	After  *Price `avro:"after"`
 	Op     string `avro:"op"`
 	Source Source `avro:"source"`
-	TsMs   *int64 `avro:"ts_ms"`
+	TsMs   *int64 `avro:"ts_ms" json:"ts_ms"`
 }
 
 // Source is where a change event comes from.

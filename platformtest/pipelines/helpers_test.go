@@ -17,7 +17,7 @@ import (
 
 // registryV2 is the Apicurio v2 API beside the platform's
 // Confluent-compatible one: where the workers' Avro converter talks.
-func registryV2(t *testing.T, p *platformtest.Platform) string {
+func registryV2(t testing.TB, p *platformtest.Platform) string {
 	t.Helper()
 	base, ok := strings.CutSuffix(p.SchemaRegistryURL, "/apis/ccompat/v7")
 	if !ok {
@@ -48,7 +48,7 @@ type database struct {
 	vaultPath string // KV v2, under secret/
 }
 
-func newDatabase(ctx context.Context, t *testing.T, p *platformtest.Platform, prefix, columns string) *database {
+func newDatabase(ctx context.Context, t testing.TB, p *platformtest.Platform, prefix, columns string) *database {
 	t.Helper()
 	if p.ConnectSecretsDir == "" {
 		t.Fatal(platformtest.EnvConnectSecretsDir + " is unset: the workers' secrets folder is unknown")
@@ -106,7 +106,7 @@ func newDatabase(ctx context.Context, t *testing.T, p *platformtest.Platform, pr
 
 func (db *database) table() string { return pgx.Identifier{"public", db.role}.Sanitize() }
 
-func (db *database) exec(ctx context.Context, t *testing.T, sql string, args ...any) {
+func (db *database) exec(ctx context.Context, t testing.TB, sql string, args ...any) {
 	t.Helper()
 	if _, err := db.admin.Exec(ctx, sql, args...); err != nil {
 		t.Fatalf("%s: %v", strings.Join(strings.Fields(sql)[:2], " "), err)
@@ -119,7 +119,7 @@ func (db *database) passwordRef() string { return "${vault:secret/data/" + db.va
 // deploy delivers the connectors' secrets to the workers' folder, then
 // plans and applies them in namespace ns, as streamkit apply does, and
 // deletes them when the test ends.
-func deploy(ctx context.Context, t *testing.T, p *platformtest.Platform, ns string, specs ...connect.Spec) {
+func deploy(ctx context.Context, t testing.TB, p *platformtest.Platform, ns string, specs ...connect.Spec) {
 	t.Helper()
 	m, err := materialize.New(p.Clients.Vault, p.Clients.Connect, p.ConnectSecretsDir)
 	if err != nil {
