@@ -75,8 +75,9 @@ $(STATICCHECK):
 # Every benchmark once, briefly, against the running platform: they stay
 # runnable, and a benchmark that fails its own checks fails the build.
 bench-smoke:
-	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip AtScale -benchtime 20x ./...
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip 'AtScale|PipelineThroughput' -benchtime 20x ./...
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench AtScale -benchtime 3x -benchmem ./cmd/streamkit/
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench PipelineThroughput -benchtime 1x ./platformtest/pipelines/
 
 # The README's benchmark figures: needs the platform (scripts/platform up;
 # eval "$$(scripts/platform env)"). Each benchmark's implementations run in
@@ -89,6 +90,8 @@ bench: $(BENCHSTAT)
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/connect.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan1000Topics' -benchtime 20x -count $(BENCH_COUNT) ./topics/ | tee $(STREAMKIT_CACHE)/bench/topics.txt
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/topics.txt
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench PipelineThroughput -benchtime 3x -count 3 ./platformtest/pipelines/ | tee $(STREAMKIT_CACHE)/bench/pipelines.txt
+	$(BENCHSTAT) -col /converter $(STREAMKIT_CACHE)/bench/pipelines.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench AtScale -benchtime 5x -benchmem -count $(BENCH_COUNT) ./cmd/streamkit/ | tee $(STREAMKIT_CACHE)/bench/cli.txt
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/cli.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/serde.txt

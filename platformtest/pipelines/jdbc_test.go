@@ -18,8 +18,8 @@ import (
 
 // Stock is the value a Go service produces; the key is the item's id.
 type Stock struct {
-	Item     string `avro:"item"`
-	Quantity int64  `avro:"quantity"`
+	Item     string `avro:"item" json:"item"`
+	Quantity int64  `avro:"quantity" json:"quantity"`
 }
 
 // TestIntegrationProducerToJDBC runs the seed's outbound pipeline on the
