@@ -102,12 +102,13 @@ $(BENCHSTAT):
 	GOBIN=$(dir $@) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 	mv $(dir $@)benchstat $@
 
-# The fault suite (platformtest/faults): it kills, stops and restarts the
-# running platform's components under streamkit's clients, so it runs on
-# its own, one test at a time, after every other test. Needs the platform
-# (scripts/platform up; eval "$$(scripts/platform env)").
+# The fault suite (platformtest/faults, and the pipelines' TestFault*):
+# it kills, stops and restarts the running platform's components under
+# streamkit's clients, so it runs on its own, one test at a time, after
+# every other test. Needs the platform (scripts/platform up;
+# eval "$$(scripts/platform env)").
 faults:
-	STREAMKIT_REQUIRE_PLATFORM=1 STREAMKIT_FAULTS=1 go test -count=1 -p 1 -v -run '^TestFault' ./platformtest/faults/
+	STREAMKIT_REQUIRE_PLATFORM=1 STREAMKIT_FAULTS=1 go test -count=1 -p 1 -v -run '^TestFault' ./platformtest/faults/ ./platformtest/pipelines/
 
 # Unit tests only: no platform, fakes in process.
 unit:

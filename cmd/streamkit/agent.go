@@ -76,7 +76,7 @@ func parseAgentFlags(args []string) (agentOptions, error) {
 	fs.StringVar(&ao.topic, "topic", ao.topic, "the group's one-partition topic, created when missing")
 	fs.DurationVar(&ao.interval, "interval", ao.interval, "how often to look at the workers and Vault")
 	var ns string
-	fs.StringVar(&ns, "namespaces", "", "heal the failed connectors of these namespaces, comma-separated")
+	fs.StringVar(&ns, "namespaces", "", "the connectors the agent looks after, by namespace, comma-separated (default: all; healing needs them)")
 	if err := fs.Parse(args); err != nil {
 		return ao, fmt.Errorf("%w: agent: %w", errUsage, err)
 	}
@@ -121,7 +121,8 @@ func runAgent(ctx context.Context, ao agentOptions, env func(string) string, std
 	defer p.close()
 	a := &agent{opts: ao, log: log, cc: p.connect, joined: make(chan struct{})}
 	a.mat, err = materialize.New(p.vault, p.connect, env(EnvSecretsDir),
-		materialize.WithInterval(ao.interval), materialize.WithLogger(log), materialize.WithEvents(a.event))
+		materialize.WithInterval(ao.interval), materialize.WithLogger(log), materialize.WithEvents(a.event),
+		materialize.WithNamespaces(ao.namespaces...))
 	if err != nil {
 		return fail(err)
 	}
@@ -214,12 +215,25 @@ func (a *agent) coordinate(ctx context.Context, brokers []string) error {
 		}
 	}
 	a.kc, err = kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup(a.opts.group), kgo.ConsumeTopics(a.opts.topic),
+		// With the cooperative balancer a callback names only the
+		// partitions that move: the leader is whoever last gained
+		// partition 0, until it loses it.
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-			set(slices.Contains(m[a.opts.topic], 0))
+			if slices.Contains(m[a.opts.topic], 0) {
+				set(true)
+			}
 			a.once.Do(func() { close(a.joined) })
 		}),
-		kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) { set(false) }),
-		kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) { set(false) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			if slices.Contains(m[a.opts.topic], 0) {
+				set(false)
+			}
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			if slices.Contains(m[a.opts.topic], 0) {
+				set(false)
+			}
+		}),
 		kgo.DisableAutoCommit())
 	return err
 }

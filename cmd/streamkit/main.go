@@ -24,8 +24,10 @@
 // folder in step with Vault (every ${dir:...} placeholder of that folder
 // names its Vault path), and, on the one agent that owns partition 0 of
 // its group's topic, restarts a connector whose secret rotated (once per
-// cluster, not once per node) and heals the failed connectors of the
-// namespaces given. It serves /metrics and /healthz, and stops cleanly on
+// cluster, not once per node) and heals the failed connectors. With
+// -namespaces it looks after those namespaces' connectors only (secrets,
+// restarts, healing); without, after every connector's secrets, and heals
+// none. It serves /metrics and /healthz, and stops cleanly on
 // SIGTERM. It needs STREAMKIT_BROKERS, STREAMKIT_CONNECT_URL, VAULT_ADDR
 // (with VAULT_TOKEN) and STREAMKIT_CONNECT_SECRETS_DIR.
 //

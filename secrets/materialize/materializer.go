@@ -33,6 +33,7 @@ type Materializer struct {
 	interval time.Duration
 	log      *slog.Logger
 	events   func(Event)
+	prefixes []string // Discover's namespaces; none is all
 
 	run      runloop.Guard
 	mu       sync.Mutex     // guards versions; held while a secret's files are written
@@ -87,7 +88,7 @@ func New(vault *secrets.Client, cc *connect.Client, dir string, opts ...Opt) (*M
 	}
 	return &Materializer{
 		vault: vault, connect: cc, dir: clean, interval: cfg.interval,
-		log: cfg.logger, events: cfg.events, versions: map[string]int{}, seen: map[string][sha256.Size]byte{},
+		log: cfg.logger, events: cfg.events, prefixes: cfg.prefixes, versions: map[string]int{}, seen: map[string][sha256.Size]byte{},
 	}, nil
 }
 

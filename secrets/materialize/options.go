@@ -9,6 +9,7 @@ type config struct {
 	interval time.Duration
 	logger   *slog.Logger
 	events   func(Event)
+	prefixes []string
 }
 
 func defaultConfig() config {
@@ -42,4 +43,11 @@ func WithLogger(l *slog.Logger) Opt {
 // in it is recovered and logged.
 func WithEvents(fn func(Event)) Opt {
 	return optFunc(func(c *config) { c.events = fn })
+}
+
+// WithNamespaces limits Discover, and so Watch, to the connectors whose
+// names start with one of prefixes; the default is every connector of
+// the workers.
+func WithNamespaces(prefixes ...string) Opt {
+	return optFunc(func(c *config) { c.prefixes = append([]string(nil), prefixes...) })
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/runloop"
@@ -94,7 +95,8 @@ func (m *Materializer) Watch(ctx context.Context, leader func() bool) error {
 // Discover lists the workers' connectors and returns those whose configs
 // hold placeholders of this Materializer's files, each placeholder turned
 // back into the ${vault:...} reference it was translated from: the specs
-// Sync, Run and Watch take. Placeholders of other folders, and of folders
+// Sync, Run and Watch take. With WithNamespaces, only the connectors of
+// those namespaces. Placeholders of other folders, and of folders
 // of this one that are not the encoding of a KV v2 path, stay as they are.
 func (m *Materializer) Discover(ctx context.Context) ([]connect.Spec, error) {
 	listed, err := m.connect.List(ctx)
@@ -103,6 +105,9 @@ func (m *Materializer) Discover(ctx context.Context) ([]connect.Spec, error) {
 	}
 	var out []connect.Spec
 	for _, name := range slices.Sorted(maps.Keys(listed)) {
+		if len(m.prefixes) > 0 && !slices.ContainsFunc(m.prefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			continue
+		}
 		cfg := maps.Clone(listed[name].Info.Config)
 		found := false
 		for k, v := range cfg {

@@ -311,6 +311,11 @@ func TestWatchTwoNodesOneCluster(t *testing.T) {
 		discovered[1].Config["url"] != "jdbc:x://db?password=${vault:secret/data/app/db:password}" {
 		t.Fatalf("discovered %+v, want app-a, app-b and app-c with their references back", discovered)
 	}
+	scoped := newMatMaterializer(t, newMatVaultClient(t, s.vault), s.connect.client(t), WithNamespaces("app-c", "nobody-"))
+	scoped.dir = s.m.dir
+	if only, err := scoped.Discover(context.Background()); err != nil || len(only) != 1 || only[0].Name != "app-c" {
+		t.Fatalf("discovered with WithNamespaces: %+v (%v), want app-c alone", only, err)
+	}
 	// The files are there, as apply left them.
 	if _, err := s.m.Sync(context.Background(), s.specs); err != nil {
 		t.Fatal(err)
