@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamkit/streamkit/internal/backoff"
@@ -69,7 +72,8 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 
 	res := &ApplyResult{}
 	var errs []error
-	var changed []*Change
+	var changed, deletes []*Change
+	stopped := false
 	// before holds, by connector, the FAILED instances seen right before
 	// Apply rewrote its config.
 	before := map[string]map[string]Instance{}
@@ -92,12 +96,9 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 				}
 			}
 		case Delete:
-			if err = c.Delete(ctx, ch.Name); errors.Is(err, ErrNotFound) {
-				err = nil
-			}
-			if err == nil {
-				res.Deleted = append(res.Deleted, ch.Name)
-			}
+			// After the writes, several at a time: see deleteAll.
+			deletes = append(deletes, ch)
+			continue
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", ch.Action, ch.Name, err))
@@ -110,12 +111,21 @@ func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyR
 						rest = append(rest, later.Name)
 					}
 				}
+				for _, d := range deletes {
+					rest = append(rest, d.Name)
+				}
 				if len(rest) > 0 {
 					errs = append(errs, fmt.Errorf("not attempted: %s", strings.Join(rest, ", ")))
 				}
+				stopped = true
 				break
 			}
 		}
+	}
+	if !stopped && len(deletes) > 0 {
+		deleted, derrs := c.deleteAll(ctx, deletes)
+		res.Deleted = deleted
+		errs = append(errs, derrs...)
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("apply: %w", errors.Join(errs...))
@@ -282,6 +292,66 @@ func (c *Client) waitFor(ctx context.Context, changed []*Change, before map[stri
 		return &StateError{Connectors: problems}
 	}
 	return nil
+}
+
+// deleteConcurrency is how many deletes Apply has in flight. A worker of
+// a cluster of several answers a delete once the group has rebalanced
+// (a heartbeat, 3 s by default); deletes in flight together share the
+// rebalance.
+const deleteConcurrency = 8
+
+// deleteAll deletes the connectors of deletes, deleteConcurrency at a
+// time; one already gone is deleted. It returns the names deleted, in
+// deletes' order, and an error per failure. Once no worker answers, or
+// ctx ends, the deletes not yet started are not attempted, and named.
+func (c *Client) deleteAll(ctx context.Context, deletes []*Change) ([]string, []error) {
+	var (
+		mu          sync.Mutex
+		wg          sync.WaitGroup
+		done        = make([]bool, len(deletes))
+		errs        []error
+		unavailable atomic.Bool
+		notStarted  []string
+		slots       = make(chan struct{}, deleteConcurrency)
+	)
+	for i, ch := range deletes {
+		slots <- struct{}{}
+		if ctx.Err() != nil || unavailable.Load() {
+			<-slots
+			notStarted = append(notStarted, ch.Name)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			err := c.Delete(ctx, ch.Name)
+			if errors.Is(err, ErrNotFound) {
+				err = nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", ch.Action, ch.Name, err))
+				if errors.Is(err, ErrUnavailable) {
+					unavailable.Store(true)
+				}
+				return
+			}
+			done[i] = true
+		}()
+	}
+	wg.Wait()
+	var deleted []string
+	for i, ch := range deletes {
+		if done[i] {
+			deleted = append(deleted, ch.Name)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if len(notStarted) > 0 {
+		errs = append(errs, fmt.Errorf("not attempted: %s", strings.Join(notStarted, ", ")))
+	}
+	return deleted, errs
 }
 
 // tasklessGrace is how long Apply waits for the tasks of a connector

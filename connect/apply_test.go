@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -490,5 +491,70 @@ func TestWorkerDownIsUnavailable(t *testing.T) {
 	cancel()
 	if _, err := c.Names(cctx); errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("names with a cancelled context: got %v, want context.Canceled only", err)
+	}
+}
+
+// TestApplyDeletesTogether: a worker of a cluster of several answers a
+// delete once the group has rebalanced, so Apply has several deletes in
+// flight (a prune of 200 connectors took 3 s each, one at a time, on the
+// platform's two workers) and still reports each one.
+func TestApplyDeletesTogether(t *testing.T) {
+	var (
+		mu              sync.Mutex
+		inFlight, maxIn int
+		deleted         []string
+		names           = []string{"t-a", "t-b", "t-c", "t-d", "t-e", "t-f", "t-g", "t-h", "t-i", "t-j", "t-k", "t-l"}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/connectors":
+			out := map[string]any{}
+			for _, n := range names {
+				out[n] = map[string]any{
+					"info":   map[string]any{"name": n, "config": map[string]string{"connector.class": "X"}, "tasks": []any{}},
+					"status": map[string]any{"name": n, "connector": map[string]any{"state": "RUNNING"}, "tasks": []any{}},
+				}
+			}
+			_ = json.NewEncoder(w).Encode(out)
+		case r.Method == http.MethodDelete:
+			mu.Lock()
+			inFlight++
+			maxIn = max(maxIn, inFlight)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond) // the group rebalancing
+			mu.Lock()
+			inFlight--
+			deleted = append(deleted, strings.TrimPrefix(r.URL.Path, "/connectors/"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(WithURLs(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	plan, err := c.Plan(ctx, nil, PlanOptions{Namespace: "t-", Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := c.Apply(ctx, plan, ApplyOptions{Wait: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Deleted, names) {
+		t.Errorf("deleted %v, want %v in the plan's order", res.Deleted, names)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deleted) != len(names) || maxIn < 2 || maxIn > deleteConcurrency {
+		t.Errorf("%d deletes, at most %d at once; want %d, several at once and at most %d", len(deleted), maxIn, len(names), deleteConcurrency)
+	}
+	if d := time.Since(start); d > time.Duration(len(names))*50*time.Millisecond/2 {
+		t.Errorf("%d deletes took %v: one at a time", len(names), d)
 	}
 }
