@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/connect"
@@ -127,7 +128,7 @@ func runAgent(ctx context.Context, ao agentOptions, env func(string) string, std
 		return fail(err)
 	}
 	reg := a.metrics()
-	if err := a.coordinate(ctx, splitList(env(EnvBrokers))); err != nil {
+	if err := a.coordinate(ctx, p.topics.Admin(), splitList(env(EnvBrokers))); err != nil {
 		return fail(err)
 	}
 	defer a.kc.Close() // leaves the group
@@ -189,19 +190,13 @@ func (a *agent) event(e materialize.Event) {
 }
 
 // coordinate joins the agents' group on its one-partition topic, which it
-// creates when missing; the member given partition 0 leads.
-func (a *agent) coordinate(ctx context.Context, brokers []string) error {
-	admin, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return err
-	}
-	adm := kadm.NewClient(admin)
+// creates with adm when missing; the member given partition 0 leads.
+func (a *agent) coordinate(ctx context.Context, adm *kadm.Client, brokers []string) error {
 	created, err := adm.CreateTopic(ctx, 1, -1, nil, a.opts.topic)
-	admin.Close()
 	if err == nil {
 		err = created.Err
 	}
-	if err != nil && !strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("the agents' topic %s: %w", a.opts.topic, err)
 	}
 	set := func(lead bool) {

@@ -3,7 +3,6 @@ package pipelines
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"strconv"
 	"testing"
@@ -70,22 +69,8 @@ func benchSource(b *testing.B, p *platformtest.Platform, conv string) {
 	ns := db.role + "."
 	topic := ns + "public." + db.role
 	platformtest.CreateTopicsT(b, p.Clients.Admin, 1, topic)
-	cfg := map[string]string{
-		"connector.class":             "io.debezium.connector.postgresql.PostgresConnector",
-		"tasks.max":                   "1",
-		"database.hostname":           p.PostgresHost,
-		"database.port":               p.PostgresPort,
-		"database.dbname":             p.PostgresDB,
-		"database.user":               db.role,
-		"database.password":           db.passwordRef(),
-		"topic.prefix":                db.role,
-		"table.include.list":          "public." + db.role,
-		"plugin.name":                 "pgoutput",
-		"slot.name":                   db.role,
-		"publication.name":            db.role,
-		"publication.autocreate.mode": "filtered",
-		"snapshot.mode":               "no_data",
-	}
+	cfg := db.sourceConfig(p)
+	cfg["snapshot.mode"] = "no_data"
 	maps.Copy(cfg, converters(b, p, conv, true, false))
 	deploy(ctx, b, p, ns, connect.Spec{Name: ns + "source", Config: cfg})
 
@@ -174,24 +159,7 @@ func benchSink(b *testing.B, p *platformtest.Platform, conv string) {
 	ns := db.role + "."
 	topic := ns + "stock"
 	platformtest.CreateTopicsT(b, p.Clients.Admin, 3, topic)
-	cfg := map[string]string{
-		"connector.class":        "io.debezium.connector.jdbc.JdbcSinkConnector",
-		"tasks.max":              "1",
-		"topics":                 topic,
-		"connection.url":         fmt.Sprintf("jdbc:postgresql://%s:%s/%s", p.PostgresHost, p.PostgresPort, p.PostgresDB),
-		"connection.username":    db.role,
-		"connection.password":    db.passwordRef(),
-		"insert.mode":            "upsert",
-		"primary.key.mode":       "record_key",
-		"primary.key.fields":     "id",
-		"delete.enabled":         "true",
-		"schema.evolution":       "basic",
-		"collection.name.format": db.role,
-		"key.converter":          "org.apache.kafka.connect.storage.StringConverter",
-		"transforms":             "key",
-		"transforms.key.type":    "org.apache.kafka.connect.transforms.HoistField$Key",
-		"transforms.key.field":   "id",
-	}
+	cfg := db.sinkConfig(p, topic)
 	maps.Copy(cfg, converters(b, p, conv, false, true))
 	deploy(ctx, b, p, ns, connect.Spec{Name: ns + "sink", Config: cfg})
 

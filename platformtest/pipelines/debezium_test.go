@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -64,28 +65,10 @@ func TestIntegrationDebeziumToConsumer(t *testing.T) {
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 1, topic)
 	db.exec(ctx, t, "INSERT INTO "+db.table()+" VALUES (1, 'tea', 450)")
 
-	cfg := map[string]string{
-		"connector.class":             "io.debezium.connector.postgresql.PostgresConnector",
-		"tasks.max":                   "1",
-		"database.hostname":           p.PostgresHost,
-		"database.port":               p.PostgresPort,
-		"database.dbname":             p.PostgresDB,
-		"database.user":               db.role,
-		"database.password":           db.passwordRef(),
-		"topic.prefix":                db.role,
-		"table.include.list":          "public." + db.role,
-		"plugin.name":                 "pgoutput",
-		"slot.name":                   db.role,
-		"publication.name":            db.role,
-		"publication.autocreate.mode": "filtered",
-	}
+	cfg := db.sourceConfig(p)
 	reg := registryV2(t, p)
-	for k, v := range avro("key.converter", reg) {
-		cfg[k] = v
-	}
-	for k, v := range avro("value.converter", reg) {
-		cfg[k] = v
-	}
+	maps.Copy(cfg, avro("key.converter", reg))
+	maps.Copy(cfg, avro("value.converter", reg))
 	deploy(ctx, t, p, ns, connect.Spec{Name: ns + "source", Config: cfg})
 
 	c, err := schema.NewConsumer[Envelope](p.Clients.Registry, ns+"service", []string{topic},

@@ -2,7 +2,6 @@ package pipelines
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"net/url"
 	"os"
@@ -51,13 +50,7 @@ func TestFaultPipelinesWorkerKilled(t *testing.T) {
 	srcNS := src.role + "."
 	srcTopic := srcNS + "public." + src.role
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 1, srcTopic)
-	srcCfg := map[string]string{
-		"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "tasks.max": "1",
-		"database.hostname": p.PostgresHost, "database.port": p.PostgresPort, "database.dbname": p.PostgresDB,
-		"database.user": src.role, "database.password": src.passwordRef(), "topic.prefix": src.role,
-		"table.include.list": "public." + src.role, "plugin.name": "pgoutput", "slot.name": src.role,
-		"publication.name": src.role, "publication.autocreate.mode": "filtered",
-	}
+	srcCfg := src.sourceConfig(p)
 	maps.Copy(srcCfg, avro("key.converter", reg))
 	maps.Copy(srcCfg, avro("value.converter", reg))
 	deploy(ctx, t, p, srcNS, connect.Spec{Name: srcNS + "source", Config: srcCfg})
@@ -67,15 +60,7 @@ func TestFaultPipelinesWorkerKilled(t *testing.T) {
 	sinkNS := sink.role + "."
 	sinkTopic := sinkNS + "stock"
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, sinkTopic)
-	sinkCfg := map[string]string{
-		"connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": sinkTopic,
-		"connection.url":      fmt.Sprintf("jdbc:postgresql://%s:%s/%s", p.PostgresHost, p.PostgresPort, p.PostgresDB),
-		"connection.username": sink.role, "connection.password": sink.passwordRef(),
-		"insert.mode": "upsert", "primary.key.mode": "record_key", "primary.key.fields": "id",
-		"delete.enabled": "true", "schema.evolution": "basic", "collection.name.format": sink.role,
-		"key.converter": "org.apache.kafka.connect.storage.StringConverter",
-		"transforms":    "key", "transforms.key.type": "org.apache.kafka.connect.transforms.HoistField$Key", "transforms.key.field": "id",
-	}
+	sinkCfg := sink.sinkConfig(p, sinkTopic)
 	maps.Copy(sinkCfg, avro("value.converter", reg))
 	deploy(ctx, t, p, sinkNS, connect.Spec{Name: sinkNS + "sink", Config: sinkCfg})
 	prod, err := schema.NewProducer[Stock](ctx, p.Clients.Registry, sinkTopic, schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))

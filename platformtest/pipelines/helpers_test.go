@@ -113,6 +113,54 @@ func (db *database) exec(ctx context.Context, t testing.TB, sql string, args ...
 	}
 }
 
+// sourceConfig is the config of a Debezium PostgreSQL source of the
+// database's table, as the role, writing <role>.public.<role>; the
+// converters are the caller's.
+func (db *database) sourceConfig(p *platformtest.Platform) map[string]string {
+	return map[string]string{
+		"connector.class":             "io.debezium.connector.postgresql.PostgresConnector",
+		"tasks.max":                   "1",
+		"database.hostname":           p.PostgresHost,
+		"database.port":               p.PostgresPort,
+		"database.dbname":             p.PostgresDB,
+		"database.user":               db.role,
+		"database.password":           db.passwordRef(),
+		"topic.prefix":                db.role,
+		"table.include.list":          "public." + db.role,
+		"plugin.name":                 "pgoutput",
+		"slot.name":                   db.role,
+		"publication.name":            db.role,
+		"publication.autocreate.mode": "filtered",
+	}
+}
+
+// sinkConfig is the config of Debezium's JDBC sink of topic into a table
+// named as the role, upserting by key and deleting by tombstone; the
+// value converter is the caller's.
+func (db *database) sinkConfig(p *platformtest.Platform, topic string) map[string]string {
+	return map[string]string{
+		"connector.class":        "io.debezium.connector.jdbc.JdbcSinkConnector",
+		"tasks.max":              "1",
+		"topics":                 topic,
+		"connection.url":         fmt.Sprintf("jdbc:postgresql://%s:%s/%s", p.PostgresHost, p.PostgresPort, p.PostgresDB),
+		"connection.username":    db.role,
+		"connection.password":    db.passwordRef(),
+		"insert.mode":            "upsert",
+		"primary.key.mode":       "record_key",
+		"primary.key.fields":     "id",
+		"delete.enabled":         "true",
+		"schema.evolution":       "basic",
+		"collection.name.format": db.role,
+		// The keys are the producer's bytes, read as a string; the sink
+		// takes its primary key from a struct key: HoistField wraps the
+		// string as the field id.
+		"key.converter":        "org.apache.kafka.connect.storage.StringConverter",
+		"transforms":           "key",
+		"transforms.key.type":  "org.apache.kafka.connect.transforms.HoistField$Key",
+		"transforms.key.field": "id",
+	}
+}
+
 // passwordRef is the Vault reference of the role's password.
 func (db *database) passwordRef() string { return "${vault:secret/data/" + db.vaultPath + ":password}" }
 

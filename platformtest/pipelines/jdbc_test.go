@@ -2,7 +2,6 @@ package pipelines
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -43,27 +42,7 @@ func TestIntegrationProducerToJDBC(t *testing.T) {
 	}
 	defer prod.Close(ctx)
 
-	cfg := map[string]string{
-		"connector.class":        "io.debezium.connector.jdbc.JdbcSinkConnector",
-		"tasks.max":              "1",
-		"topics":                 topic,
-		"connection.url":         fmt.Sprintf("jdbc:postgresql://%s:%s/%s", p.PostgresHost, p.PostgresPort, p.PostgresDB),
-		"connection.username":    db.role,
-		"connection.password":    db.passwordRef(),
-		"insert.mode":            "upsert",
-		"primary.key.mode":       "record_key",
-		"primary.key.fields":     "id",
-		"delete.enabled":         "true",
-		"schema.evolution":       "basic",
-		"collection.name.format": db.role,
-		// The keys are the producer's bytes, read as a string; the sink
-		// takes its primary key from a struct key: HoistField wraps the
-		// string as the field id.
-		"key.converter":        "org.apache.kafka.connect.storage.StringConverter",
-		"transforms":           "key",
-		"transforms.key.type":  "org.apache.kafka.connect.transforms.HoistField$Key",
-		"transforms.key.field": "id",
-	}
+	cfg := db.sinkConfig(p, topic)
 	maps.Copy(cfg, avro("value.converter", registryV2(t, p)))
 	deploy(ctx, t, p, ns, connect.Spec{Name: ns + "sink", Config: cfg})
 
