@@ -30,6 +30,14 @@ const (
 	DefaultAgentGroup    = "streamkit-agent"
 	DefaultAgentTopic    = "_streamkit-agent"
 	DefaultAgentInterval = 10 * time.Second
+
+	// The healer's defaults, connect.Healer's own: a failed connector is
+	// restarted after 5s, then after twice as long each time up to 5m,
+	// and given up on when it fails again after 5 restarts in an hour.
+	DefaultAgentHealBackoff     = 5 * time.Second
+	DefaultAgentHealMaxBackoff  = 5 * time.Minute
+	DefaultAgentHealMaxRestarts = 5
+	DefaultAgentHealWindow      = time.Hour
 )
 
 // agentOptions are the agent's flags.
@@ -39,6 +47,10 @@ type agentOptions struct {
 	topic      string
 	interval   time.Duration
 	namespaces []string
+
+	healBackoff, healMaxBackoff time.Duration
+	healMaxRestarts             int
+	healWindow                  time.Duration
 }
 
 // agent is `streamkit agent`, the process a platform team runs beside
@@ -67,15 +79,26 @@ type agent struct {
 	mWritten  prometheus.Counter
 	mRestarts *prometheus.CounterVec
 	mErrors   *prometheus.CounterVec
+	mGaveUp   prometheus.Gauge
+
+	// gaveUp is the connectors the leader's healers gave up on.
+	gaveUpMu sync.Mutex
+	gaveUp   map[string]bool
 }
 
 func parseAgentFlags(args []string) (agentOptions, error) {
-	ao := agentOptions{listen: DefaultAgentListen, group: DefaultAgentGroup, topic: DefaultAgentTopic, interval: DefaultAgentInterval}
+	ao := agentOptions{listen: DefaultAgentListen, group: DefaultAgentGroup, topic: DefaultAgentTopic, interval: DefaultAgentInterval,
+		healBackoff: DefaultAgentHealBackoff, healMaxBackoff: DefaultAgentHealMaxBackoff,
+		healMaxRestarts: DefaultAgentHealMaxRestarts, healWindow: DefaultAgentHealWindow}
 	fs := newFlagSet("agent")
 	fs.StringVar(&ao.listen, "listen", ao.listen, "address of /metrics and /healthz")
 	fs.StringVar(&ao.group, "group", ao.group, "the agents' Kafka consumer group")
 	fs.StringVar(&ao.topic, "topic", ao.topic, "the group's one-partition topic, created when missing")
 	fs.DurationVar(&ao.interval, "interval", ao.interval, "how often to look at the workers and Vault")
+	fs.DurationVar(&ao.healBackoff, "heal-backoff", ao.healBackoff, "the wait before a failed connector's first restart, doubled after each")
+	fs.DurationVar(&ao.healMaxBackoff, "heal-max-backoff", ao.healMaxBackoff, "the longest wait between two restarts of a failed connector")
+	fs.IntVar(&ao.healMaxRestarts, "heal-max-restarts", ao.healMaxRestarts, "restarts of one connector within -heal-window before the agent gives up on it")
+	fs.DurationVar(&ao.healWindow, "heal-window", ao.healWindow, "the window of -heal-max-restarts")
 	var ns string
 	fs.StringVar(&ns, "namespaces", "", "the connectors the agent looks after, by namespace, comma-separated (default: all; healing needs them)")
 	if err := fs.Parse(args); err != nil {
@@ -90,6 +113,10 @@ func parseAgentFlags(args []string) (agentOptions, error) {
 		return ao, fmt.Errorf("%w: agent: -interval %v: want more than 0", errUsage, ao.interval)
 	case ao.group == "" || ao.topic == "":
 		return ao, fmt.Errorf("%w: agent: -group and -topic may not be empty", errUsage)
+	case ao.healBackoff < 0 || ao.healMaxBackoff < ao.healBackoff:
+		return ao, fmt.Errorf("%w: agent: -heal-backoff %v, -heal-max-backoff %v: want 0 <= backoff <= max", errUsage, ao.healBackoff, ao.healMaxBackoff)
+	case ao.healMaxRestarts < 1 || ao.healWindow <= 0:
+		return ao, fmt.Errorf("%w: agent: -heal-max-restarts %d, -heal-window %v: want at least 1 restart in more than 0", errUsage, ao.healMaxRestarts, ao.healWindow)
 	}
 	if _, _, err := net.SplitHostPort(ao.listen); err != nil {
 		return ao, fmt.Errorf("%w: agent: -listen %q: %w", errUsage, ao.listen, err)
@@ -171,9 +198,13 @@ func (a *agent) metrics() *prometheus.Registry {
 		Help: "Connector restarts by this agent, by reason: rotation (a secret changed) or failed (healing)."}, []string{"reason"})
 	a.mErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamkit_agent_errors_total",
 		Help: "Failures the agent retries, by kind: secrets (Vault, files, discovery) or heal."}, []string{"kind"})
+	a.mGaveUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamkit_agent_connectors_given_up",
+		Help: "Failed connectors the leader no longer restarts: they failed again after -heal-max-restarts restarts within -heal-window. Fixed and seen RUNNING, they leave the count."})
 	a.mRestarts.WithLabelValues("rotation")
 	a.mRestarts.WithLabelValues("failed")
-	reg.MustRegister(a.mLeader, a.mWritten, a.mRestarts, a.mErrors)
+	a.mErrors.WithLabelValues("secrets")
+	a.mErrors.WithLabelValues("heal")
+	reg.MustRegister(a.mLeader, a.mWritten, a.mRestarts, a.mErrors, a.mGaveUp)
 	return reg
 }
 
@@ -255,12 +286,18 @@ func (a *agent) heal(ctx context.Context) {
 	var healers []*connect.Healer
 	for _, ns := range a.opts.namespaces {
 		h, err := connect.NewHealer(a.cc, connect.WithNamespace(ns), connect.WithInterval(a.opts.interval),
+			connect.WithRestartBackoff(a.opts.healBackoff, a.opts.healMaxBackoff),
+			connect.WithMaxRestarts(a.opts.healMaxRestarts, a.opts.healWindow),
 			connect.WithEvents(func(e connect.HealEvent) {
 				switch e.Kind {
 				case connect.HealRestarted:
 					a.mRestarts.WithLabelValues("failed").Inc()
-				case connect.HealRestartFailed, connect.HealGaveUp:
+				case connect.HealRestartFailed, connect.HealListFailed:
 					a.mErrors.WithLabelValues("heal").Inc()
+				case connect.HealGaveUp:
+					a.givenUp(e.Connector, true)
+				case connect.HealRecovered:
+					a.givenUp(e.Connector, false)
 				}
 				a.log.Info("heal", "connector", e.Connector, "event", e.Kind.String(), "tasks", e.Tasks, "attempt", e.Attempt)
 			}))
@@ -278,7 +315,14 @@ func (a *agent) heal(ctx context.Context) {
 			done.Add(1)
 			go func() { defer done.Done(); _ = h.Run(hctx) }()
 		}
-		return func() { cancel(); done.Wait() }
+		return func() {
+			cancel()
+			done.Wait()
+			a.gaveUpMu.Lock()
+			defer a.gaveUpMu.Unlock()
+			clear(a.gaveUp) // the next leader's healers decide again
+			a.mGaveUp.Set(0)
+		}
 	}
 	var stop func() // nil while the healers do not run
 	defer func() {
@@ -303,6 +347,22 @@ func (a *agent) heal(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// givenUp adds a connector to, or removes it from, those the healers
+// gave up on.
+func (a *agent) givenUp(name string, gaveUp bool) {
+	a.gaveUpMu.Lock()
+	defer a.gaveUpMu.Unlock()
+	if a.gaveUp == nil {
+		a.gaveUp = map[string]bool{}
+	}
+	if gaveUp {
+		a.gaveUp[name] = true
+	} else {
+		delete(a.gaveUp, name)
+	}
+	a.mGaveUp.Set(float64(len(a.gaveUp)))
 }
 
 // healthz answers 200 once the agent has joined its group and its worker

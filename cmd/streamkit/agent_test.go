@@ -98,7 +98,11 @@ func (a *runningAgent) healthy() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-const rotations = `streamkit_agent_connector_restarts_total{reason="rotation"}`
+const (
+	rotations    = `streamkit_agent_connector_restarts_total{reason="rotation"}`
+	healRestarts = `streamkit_agent_connector_restarts_total{reason="failed"}`
+	givenUp      = `streamkit_agent_connectors_given_up`
+)
 
 // TestIntegrationAgent runs the connector nodes' agent as a platform team
 // would, one per worker of the two-worker platform, beside the template
@@ -108,7 +112,10 @@ const rotations = `streamkit_agent_connector_restarts_total{reason="rotation"}`
 // placeholder names, the leader alone restarts the connector, once, and
 // the connector, on whichever worker runs it, streams the next change
 // with the new password. No password is in the agents' output or the
-// connector's config. SIGTERM stops both cleanly.
+// connector's config. Then two sinks of the namespace fail (their output
+// folders are missing): the leader alone heals them, with backoff and its
+// cap; the one whose folder appears is RUNNING again, the other is given
+// up on after -heal-max-restarts. SIGTERM stops both agents cleanly.
 func TestIntegrationAgent(t *testing.T) {
 	p := platformtest.Require(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.Connect,
 		platformtest.Vault, platformtest.Postgres)
@@ -129,7 +136,7 @@ func TestIntegrationAgent(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		for _, name := range []string{"db-source", "prices-sink", "quotes-source"} {
+		for _, name := range []string{"db-source", "prices-sink", "quotes-source", "fixable", "hopeless"} {
 			_ = cc.Delete(ctx, ns+name)
 		}
 	})
@@ -150,7 +157,8 @@ func TestIntegrationAgent(t *testing.T) {
 	for _, worker := range p.ConnectURLs[:2] {
 		nodeEnv := append(append([]string(nil), env...), EnvConnectURL+"="+worker)
 		agents = append(agents, startAgent(t, nodeEnv, "-interval", "1s", "-namespaces", ns,
-			"-group", ns+"agents", "-topic", "_"+ns+"agents"))
+			"-group", ns+"agents", "-topic", "_"+ns+"agents",
+			"-heal-backoff", "1s", "-heal-max-backoff", "2s", "-heal-max-restarts", "3"))
 	}
 	leaders := func() (n float64, restarts float64) {
 		for _, a := range agents {
@@ -159,6 +167,20 @@ func TestIntegrationAgent(t *testing.T) {
 			restarts += m[rotations]
 		}
 		return n, restarts
+	}
+	// healed is the restarts of failed connectors and the connectors
+	// given up on, of the leader and of the follower.
+	healed := func() (leader, follower [2]float64) {
+		for _, a := range agents {
+			m := a.metrics()
+			v := [2]float64{m[healRestarts], m[givenUp]}
+			if m["streamkit_agent_leader"] == 1 {
+				leader = v
+			} else {
+				follower = v
+			}
+		}
+		return leader, follower
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -198,6 +220,50 @@ func TestIntegrationAgent(t *testing.T) {
 	}
 	db.exec(ctx, t, "INSERT INTO "+table+" (sku, price_cents) VALUES ($1, 2500)", ns+"after-rotation")
 	readChange(ctx, t, p, cc, ns+"db.public.prices", ns+"db-source", ns+"after-rotation")
+
+	// Two sinks fail at start: their output folders do not exist.
+	out := t.TempDir()
+	fixable, hopeless := filepath.Join(out, "later", "prices.txt"), filepath.Join(out, "never", "prices.txt")
+	for name, file := range map[string]string{"fixable": fixable, "hopeless": hopeless} {
+		_, err := cc.Create(ctx, ns+name, map[string]string{
+			"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+			"topics":          ns + "db.public.prices", "file": file,
+			"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+		}, connect.InitialRunning)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The leader's first restart is of either sink; the fixable one's
+	// folder is made then, seconds before its cap (1s, 2s, 2s between
+	// restarts) is reached.
+	waitFor("the leader restarts a sink", func() bool {
+		leader, _ := healed()
+		return leader[0] >= 1
+	})
+	if err := os.MkdirAll(filepath.Dir(fixable), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("fixable RUNNING, hopeless given up on", func() bool {
+		st, err := cc.Status(ctx, ns+"fixable")
+		leader, _ := healed()
+		return err == nil && !st.Failed() && len(st.Tasks) == 1 && st.Tasks[0].State == connect.StateRunning && leader[1] >= 1
+	})
+	time.Sleep(3 * time.Second) // a few more polls: the cap holds
+	leader, follower := healed()
+	if follower != [2]float64{} {
+		t.Errorf("the follower healed: %v restarts, %v given up", follower[0], follower[1])
+	}
+	// hopeless: 3 restarts, then given up; fixable: restarted until its
+	// folder appeared, never again once RUNNING, so within its cap (a
+	// rebalance of the two workers may have restarted its task first).
+	if leader[0] < 3 || leader[0] > 6 || leader[1] != 1 {
+		t.Errorf("the leader: %v restarts, %v given up; want 3 to 6 restarts and hopeless given up\nagent 1:\n%s\nagent 2:\n%s",
+			leader[0], leader[1], agents[0].output(), agents[1].output())
+	}
+	if st, err := cc.Status(ctx, ns+"hopeless"); err != nil || !st.Failed() {
+		t.Errorf("hopeless after the cap: %+v, %v", st, err)
+	}
 
 	// SIGTERM: each agent leaves its group, stops serving and exits 0.
 	for i, a := range agents {

@@ -159,6 +159,13 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"plan without a platform", []string{"plan"}, "plan and apply need STREAMKIT_BROKERS, STREAMKIT_SCHEMA_REGISTRY_URL, STREAMKIT_CONNECT_URL"},
 		{"status without a platform", []string{"status"}, "status needs STREAMKIT_CONNECT_URL or STREAMKIT_BROKERS"},
 		{"restart outside the namespace", []string{"restart", "billing.db-source"}, `connector "billing.db-source" is outside the namespace "pricing."`},
+		{"agent without a platform", []string{"agent"}, "agent needs STREAMKIT_BROKERS, STREAMKIT_CONNECT_URL, VAULT_ADDR, STREAMKIT_CONNECT_SECRETS_DIR"},
+		{"agent interval", []string{"agent", "-interval", "0s"}, "-interval 0s: want more than 0"},
+		{"agent listen", []string{"agent", "-listen", "9404"}, `-listen "9404"`},
+		{"agent empty group", []string{"agent", "-group", ""}, "-group and -topic may not be empty"},
+		{"agent backoff above its max", []string{"agent", "-heal-backoff", "10m"}, "-heal-backoff 10m0s, -heal-max-backoff 5m0s"},
+		{"agent no restarts", []string{"agent", "-heal-max-restarts", "0"}, "-heal-max-restarts 0"},
+		{"agent extra arguments", []string{"agent", "now"}, `unexpected arguments ["now"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
