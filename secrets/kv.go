@@ -155,7 +155,12 @@ func (c *Client) Resolve(ctx context.Context, config map[string]string) (map[str
 // Metadata is a KV v2 secret's version information, read without its data.
 type Metadata struct {
 	CurrentVersion int
-	UpdatedTime    time.Time
+	// CreatedTime is when the secret was first written: a secret deleted
+	// (with its metadata) and written again, or restored from an older
+	// backup, has a new one although its version numbers start over.
+	CreatedTime time.Time
+	// UpdatedTime is when the secret or its metadata was last written.
+	UpdatedTime time.Time
 }
 
 // KV2Metadata reads a KV v2 secret's metadata, which needs no read
@@ -170,6 +175,9 @@ func (c *Client) KV2Metadata(ctx context.Context, mount, path string) (Metadata,
 		return Metadata{}, &VaultError{Op: "read metadata", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"no secret"}}
 	}
 	md := Metadata{CurrentVersion: intOf(s.Data["current_version"])}
+	if t, ok := s.Data["created_time"].(string); ok {
+		md.CreatedTime, _ = time.Parse(time.RFC3339Nano, t)
+	}
 	if t, ok := s.Data["updated_time"].(string); ok {
 		md.UpdatedTime, _ = time.Parse(time.RFC3339Nano, t)
 	}

@@ -63,7 +63,8 @@ type Mount struct {
 // KV2Secret is a KV v2 secret of the fake.
 type KV2Secret struct {
 	Versions []map[string]any // version i+1; nil when deleted
-	Updated  time.Time
+	Created  time.Time        // the secret's first write
+	Updated  time.Time        // its last write
 }
 
 // Server is an httptest server with the part of Vault's HTTP API the
@@ -132,7 +133,7 @@ func start(t TB, tls bool) *Server {
 			"pricing/db": {Versions: []map[string]any{
 				{"username": "pricing", "password": "s3cr3t-pw-v1"},
 				{"username": "pricing", "password": "s3cr3t-pw-v2", "port": json.Number("5432")},
-			}, Updated: time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC)},
+			}, Created: time.Date(2025, 2, 1, 9, 0, 0, 0, time.UTC), Updated: time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC)},
 		},
 		KV1: map[string]map[string]any{
 			"legacy/app": {"api_key": "s3cr3t-api-key"},
@@ -198,13 +199,24 @@ func (f *Server) Set(fn func(f *Server)) {
 func (f *Server) Put(path string, data map[string]any) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	now := time.Now().UTC()
 	s := f.KV2[path]
 	if s == nil {
-		s = &KV2Secret{Updated: time.Now().UTC()}
+		s = &KV2Secret{Created: now}
 		f.KV2[path] = s
 	}
+	s.Updated = now
 	s.Versions = append(s.Versions, data)
 	return len(s.Versions)
+}
+
+// Delete deletes the KV v2 secret at path with its metadata and every
+// version, as `vault kv metadata delete` does: a later Put starts again
+// at version 1.
+func (f *Server) Delete(path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.KV2, path)
 }
 
 // Fault makes requests to path (without /v1/) fail as ft says, until
@@ -475,7 +487,8 @@ func (f *Server) read(w http.ResponseWriter, req Request) {
 			return
 		}
 		writeJSON(w, 200, map[string]any{"data": map[string]any{
-			"current_version": len(s.Versions), "updated_time": s.Updated.Format(time.RFC3339Nano),
+			"current_version": len(s.Versions), "created_time": s.Created.Format(time.RFC3339Nano),
+			"updated_time": s.Updated.Format(time.RFC3339Nano),
 		}})
 	case p == "database/creds/app":
 		writeJSON(w, 200, map[string]any{

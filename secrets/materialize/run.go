@@ -26,7 +26,9 @@ import (
 // /connectors/{name}/restart?includeTasks=true), so its config providers
 // read the new files. A poll where nothing changed restarts nothing, and
 // a new version that leaves the referenced keys as they were restarts
-// nothing either. A path pinned to a version ("?version=N") is written
+// nothing either. A secret deleted with its metadata and written again
+// (its versions start over at 1; its metadata's created_time is new), as
+// after a restore of Vault, is read again too. A path pinned to a version ("?version=N") is written
 // once and not polled.
 //
 // Failures never end Run: a Vault error (403, 5xx, unreachable) is logged
@@ -161,7 +163,22 @@ func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][
 				m.emit(Event{Kind: Failed, Path: p, Err: err})
 				continue
 			}
-			if md.CurrentVersion != known {
+			m.mu.Lock()
+			created, polled := m.created[p]
+			m.created[p] = md.CreatedTime
+			// A secret deleted and written again starts over at version 1,
+			// below the one written: forget it, or syncPath would keep
+			// the old files as newer.
+			recreated := (polled && !md.CreatedTime.Equal(created)) || md.CurrentVersion < known
+			if recreated {
+				delete(m.versions, p)
+			}
+			m.mu.Unlock()
+			switch {
+			case recreated:
+				m.log.Info("vault secret was deleted and written again", "path", p, "version", md.CurrentVersion, "was", known)
+				due = append(due, p)
+			case md.CurrentVersion != known:
 				m.log.Info("vault secret has a new version", "path", p, "version", md.CurrentVersion, "was", known)
 				due = append(due, p)
 			}
