@@ -594,8 +594,8 @@ func TestKV2Metadata(t *testing.T) {
 	if want := time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC); !md.UpdatedTime.Equal(want) {
 		t.Fatalf("got updated time %v, want %v", md.UpdatedTime, want)
 	}
-	if want := time.Date(2025, 2, 1, 9, 0, 0, 0, time.UTC); !md.CreatedTime.Equal(want) {
-		t.Fatalf("got created time %v, want %v", md.CreatedTime, want)
+	if want := time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC); !md.CurrentVersionTime.Equal(want) {
+		t.Fatalf("got the current version's time %v, want %v", md.CurrentVersionTime, want)
 	}
 	_, err = c.KV2Metadata(context.Background(), "secret", "pricing/missing")
 	vaultfake.WantErr(t, err, ErrNotFound)

@@ -113,6 +113,10 @@ path "secret/metadata/` + ns + `/*" { capabilities = ["read"] }`
 	if err != nil || md.CurrentVersion != 2 {
 		t.Fatalf("metadata: %+v, %v", md, err)
 	}
+	latest, err := app.ReadKV2(ctx, "secret", ns+"/db", 0)
+	if err != nil || latest.Version != 2 || latest.VersionTime.IsZero() || !latest.VersionTime.Equal(md.CurrentVersionTime) {
+		t.Fatalf("the latest version's time (%v) and the metadata's (%v) differ: %v", latest.VersionTime, md.CurrentVersionTime, err)
+	}
 	// Outside its policy: refused, typed.
 	_, err = app.Read(ctx, secrets.Ref{Path: "secret/data/elsewhere-" + ns, Key: "x"})
 	if !errors.Is(err, secrets.ErrPermissionDenied) {

@@ -17,6 +17,9 @@ type Secret struct {
 	Data map[string]Value
 	// Version is the KV v2 version read, 0 for KV v1 and other engines.
 	Version int
+	// VersionTime is when that KV v2 version was written, zero for other
+	// engines.
+	VersionTime time.Time
 	// LeaseID, LeaseDuration and Renewable describe a leased (dynamic)
 	// secret.
 	LeaseID       string
@@ -47,6 +50,7 @@ func (c *Client) ReadKV2(ctx context.Context, mount, path string, version int) (
 	out := &Secret{Path: apiPath, Data: values(data)}
 	if md, ok := s.Data["metadata"].(map[string]any); ok {
 		out.Version = intOf(md["version"])
+		out.VersionTime = timeOf(md["created_time"])
 	}
 	return out, nil
 }
@@ -155,10 +159,11 @@ func (c *Client) Resolve(ctx context.Context, config map[string]string) (map[str
 // Metadata is a KV v2 secret's version information, read without its data.
 type Metadata struct {
 	CurrentVersion int
-	// CreatedTime is when the secret was first written: a secret deleted
-	// (with its metadata) and written again, or restored from an older
-	// backup, has a new one although its version numbers start over.
-	CreatedTime time.Time
+	// CurrentVersionTime is when the current version was written: a
+	// secret deleted with its metadata and written again (its versions
+	// start over at 1), or restored from an older backup, may have a
+	// version of the same number as before, but not of the same time.
+	CurrentVersionTime time.Time
 	// UpdatedTime is when the secret or its metadata was last written.
 	UpdatedTime time.Time
 }
@@ -174,14 +179,20 @@ func (c *Client) KV2Metadata(ctx context.Context, mount, path string) (Metadata,
 	if s == nil || s.Data == nil {
 		return Metadata{}, &VaultError{Op: "read metadata", Path: apiPath, StatusCode: 404, sentinel: ErrNotFound, Errors: []string{"no secret"}}
 	}
-	md := Metadata{CurrentVersion: intOf(s.Data["current_version"])}
-	if t, ok := s.Data["created_time"].(string); ok {
-		md.CreatedTime, _ = time.Parse(time.RFC3339Nano, t)
-	}
-	if t, ok := s.Data["updated_time"].(string); ok {
-		md.UpdatedTime, _ = time.Parse(time.RFC3339Nano, t)
+	md := Metadata{CurrentVersion: intOf(s.Data["current_version"]), UpdatedTime: timeOf(s.Data["updated_time"])}
+	if vs, ok := s.Data["versions"].(map[string]any); ok {
+		if v, ok := vs[strconv.Itoa(md.CurrentVersion)].(map[string]any); ok {
+			md.CurrentVersionTime = timeOf(v["created_time"])
+		}
 	}
 	return md, nil
+}
+
+// timeOf parses one of Vault's RFC 3339 times; zero when v is none.
+func timeOf(v any) time.Time {
+	s, _ := v.(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 func values(m map[string]any) map[string]Value {

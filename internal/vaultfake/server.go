@@ -63,8 +63,19 @@ type Mount struct {
 // KV2Secret is a KV v2 secret of the fake.
 type KV2Secret struct {
 	Versions []map[string]any // version i+1; nil when deleted
-	Created  time.Time        // the secret's first write
-	Updated  time.Time        // its last write
+	// Times are when each version was written, when Put wrote it; a
+	// version without one was written at Updated.
+	Times   []time.Time
+	Updated time.Time // the last write
+}
+
+// versionTime is when version v (from 1) was written.
+func (s *KV2Secret) versionTime(v int) string {
+	t := s.Updated
+	if v >= 1 && v <= len(s.Times) {
+		t = s.Times[v-1]
+	}
+	return t.Format(time.RFC3339Nano)
 }
 
 // Server is an httptest server with the part of Vault's HTTP API the
@@ -133,7 +144,7 @@ func start(t TB, tls bool) *Server {
 			"pricing/db": {Versions: []map[string]any{
 				{"username": "pricing", "password": "s3cr3t-pw-v1"},
 				{"username": "pricing", "password": "s3cr3t-pw-v2", "port": json.Number("5432")},
-			}, Created: time.Date(2025, 2, 1, 9, 0, 0, 0, time.UTC), Updated: time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC)},
+			}, Updated: time.Date(2025, 3, 1, 10, 0, 0, 123456000, time.UTC)},
 		},
 		KV1: map[string]map[string]any{
 			"legacy/app": {"api_key": "s3cr3t-api-key"},
@@ -202,11 +213,15 @@ func (f *Server) Put(path string, data map[string]any) int {
 	now := time.Now().UTC()
 	s := f.KV2[path]
 	if s == nil {
-		s = &KV2Secret{Created: now}
+		s = &KV2Secret{}
 		f.KV2[path] = s
+	}
+	for len(s.Times) < len(s.Versions) {
+		s.Times = append(s.Times, s.Updated)
 	}
 	s.Updated = now
 	s.Versions = append(s.Versions, data)
+	s.Times = append(s.Times, now)
 	return len(s.Versions)
 }
 
@@ -471,7 +486,7 @@ func (f *Server) read(w http.ResponseWriter, req Request) {
 			writeErrors(w, 404)
 			return
 		}
-		md := map[string]any{"version": v, "created_time": s.Updated.Format(time.RFC3339Nano), "deletion_time": "", "destroyed": false}
+		md := map[string]any{"version": v, "created_time": s.versionTime(v), "deletion_time": "", "destroyed": false}
 		data := s.Versions[v-1]
 		if data == nil {
 			// Vault answers a deleted version with 404 and data null.
@@ -486,9 +501,13 @@ func (f *Server) read(w http.ResponseWriter, req Request) {
 			writeErrors(w, 404)
 			return
 		}
+		versions := map[string]any{}
+		for i := range s.Versions {
+			versions[strconv.Itoa(i+1)] = map[string]any{"created_time": s.versionTime(i + 1), "deletion_time": "", "destroyed": s.Versions[i] == nil}
+		}
 		writeJSON(w, 200, map[string]any{"data": map[string]any{
-			"current_version": len(s.Versions), "created_time": s.Created.Format(time.RFC3339Nano),
-			"updated_time": s.Updated.Format(time.RFC3339Nano),
+			"current_version": len(s.Versions), "updated_time": s.Updated.Format(time.RFC3339Nano),
+			"versions": versions,
 		}})
 	case p == "database/creds/app":
 		writeJSON(w, 200, map[string]any{

@@ -24,10 +24,7 @@ func TestFaultCLIConnectDown(t *testing.T) {
 	ctx := suiteCtx(t, 4*time.Minute)
 	ns := platformtest.UniqueName("fault-cli") + "."
 
-	bin := filepath.Join(t.TempDir(), "streamkit")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/streamkit").CombinedOutput(); err != nil {
-		t.Fatalf("build streamkit: %v\n%s", err, out)
-	}
+	bin := buildCLI(t)
 	repo := t.TempDir()
 	write := func(name, content string) {
 		t.Helper()

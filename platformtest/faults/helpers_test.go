@@ -104,6 +104,16 @@ func startAsync(t *testing.T, name string) <-chan error {
 	return done
 }
 
+// buildCLI builds cmd/streamkit for t and returns the binary's path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "streamkit")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/streamkit").CombinedOutput(); err != nil {
+		t.Fatalf("build streamkit: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // suiteCtx bounds a fault test.
 func suiteCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

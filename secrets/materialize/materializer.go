@@ -38,10 +38,10 @@ type Materializer struct {
 	run      runloop.Guard
 	mu       sync.Mutex     // guards versions; held while a secret's files are written
 	versions map[string]int // the KV v2 version last written, by Vault path
-	// created is each polled path's creation time in its metadata: a
-	// new one is a secret deleted and written again, whose versions
-	// start over at 1.
-	created map[string]time.Time
+	// written is when the version last written was written in Vault, by
+	// path: a version of that number written at another time is a secret
+	// deleted and written again, whose versions started over at 1.
+	written map[string]time.Time
 	// seen are the SHA-256 sums of the values last read, by path and
 	// key: a value that changed is reported changed even when another
 	// writer of a shared folder put its file in place first.
@@ -92,7 +92,7 @@ func New(vault *secrets.Client, cc *connect.Client, dir string, opts ...Opt) (*M
 	}
 	return &Materializer{
 		vault: vault, connect: cc, dir: clean, interval: cfg.interval,
-		log: cfg.logger, events: cfg.events, prefixes: cfg.prefixes, versions: map[string]int{}, created: map[string]time.Time{}, seen: map[string][sha256.Size]byte{},
+		log: cfg.logger, events: cfg.events, prefixes: cfg.prefixes, versions: map[string]int{}, written: map[string]time.Time{}, seen: map[string][sha256.Size]byte{},
 	}, nil
 }
 

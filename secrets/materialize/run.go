@@ -27,8 +27,8 @@ import (
 // read the new files. A poll where nothing changed restarts nothing, and
 // a new version that leaves the referenced keys as they were restarts
 // nothing either. A secret deleted with its metadata and written again
-// (its versions start over at 1; its metadata's created_time is new), as
-// after a restore of Vault, is read again too. A path pinned to a version ("?version=N") is written
+// (its versions start over at 1, each written at a new time), as after a
+// restore of Vault, is read again too. A path pinned to a version ("?version=N") is written
 // once and not polled.
 //
 // Failures never end Run: a Vault error (403, 5xx, unreachable) is logged
@@ -164,12 +164,12 @@ func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][
 				continue
 			}
 			m.mu.Lock()
-			created, polled := m.created[p]
-			m.created[p] = md.CreatedTime
-			// A secret deleted and written again starts over at version 1,
-			// below the one written: forget it, or syncPath would keep
-			// the old files as newer.
-			recreated := (polled && !md.CreatedTime.Equal(created)) || md.CurrentVersion < known
+			at := m.written[p]
+			// A secret deleted and written again starts over at version 1:
+			// forget the version written, or syncPath would keep the old
+			// files as newer.
+			recreated := md.CurrentVersion < known ||
+				(md.CurrentVersion == known && !at.IsZero() && !md.CurrentVersionTime.IsZero() && !md.CurrentVersionTime.Equal(at))
 			if recreated {
 				delete(m.versions, p)
 			}

@@ -75,43 +75,50 @@ func TestRunRestartsOnlyOnVersionChange(t *testing.T) {
 
 // TestRunSecretDeletedAndWrittenAgain: a secret deleted with its metadata
 // (Vault restored empty, `vault kv metadata delete`) keeps its files while
-// it is missing; written again, its version is 1 again, below the one
-// written, and still its new value reaches the files and the connectors
-// restart once.
+// it is missing; written again, its version is 1 again, the same number as
+// the one written or below it, and still its new value reaches the files
+// and the connectors restart once.
 func TestRunSecretDeletedAndWrittenAgain(t *testing.T) {
-	s := newMatSetup(t)
-	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
-	if _, err := s.m.Sync(context.Background(), s.specs); err != nil {
-		t.Fatal(err)
-	}
-	matStartRun(t, s.m, s.specs)
-	s.waitPolls(t, 2)
-
-	s.vault.Delete("app/db")
-	matWaitFor(t, "a failed poll of the missing secret", func() bool {
-		for _, e := range s.events.all() {
-			if e.Kind == Failed && e.Path == matDBPath && errors.Is(e.Err, secrets.ErrNotFound) {
-				return true
+	for _, versionsBefore := range []int{1, 2} {
+		t.Run(fmt.Sprintf("from version %d", versionsBefore), func(t *testing.T) {
+			s := newMatSetup(t)
+			if versionsBefore == 2 {
+				s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
 			}
-		}
-		return false
-	})
-	if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-v2-s3cr3t" {
-		t.Fatalf("while the secret is missing, its file holds %q, want the last good value", got)
-	}
-	if v := s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-new-s3cr3t"}); v != 1 {
-		t.Fatalf("the secret written again is version %d, want 1", v)
-	}
-	matWaitFor(t, "restarts of app-a and app-b", func() bool {
-		c := s.connect.counts()
-		return c["app-a"] == 1 && c["app-b"] == 1
-	})
-	if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-new-s3cr3t" {
-		t.Errorf("got %q, want the value written again", got)
-	}
-	s.waitPolls(t, 5)
-	if got, want := s.connect.counts(), map[string]int{"app-a": 1, "app-b": 1}; !reflect.DeepEqual(got, want) {
-		t.Errorf("got restarts %v, want %v", got, want)
+			if _, err := s.m.Sync(context.Background(), s.specs); err != nil {
+				t.Fatal(err)
+			}
+			before := matReadFile(t, s.file(matDBPath, "password"))
+			matStartRun(t, s.m, s.specs)
+			s.waitPolls(t, 2)
+
+			s.vault.Delete("app/db")
+			matWaitFor(t, "a failed poll of the missing secret", func() bool {
+				for _, e := range s.events.all() {
+					if e.Kind == Failed && e.Path == matDBPath && errors.Is(e.Err, secrets.ErrNotFound) {
+						return true
+					}
+				}
+				return false
+			})
+			if got := matReadFile(t, s.file(matDBPath, "password")); got != before {
+				t.Fatalf("while the secret is missing, its file holds %q, want the last good value", got)
+			}
+			if v := s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-new-s3cr3t"}); v != 1 {
+				t.Fatalf("the secret written again is version %d, want 1", v)
+			}
+			matWaitFor(t, "restarts of app-a and app-b", func() bool {
+				c := s.connect.counts()
+				return c["app-a"] == 1 && c["app-b"] == 1
+			})
+			if got := matReadFile(t, s.file(matDBPath, "password")); got != "pw-new-s3cr3t" {
+				t.Errorf("got %q, want the value written again", got)
+			}
+			s.waitPolls(t, 5)
+			if got, want := s.connect.counts(), map[string]int{"app-a": 1, "app-b": 1}; !reflect.DeepEqual(got, want) {
+				t.Errorf("got restarts %v, want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -167,5 +167,6 @@ func (m *Materializer) syncPath(ctx context.Context, path string, keys []string)
 		}
 	}
 	m.versions[path] = s.Version
+	m.written[path] = s.VersionTime
 	return written, s.Version, nil
 }
