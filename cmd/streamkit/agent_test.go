@@ -49,6 +49,15 @@ func (a *runningAgent) output() string {
 // startAgent runs the built binary's agent with env and args, on a free
 // port of its own.
 func startAgent(t *testing.T, env []string, args ...string) *runningAgent {
+	return startAgentOnNode(t, "", "", env, args...)
+}
+
+// startAgentOnNode is startAgent on a node of its own: in a mount
+// namespace of its own (unshare(1), as root), where nodeDir, a folder of
+// this machine, is mounted over the secrets folder, as each node of a real
+// cluster has a secrets folder of its own at the same path. With nodeDir
+// "", the agent shares this machine's folder.
+func startAgentOnNode(t *testing.T, nodeDir, secretsDir string, env []string, args ...string) *runningAgent {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +66,12 @@ func startAgent(t *testing.T, env []string, args ...string) *runningAgent {
 	addr := l.Addr().String()
 	l.Close()
 	a := &runningAgent{addr: addr, done: make(chan error, 1)}
-	a.cmd = exec.Command(binary, append([]string{"agent", "-listen", addr}, args...)...)
+	argv := append([]string{binary, "agent", "-listen", addr}, args...)
+	if nodeDir != "" {
+		argv = append([]string{"unshare", "--mount", "--propagation", "private", "--",
+			"sh", "-c", `mount --bind "$0" "$1" && shift && exec "$@"`, nodeDir, secretsDir}, argv...)
+	}
+	a.cmd = exec.Command(argv[0], argv[1:]...)
 	a.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	a.cmd.Stdout, a.cmd.Stderr = a, a
 	if err := a.cmd.Start(); err != nil {
@@ -107,9 +121,10 @@ const (
 // TestIntegrationAgent runs the connector nodes' agent as a platform team
 // would, one per worker of the two-worker platform, beside the template
 // repository's Debezium connector, whose database password is in Vault.
-// Exactly one agent leads. The password is rotated in PostgreSQL and in
-// Vault: the agents rewrite the file the connector's ${dir:...}
-// placeholder names, the leader alone restarts the connector, once, and
+// Exactly one agent leads. The second agent runs as on a node of its own,
+// with a secrets folder of its own (a mount namespace), which it fills.
+// The password is rotated in PostgreSQL and in Vault: the agents rewrite
+// the file the connector's ${dir:...} placeholder names in each folder, the leader alone restarts the connector, once, and
 // the connector, on whichever worker runs it, streams the next change
 // with the new password. No password is in the agents' output or the
 // connector's config. Then two sinks of the namespace fail (their output
@@ -152,11 +167,18 @@ func TestIntegrationAgent(t *testing.T) {
 		}
 	})
 
-	// One agent per worker, in a group of their own.
+	// One agent per worker, in a group of their own. The workers share
+	// this machine's secrets folder; the second agent runs as on a node of
+	// its own, with a folder of its own that starts empty.
+	node2 := t.TempDir()
 	var agents []*runningAgent
-	for _, worker := range p.ConnectURLs[:2] {
+	for i, worker := range p.ConnectURLs[:2] {
 		nodeEnv := append(append([]string(nil), env...), EnvConnectURL+"="+worker)
-		agents = append(agents, startAgent(t, nodeEnv, "-interval", "1s", "-namespaces", ns,
+		nodeDir := ""
+		if i == 1 {
+			nodeDir = node2
+		}
+		agents = append(agents, startAgentOnNode(t, nodeDir, p.ConnectSecretsDir, nodeEnv, "-interval", "1s", "-namespaces", ns,
 			"-group", ns+"agents", "-topic", "_"+ns+"agents",
 			"-heal-backoff", "1s", "-heal-max-backoff", "2s", "-heal-max-restarts", "3"))
 	}
@@ -195,6 +217,17 @@ func TestIntegrationAgent(t *testing.T) {
 		n, _ := leaders()
 		return agents[0].healthy() && agents[1].healthy() && n == 1
 	})
+	// The second node's empty folder is filled from Vault.
+	if stored, err := cc.Config(ctx, ns+"db-source"); err != nil {
+		t.Fatal(err)
+	} else if rel, err := filepath.Rel(p.ConnectSecretsDir, placeholderFile(t, stored["database.password"])); err != nil {
+		t.Fatal(err)
+	} else {
+		waitFor("the password in the second node's folder", func() bool {
+			b, _ := os.ReadFile(filepath.Join(node2, rel))
+			return string(b) == db.password
+		})
+	}
 	if _, restarts := leaders(); restarts != 0 {
 		t.Fatalf("%v restarts before any rotation", restarts)
 	}
@@ -209,10 +242,16 @@ func TestIntegrationAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := placeholderFile(t, stored["database.password"])
-	waitFor("the new password in the secrets folder and one restart", func() bool {
+	rel, err := filepath.Rel(p.ConnectSecretsDir, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file2 := filepath.Join(node2, rel)
+	waitFor("the new password in both nodes' secrets folders and one restart", func() bool {
 		b, _ := os.ReadFile(file)
+		b2, _ := os.ReadFile(file2)
 		_, restarts := leaders()
-		return string(b) == pw2 && restarts >= 1
+		return string(b) == pw2 && string(b2) == pw2 && restarts >= 1
 	})
 	time.Sleep(3 * time.Second) // a few more polls of both agents
 	if n, restarts := leaders(); restarts != 1 || n != 1 {
