@@ -46,15 +46,10 @@ func (a *runningAgent) output() string {
 	return a.out.String()
 }
 
-// startAgent runs the built binary's agent with env and args, on a free
-// port of its own.
-func startAgent(t *testing.T, env []string, args ...string) *runningAgent {
-	return startAgentOnNode(t, "", "", env, args...)
-}
-
-// startAgentOnNode is startAgent on a node of its own: in a mount
-// namespace of its own (unshare(1), as root), where nodeDir, a folder of
-// this machine, is mounted over the secrets folder, as each node of a real
+// startAgentOnNode runs the built binary's agent with env and args, on a
+// free port of its own. With nodeDir set, it runs as on a node of its own: in a mount namespace
+// of its own (unshare(1), as root), where nodeDir, a folder of this
+// machine, is mounted over the secrets folder, as each node of a real
 // cluster has a secrets folder of its own at the same path. With nodeDir
 // "", the agent shares this machine's folder.
 func startAgentOnNode(t *testing.T, nodeDir, secretsDir string, env []string, args ...string) *runningAgent {
