@@ -767,7 +767,7 @@ func (f *fixtures) schema() {
 	producer := must[*schema.Producer[order]](t)(schema.NewProducer[order](ctx, reg, "pricing.orders.v1", schema.WithClientOpts(saslOpts(t)...)))
 	t.Cleanup(func() { _ = producer.Close(context.Background()) })
 	add("schema.Producer", "NewProducer with SASL", producer)
-	consumer := must[*schema.Consumer[order]](t)(schema.NewConsumer[order](reg, "pricing", []string{"pricing.orders.v1"}, schema.WithClientOpts(saslOpts(t)...)))
+	consumer := must[*schema.Consumer[order]](t)(schema.NewConsumer[order](ctx, reg, "pricing", []string{"pricing.orders.v1"}, schema.WithClientOpts(saslOpts(t)...)))
 	t.Cleanup(func() { _ = consumer.Close(context.Background()) })
 	add("schema.Consumer", "NewConsumer with SASL", consumer)
 	// kfake closes a connection whose SASL login fails instead of

@@ -161,7 +161,7 @@ func TestClientMetricsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := schema.NewConsumer[clientOrder](pf.reg, "g", []string{"orders"},
+	c, err := schema.NewConsumer[clientOrder](ctx, pf.reg, "g", []string{"orders"},
 		schema.WithClientOpts(append([]kgo.Opt{kgo.SeedBrokers(pf.brokers...),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, m.KgoOpts()...)...),
 		schema.WithObserver(m))
@@ -252,7 +252,7 @@ func TestClientMetricsInvalidPolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			c, err := schema.NewConsumer[clientOrder](pf.reg, "g", []string{"orders"},
+			c, err := schema.NewConsumer[clientOrder](ctx, pf.reg, "g", []string{"orders"},
 				schema.WithClientOpts(kgo.SeedBrokers(pf.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())),
 				schema.OnInvalid(tc.policy), schema.WithObserver(m))
 			if err != nil {
@@ -410,7 +410,7 @@ func TestClientMetricsHandler(t *testing.T) {
 	if err := p.ProduceSync(ctx, schema.Message[clientOrder]{Value: clientOrder{ID: "o"}}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := schema.NewConsumer[clientOrder](pf.reg, "g", []string{"orders"},
+	c, err := schema.NewConsumer[clientOrder](ctx, pf.reg, "g", []string{"orders"},
 		schema.WithClientOpts(append([]kgo.Opt{kgo.SeedBrokers(pf.brokers...),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, m.KgoOpts()...)...))
 	if err != nil {

@@ -77,7 +77,7 @@ func TestProducerConsumerRoundTrip(t *testing.T) {
 	}
 	registryCalls := ct.total.Load()
 
-	c, err := NewConsumer[orderV2](reg, "g", []string{"orders"},
+	c, err := NewConsumer[orderV2](ctx, reg, "g", []string{"orders"},
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func deadLetterScenario(t *testing.T, ctx context.Context, brokers []string, reg
 	t.Helper()
 	bad, good := poisonFixture(t, ctx, brokers, reg, in)
 
-	c, err := NewConsumer[orderV1](reg, group, []string{in}, AnyRecordName(), OnInvalid(DeadLetter(dlq)), UnknownIDGrace(300*time.Millisecond), WithBackoff(50*time.Millisecond, 100*time.Millisecond),
+	c, err := NewConsumer[orderV1](ctx, reg, group, []string{in}, AnyRecordName(), OnInvalid(DeadLetter(dlq)), UnknownIDGrace(300*time.Millisecond), WithBackoff(50*time.Millisecond, 100*time.Millisecond),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestConsumerSkipAndStop(t *testing.T) {
 	bad, good := poisonFixture(t, ctx, brokers, reg, "in")
 
 	t.Run("skip", func(t *testing.T) {
-		c, err := NewConsumer[orderV1](reg, "skip-group", []string{"in"}, AnyRecordName(), UnknownIDGrace(0), OnInvalid(SkipInvalid()), UnknownIDGrace(300*time.Millisecond), WithBackoff(50*time.Millisecond, 100*time.Millisecond),
+		c, err := NewConsumer[orderV1](ctx, reg, "skip-group", []string{"in"}, AnyRecordName(), UnknownIDGrace(0), OnInvalid(SkipInvalid()), UnknownIDGrace(300*time.Millisecond), WithBackoff(50*time.Millisecond, 100*time.Millisecond),
 			WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -343,7 +343,7 @@ func TestConsumerSkipAndStop(t *testing.T) {
 	})
 
 	t.Run("stop", func(t *testing.T) {
-		c, err := NewConsumer[orderV1](reg, "stop-group", []string{"in"}, AnyRecordName(), UnknownIDGrace(0),
+		c, err := NewConsumer[orderV1](ctx, reg, "stop-group", []string{"in"}, AnyRecordName(), UnknownIDGrace(0),
 			WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -397,7 +397,7 @@ func TestConsumerDeadLetterWaitsForEarlierRecords(t *testing.T) {
 	).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewConsumer[orderV1](reg, "wait-group", []string{"one"}, AnyRecordName(), OnInvalid(DeadLetter("one.dlq")),
+	c, err := NewConsumer[orderV1](ctx, reg, "wait-group", []string{"one"}, AnyRecordName(), OnInvalid(DeadLetter("one.dlq")),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -448,8 +448,12 @@ func TestConsumerOptions(t *testing.T) {
 		"client and client opt": {"g", []string{"t"}, []ConsumerOpt{WithClient(&kgo.Client{}), WithClientOpts()}},
 		"bad backoff":           {"g", []string{"t"}, []ConsumerOpt{WithBackoff(time.Second, time.Millisecond)}},
 		"negative grace":        {"g", []string{"t"}, []ConsumerOpt{UnknownIDGrace(-time.Second)}},
+		"no concurrency":        {"g", []string{"t"}, []ConsumerOpt{WithConcurrency(0)}},
+		"pending below workers": {"g", []string{"t"}, []ConsumerOpt{WithConcurrency(8), WithMaxPending(4)}},
+		"negative retries":      {"g", []string{"t"}, []ConsumerOpt{WithRetries(-2)}},
+		"no drain timeout":      {"g", []string{"t"}, []ConsumerOpt{WithDrainTimeout(0)}},
 	} {
-		if _, err := NewConsumer[orderV1](reg, tc.group, tc.topics, tc.opts...); err == nil {
+		if _, err := NewConsumer[orderV1](t.Context(), reg, tc.group, tc.topics, tc.opts...); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if testing.Verbose() {
 			fmt.Println(name+":", err)
@@ -484,7 +488,7 @@ func TestAvroKeys(t *testing.T) {
 	if ct.count("POST /subjects/keyed-key/versions") != 1 || ct.count("POST /subjects/keyed-value/versions") != 1 {
 		t.Fatalf("want one key and one value subject, registry saw %v", ct.paths)
 	}
-	c, err := NewConsumer[orderV1](reg, "kg", []string{"keyed"},
+	c, err := NewConsumer[orderV1](ctx, reg, "kg", []string{"keyed"},
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
@@ -533,7 +537,7 @@ func TestTombstones(t *testing.T) {
 	if err := raw.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte("o-2"), Value: []byte{}}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewConsumer[orderV2](reg, "g", []string{"orders"}, OnInvalid(DeadLetter("orders.dlq")),
+	c, err := NewConsumer[orderV2](ctx, reg, "g", []string{"orders"}, OnInvalid(DeadLetter("orders.dlq")),
 		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/runloop"
 )
 
 // Record is a consumed record with its value decoded.
@@ -48,6 +51,11 @@ const (
 	HeaderSourceOffset    = "streamkit.dlq.offset"
 	HeaderSchemaID        = "streamkit.dlq.schema-id"
 	HeaderError           = "streamkit.dlq.error"
+	// HeaderStage is StageDecode or StageHandle.
+	HeaderStage = "streamkit.dlq.stage"
+	// HeaderAttempts is how many times the record was tried: 1 for a
+	// record that could not be decoded.
+	HeaderAttempts = "streamkit.dlq.attempts"
 )
 
 // ConsumerStats counts what a Consumer did with the records it fetched.
@@ -63,6 +71,10 @@ type ConsumerStats struct {
 	// failed for a transient reason or whose dead letter could not be
 	// written (see HoldError).
 	Held uint64
+	// Processed records were done by Process's handler; Retried counts
+	// the handler's attempts after a record's first. Skipped and
+	// DeadLettered include the records the handler failed on.
+	Processed, Retried uint64
 }
 
 type topicPartition struct {
@@ -137,14 +149,27 @@ type Consumer[T any] struct {
 	stopped error
 
 	decoded, skipped, deadLettered, held atomic.Uint64
+	processed, retried                   atomic.Uint64
 	closed                               atomic.Bool
+
+	// Process's settings and state.
+	concurrency, maxPending, retries int
+	drainTimeout                     time.Duration
+	processing                       runloop.Guard
+	// revokeHook, when set, runs in the revoke and lost callbacks before
+	// the consumer commits.
+	revokeHook atomic.Pointer[func(gone map[string][]int32, lost bool)]
 }
 
-// NewConsumer returns a consumer of T for group on topics. It takes
+// NewConsumer returns a consumer of T for group on topics. Under a
+// DeadLetter policy it asks the cluster for the dead-letter topic before
+// it returns, and fails with ErrTopicNotFound when it does not exist,
+// rather than at the first bad record. It takes
 // WithSchema (the reader's schema; by default Derive's for a struct T, the
 // writer's for a generic T), AnyRecordName, OnInvalid, WithBackoff,
-// UnknownIDGrace, WithLogger, WithObserver, and either WithClient or WithClientOpts (with
-// kgo.SeedBrokers). It starts no goroutine of its own beyond the client's.
+// UnknownIDGrace, WithLogger, WithObserver, Process's WithConcurrency,
+// WithRetries, WithMaxPending and WithDrainTimeout, and either WithClient
+// or WithClientOpts (with kgo.SeedBrokers). It starts no goroutine of its own beyond the client's.
 //
 // The client it builds consumes group with kgo.AutoCommitMarks,
 // kgo.BlockRebalanceOnPoll (a rebalance waits until Poll has handed over
@@ -160,7 +185,7 @@ type Consumer[T any] struct {
 // is held back is delivered from the held records once more, a duplicate
 // that at-least-once delivery allows, and authentication failures reach
 // the caller only through the client's own logger.
-func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...ConsumerOpt) (*Consumer[T], error) {
+func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics []string, opts ...ConsumerOpt) (*Consumer[T], error) {
 	cfg, err := newConfig("consumer", opts, ConsumerOpt.applyConsumer)
 	if err != nil {
 		return nil, err
@@ -188,6 +213,11 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Co
 		marked:    map[topicPartition]int64{},
 		pending:   map[topicPartition][]pendingMark{},
 		written:   map[topicPartition]map[int64]bool{},
+
+		concurrency:  cfg.concurrency,
+		maxPending:   cfg.maxPending,
+		retries:      cfg.retries,
+		drainTimeout: cfg.drainTimeout,
 	}
 	if c.cl == nil {
 		c.auth = newAuthWatch()
@@ -201,13 +231,21 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Co
 			// first.
 			kgo.FetchMaxWait(500 * time.Millisecond),
 			kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+				if hook := c.revokeHook.Load(); hook != nil {
+					(*hook)(revoked, false)
+				}
 				c.release(revoked)
 				// What kgo does when no function is set.
 				if err := cl.CommitMarkedOffsets(ctx); err != nil {
 					c.log.Warn("commit on revoke failed", "error", err)
 				}
 			}),
-			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) { c.release(lost) }),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+				if hook := c.revokeHook.Load(); hook != nil {
+					(*hook)(lost, true)
+				}
+				c.release(lost)
+			}),
 			kgo.WithHooks(c.auth),
 		}, cfg.clientOpts...)
 		if c.cl, err = kgo.NewClient(kopts...); err != nil {
@@ -215,7 +253,48 @@ func NewConsumer[T any](reg *Registry, group string, topics []string, opts ...Co
 		}
 		c.owned = true
 	}
+	if c.policy.mode == deadLetter {
+		if err := topicsExist(ctx, c.cl, c.policy.topic); err != nil {
+			if c.owned {
+				c.cl.Close()
+			}
+			return nil, fmt.Errorf("new consumer: dead-letter topic: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// topicsExist asks the cluster whether topics exist, without creating
+// them: ErrTopicNotFound names those that do not.
+func topicsExist(ctx context.Context, cl *kgo.Client, topics ...string) error {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, t := range resp.Topics {
+		name := ""
+		if t.Topic != nil {
+			name = *t.Topic
+		}
+		switch err := kerr.ErrorForCode(t.ErrorCode); {
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			missing = append(missing, name)
+		case err != nil:
+			return fmt.Errorf("topic %s: %w", name, err)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s", ErrTopicNotFound, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Client returns the underlying client.
@@ -228,6 +307,7 @@ func (c *Consumer[T]) Serde() *Serde[T] { return c.serde }
 func (c *Consumer[T]) Stats() ConsumerStats {
 	return ConsumerStats{
 		Decoded: c.decoded.Load(), Skipped: c.skipped.Load(), DeadLettered: c.deadLettered.Load(), Held: c.held.Load(),
+		Processed: c.processed.Load(), Retried: c.retried.Load(),
 	}
 }
 
@@ -243,6 +323,15 @@ func (c *Consumer[T]) Stats() ConsumerStats {
 // the policy: under StopOnInvalid, Poll returns the good records before
 // it and a *DecodeError, and every later Poll returns that error again.
 func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
+	// A rebalance may run once Poll has handed over its records and
+	// paused the partitions it holds back.
+	defer c.cl.AllowRebalance()
+	return c.poll(ctx)
+}
+
+// poll is Poll without allowing a rebalance at its end: Process allows it
+// once it has queued the records, so a revoke sees them.
+func (c *Consumer[T]) poll(ctx context.Context) ([]Record[T], error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -252,9 +341,6 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	if stopped != nil {
 		return nil, stopped
 	}
-	// A rebalance may run once Poll has handed over its records and
-	// paused the partitions it holds back.
-	defer c.cl.AllowRebalance()
 
 	for {
 		if due := c.dueHolds(); len(due) > 0 {
@@ -597,7 +683,7 @@ func (c *Consumer[T]) handleInvalid(ctx context.Context, parts []*partResult) {
 	}
 	dlq := make([]*kgo.Record, len(bad))
 	for i, b := range bad {
-		dlq[i] = deadLetterRecord(c.policy.topic, b)
+		dlq[i] = deadLetterRecord(c.policy.topic, b.raw, StageDecode, b.err.SchemaID, 1, b.err.Err)
 	}
 	for i, res := range c.cl.ProduceSync(ctx, dlq...) {
 		if res.Err != nil {
@@ -762,16 +848,19 @@ func (c *Consumer[T]) holdBack(parts []*partResult) []error {
 	return errs
 }
 
-func deadLetterRecord(topic string, b *invalidRecord) *kgo.Record {
-	r := b.raw
-	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+5)
+// deadLetterRecord is r for the dead-letter topic: its key, value,
+// timestamp and headers, then the provenance headers.
+func deadLetterRecord(topic string, r *kgo.Record, stage string, schemaID, attempts int, cause error) *kgo.Record {
+	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+7)
 	headers = append(headers, r.Headers...)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(r.Topic)},
 		kgo.RecordHeader{Key: HeaderSourcePartition, Value: []byte(strconv.FormatInt(int64(r.Partition), 10))},
 		kgo.RecordHeader{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
-		kgo.RecordHeader{Key: HeaderSchemaID, Value: []byte(strconv.Itoa(b.err.SchemaID))},
-		kgo.RecordHeader{Key: HeaderError, Value: []byte(b.err.Err.Error())},
+		kgo.RecordHeader{Key: HeaderSchemaID, Value: []byte(strconv.Itoa(schemaID))},
+		kgo.RecordHeader{Key: HeaderError, Value: []byte(cause.Error())},
+		kgo.RecordHeader{Key: HeaderStage, Value: []byte(stage)},
+		kgo.RecordHeader{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
 	)
 	return &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Headers: headers, Timestamp: r.Timestamp}
 }

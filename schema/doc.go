@@ -7,7 +7,7 @@
 //		schema.WithClientOpts(kgo.SeedBrokers(brokers...)))
 //	_ = p.ProduceSync(ctx, schema.Message[Order]{Key: []byte(o.ID), Value: o})
 //
-//	c, _ := schema.NewConsumer[Order](reg, "billing", []string{"retail.orders.v1"},
+//	c, _ := schema.NewConsumer[Order](ctx, reg, "billing", []string{"retail.orders.v1"},
 //		schema.WithClientOpts(kgo.SeedBrokers(brokers...)),
 //		schema.OnInvalid(schema.DeadLetter("retail.orders.v1.dlq")))
 //	recs, _ := c.Poll(ctx)

@@ -47,6 +47,12 @@ var (
 	ErrInvalidSchema = errors.New("invalid schema")
 	// ErrClosed is returned by a Producer or Consumer after Close.
 	ErrClosed = errors.New("closed")
+	// ErrRunning is returned by Consumer.Process while another Process
+	// of the same Consumer runs.
+	ErrRunning = errors.New("already running")
+	// ErrTopicNotFound is returned by NewConsumer when the dead-letter
+	// topic of its policy does not exist.
+	ErrTopicNotFound = errors.New("topic not found")
 	// ErrUnavailable is returned when the schema registry cannot be
 	// reached, does not answer in time, or answers with a server error
 	// (5xx). It is transient: the same call may succeed later, and a
@@ -267,6 +273,10 @@ func sentinelFor(re *sr.ResponseError) error {
 func Permanent(err error) bool {
 	if err == nil {
 		return false
+	}
+	var re *rejectedError
+	if errors.As(err, &re) {
+		return true
 	}
 	var ae *AuthError
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrMalformedResponse) || errors.Is(err, ErrRefused) ||

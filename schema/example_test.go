@@ -77,7 +77,7 @@ func ExampleNewConsumer() {
 	}
 	p.Close(ctx)
 
-	c, err := schema.NewConsumer[Order](reg, "billing", []string{"retail.orders.v1"},
+	c, err := schema.NewConsumer[Order](ctx, reg, "billing", []string{"retail.orders.v1"},
 		schema.OnInvalid(schema.DeadLetter("retail.orders.v1.dlq")),
 		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {

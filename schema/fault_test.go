@@ -340,7 +340,7 @@ func TestConsumerHoldsDuringRegistryOutage(t *testing.T) {
 					t.Fatal(err)
 				}
 				group := "outage-" + p.name
-				c, err := NewConsumer[orderV1](reg, group, []string{"in"}, AnyRecordName(), OnInvalid(p.policy),
+				c, err := NewConsumer[orderV1](ctx, reg, group, []string{"in"}, AnyRecordName(), OnInvalid(p.policy),
 					WithBackoff(20*time.Millisecond, 100*time.Millisecond),
 					WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 				if err != nil {
@@ -412,8 +412,10 @@ func TestConsumerHoldsDuringRegistryOutage(t *testing.T) {
 	}
 }
 
-// TestConsumerHoldsWhenDeadLetterFails: a dead letter that cannot be
-// written holds its partition at the bad record; Poll returns nothing
+// TestConsumerHoldsWhenDeadLetterFails: NewConsumer refuses a dead-letter
+// topic that does not exist; one deleted while the consumer runs makes a
+// dead letter that cannot be written, which holds its partition at the
+// bad record; Poll returns nothing
 // after it, so marking all Poll returned never commits past it, and once
 // the dead-letter topic exists the record is dead-lettered once and the
 // rest follow.
@@ -446,14 +448,30 @@ func TestConsumerHoldsWhenDeadLetterFails(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := NewConsumer[orderV1](reg, "dlq-missing", []string{"one"}, AnyRecordName(), OnInvalid(DeadLetter("one.dlq")),
-		WithBackoff(50*time.Millisecond, 200*time.Millisecond),
-		WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.UnknownTopicRetries(0)))
+	newConsumer := func() (*Consumer[orderV1], error) {
+		return NewConsumer[orderV1](ctx, reg, "dlq-missing", []string{"one"}, AnyRecordName(), OnInvalid(DeadLetter("one.dlq")),
+			WithBackoff(50*time.Millisecond, 200*time.Millisecond),
+			WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+				kgo.UnknownTopicRetries(0)))
+	}
+	// Missing at start-up: refused before any record is read.
+	if _, err := newConsumer(); !errors.Is(err, ErrTopicNotFound) || !strings.Contains(err.Error(), "one.dlq") {
+		t.Fatalf("NewConsumer without its dead-letter topic: got %v, want ErrTopicNotFound naming it", err)
+	}
+	adm := kadm.NewClient(rawClient(t, brokers))
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "one.dlq"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := newConsumer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
+	// Deleted while the consumer runs: the partition holds at the bad
+	// record.
+	if _, err := adm.DeleteTopic(ctx, "one.dlq"); err != nil {
+		t.Fatal(err)
+	}
 
 	var got []int64
 	var he *HoldError
@@ -492,7 +510,7 @@ func TestConsumerHoldsWhenDeadLetterFails(t *testing.T) {
 		}
 	}
 
-	if _, err := kadm.NewClient(rawClient(t, brokers)).CreateTopic(ctx, 1, 1, nil, "one.dlq"); err != nil {
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "one.dlq"); err != nil {
 		t.Fatal(err)
 	}
 	for len(got) < 10 {
@@ -562,7 +580,7 @@ func TestConsumerRefusesAnotherRecordName(t *testing.T) {
 	write(aliased, "aliased")
 
 	read := func(opts ...ConsumerOpt) (ids []string, decodeErrs []error) {
-		c, err := NewConsumer[Order](reg, "names-"+strconv.Itoa(len(opts)), []string{"mixed"},
+		c, err := NewConsumer[Order](ctx, reg, "names-"+strconv.Itoa(len(opts)), []string{"mixed"},
 			append([]ConsumerOpt{OnInvalid(SkipInvalid()), WithObserver(&errorsObserver{errs: &decodeErrs}),
 				WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))}, opts...)...)
 		if err != nil {
@@ -661,7 +679,7 @@ func TestAuthenticationFailureIsTyped(t *testing.T) {
 	p.Produce(ctx, Message[orderV1]{Value: orderV1{ID: "y"}}, func(_ *kgo.Record, err error) { done <- err })
 	check("Produce", start, <-done)
 
-	c, err := NewConsumer[orderV1](reg, "g", []string{"secured"}, opts)
+	c, err := NewConsumer[orderV1](ctx, reg, "g", []string{"secured"}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +711,7 @@ func TestConsumerConfirmsUnknownIDs(t *testing.T) {
 				t.Fatal(err)
 			}
 			const grace = 600 * time.Millisecond
-			c, err := NewConsumer[orderV1](reg, "confirm", []string{"in"}, AnyRecordName(), OnInvalid(DeadLetter("in.dlq")),
+			c, err := NewConsumer[orderV1](ctx, reg, "confirm", []string{"in"}, AnyRecordName(), OnInvalid(DeadLetter("in.dlq")),
 				UnknownIDGrace(grace), WithBackoff(20*time.Millisecond, 50*time.Millisecond),
 				WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 			if err != nil {

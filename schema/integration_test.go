@@ -124,7 +124,7 @@ func TestIntegrationRoundTrip10000(t *testing.T) {
 		t.Fatalf("producing %d records made %d registry calls after NewProducer, want 0", n, got)
 	}
 
-	c, err := NewConsumer[retailOrder](rp.reg, platformenv.UniqueName("it-group"), []string{topic},
+	c, err := NewConsumer[retailOrder](ctx, rp.reg, platformenv.UniqueName("it-group"), []string{topic},
 		WithSchema(mustOrderSchema(t)),
 		WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
@@ -234,7 +234,7 @@ func TestIntegrationEvolution(t *testing.T) {
 
 	read := func(reader *Schema) []orderV2 {
 		t.Helper()
-		c, err := NewConsumer[orderV2](rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
+		c, err := NewConsumer[orderV2](ctx, rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
 			WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			t.Fatal(err)
@@ -338,7 +338,7 @@ func TestIntegrationWrongPassword(t *testing.T) {
 	start := time.Now()
 	check("ProduceSync", start, p.ProduceSync(ctx, Message[orderV1]{Value: orderV1{ID: "x"}}))
 
-	c, err := NewConsumer[orderV1](rp.reg, platformenv.UniqueName("it-auth"), []string{topic}, opts)
+	c, err := NewConsumer[orderV1](ctx, rp.reg, platformenv.UniqueName("it-auth"), []string{topic}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,9 @@ type config struct {
 	backoff       backoff.Policy
 	unknownGrace  time.Duration
 
+	concurrency, maxPending, retries int
+	drainTimeout                     time.Duration
+
 	given map[string]bool
 }
 
@@ -80,6 +83,10 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		backoff:      backoff.Policy{Min: 250 * time.Millisecond, Max: 10 * time.Second},
 		unknownGrace: 15 * time.Second,
+		concurrency:  1,
+		maxPending:   DefaultMaxPending,
+		retries:      DefaultRetries,
+		drainTimeout: DefaultDrainTimeout,
 		given:        map[string]bool{},
 	}
 }
@@ -114,6 +121,18 @@ func newConfig[O comparable](what string, opts []O, apply func(O, *config)) (con
 	}
 	if cfg.unknownGrace < 0 {
 		return cfg, fmt.Errorf("new %s: negative unknown id grace %s", what, cfg.unknownGrace)
+	}
+	if cfg.concurrency < 1 {
+		return cfg, fmt.Errorf("new %s: concurrency %d: want at least 1", what, cfg.concurrency)
+	}
+	if cfg.maxPending < cfg.concurrency {
+		return cfg, fmt.Errorf("new %s: max pending %d: want at least the concurrency, %d", what, cfg.maxPending, cfg.concurrency)
+	}
+	if cfg.retries < RetryForever {
+		return cfg, fmt.Errorf("new %s: retries %d: want 0 or more, or RetryForever", what, cfg.retries)
+	}
+	if cfg.drainTimeout <= 0 {
+		return cfg, fmt.Errorf("new %s: drain timeout %s: want more than 0", what, cfg.drainTimeout)
 	}
 	if b := cfg.backoff; b.Min <= 0 || b.Max < b.Min {
 		return cfg, fmt.Errorf("new %s: backoff from %s to %s: want 0 < min <= max", what, b.Min, b.Max)
@@ -169,7 +188,53 @@ const (
 	optAnyName      = "AnyRecordName"
 	optBackoff      = "WithBackoff"
 	optUnknownGrace = "UnknownIDGrace"
+	optConcurrency  = "WithConcurrency"
+	optMaxPending   = "WithMaxPending"
+	optRetries      = "WithRetries"
+	optDrainTimeout = "WithDrainTimeout"
 )
+
+// Process's defaults.
+const (
+	// DefaultMaxPending is how many records Process takes from the client
+	// before they are done, by default.
+	DefaultMaxPending = 4096
+	// DefaultRetries is how many times Process tries a failing record
+	// again, by default, before its policy.
+	DefaultRetries = 3
+	// DefaultDrainTimeout is how long Process waits, by default, for the
+	// records being handled when it stops or partitions are revoked.
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// WithConcurrency sets how many records Process handles at once, records
+// of one key always one at a time and in order, overriding the default 1.
+func WithConcurrency(n int) ConsumerOpt {
+	return consumerOpt{opt{optConcurrency, func(c *config) { c.concurrency = n }}}
+}
+
+// WithMaxPending bounds the records Process has taken from the client and
+// not yet done (queued behind their keys or being handled), overriding
+// DefaultMaxPending. Process stops polling at the bound; one poll's
+// records may pass it. It must be at least the concurrency.
+func WithMaxPending(n int) ConsumerOpt {
+	return consumerOpt{opt{optMaxPending, func(c *config) { c.maxPending = n }}}
+}
+
+// WithRetries sets how many times Process tries a record again, in place
+// with WithBackoff's backoff, after its handler fails, overriding
+// DefaultRetries: 0 hands a failure to the policy at once, RetryForever
+// never does (an error made with Reject always does).
+func WithRetries(n int) ConsumerOpt {
+	return consumerOpt{opt{optRetries, func(c *config) { c.retries = n }}}
+}
+
+// WithDrainTimeout sets how long Process waits for the records being
+// handled when it stops or the group revokes their partitions, overriding
+// DefaultDrainTimeout. At shutdown, it then cancels the handlers' context.
+func WithDrainTimeout(d time.Duration) ConsumerOpt {
+	return consumerOpt{opt{optDrainTimeout, func(c *config) { c.drainTimeout = d }}}
+}
 
 // WithSchema sets the schema values are written with (and, for a
 // consumer, read into). The default is the schema Derive gives for T; a T
@@ -220,8 +285,9 @@ func WithClientOpts(opts ...kgo.Opt) ClientOpt {
 }
 
 // WithBackoff sets how long a Consumer waits before it tries again a
-// record that failed transiently (see HoldError): min after the first
-// failure, doubling up to max, with jitter. The default is 250ms to 10s.
+// record that failed transiently (see HoldError), or that Process's
+// handler failed on (see WithRetries): min after the first failure,
+// doubling up to max, with jitter. The default is 250ms to 10s.
 func WithBackoff(min, max time.Duration) ConsumerOpt {
 	return consumerOpt{opt{optBackoff, func(c *config) { c.backoff = backoff.Policy{Min: min, Max: max} }}}
 }

@@ -369,7 +369,7 @@ func TestOptionsAreSealedPerRole(t *testing.T) {
 	cases := map[string]string{
 		"consumer option to a producer": `schema.NewProducer[order](ctx, reg, "t", schema.OnInvalid(schema.SkipInvalid()))`,
 		"consumer option to a serde":    `schema.NewSerde[order](reg, schema.WithLogger(nil))`,
-		"write option to a consumer":    `schema.NewConsumer[order](reg, "g", nil, schema.WithRegistration(schema.LookupOnly()))`,
+		"write option to a consumer":    `schema.NewConsumer[order](ctx, reg, "g", nil, schema.WithRegistration(schema.LookupOnly()))`,
 		"key option to a producer":      `schema.NewProducer[order](ctx, reg, "t", schema.ForKeys())`,
 		"client option to a serde":      `schema.NewSerde[order](reg, schema.WithClientOpts())`,
 	}

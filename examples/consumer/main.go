@@ -191,7 +191,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	consumer, err := schema.NewConsumer[Order](reg, cfg.group, []string{cfg.topic},
+	consumer, err := schema.NewConsumer[Order](ctx, reg, cfg.group, []string{cfg.topic},
 		schema.WithSchema(orderAvro),
 		schema.OnInvalid(schema.DeadLetter(cfg.dlq)),
 		schema.WithClientOpts(append(kopts, m.KgoOpts()...)...),

@@ -326,7 +326,7 @@ func run(ctx context.Context, cfg config) (err error) {
 		}
 	}()
 
-	consumer, err := schema.NewConsumer[Order](reg, cfg.group, []string{cfg.inputTopic},
+	consumer, err := schema.NewConsumer[Order](ctx, reg, cfg.group, []string{cfg.inputTopic},
 		schema.WithSchema(orderAvro),
 		schema.OnInvalid(schema.DeadLetter(cfg.dlq)),
 		schema.WithClientOpts(kopts...))

@@ -398,7 +398,7 @@ func readPrices(t *testing.T, p *platformtest.Platform, topic string, n int) map
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumer, err := schema.NewConsumer[Price](p.Clients.Registry, platformtest.UniqueName("pricer-test-reader"), []string{topic},
+	consumer, err := schema.NewConsumer[Price](t.Context(), p.Clients.Registry, platformtest.UniqueName("pricer-test-reader"), []string{topic},
 		schema.WithSchema(priceAvro), schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...)))
 	if err != nil {
 		t.Fatal(err)

@@ -244,7 +244,7 @@ func run(ctx context.Context, w io.Writer, p platform) error {
 
 	// 6. Consume with a group of this run's own, from the records written
 	// since the run began, until this run's orders are all back.
-	consumer, err := schema.NewConsumer[Order](reg, "quickstart-"+runID, []string{topic},
+	consumer, err := schema.NewConsumer[Order](ctx, reg, "quickstart-"+runID, []string{topic},
 		schema.WithSchema(orderAvro),
 		schema.WithClientOpts(append(m.KgoOpts(), kgo.SeedBrokers(p.brokers...),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(runStart.UnixMilli())))...),

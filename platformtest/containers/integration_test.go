@@ -109,7 +109,7 @@ func avroRoundTrip(t *testing.T, ctx context.Context, p *platformtest.Platform) 
 		t.Fatal(err)
 	}
 
-	cons, err := schema.NewConsumer[payment](p.Clients.Registry, platformtest.UniqueName("payments-reader"), []string{topic},
+	cons, err := schema.NewConsumer[payment](ctx, p.Clients.Registry, platformtest.UniqueName("payments-reader"), []string{topic},
 		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func TestFaultBrokerKilledMidStream(t *testing.T) {
 		t.Fatalf("the restarted broker lost a SCRAM credential: %v", err)
 	}
 
-	c, err := schema.NewConsumer[Order](p.Clients.Registry, platformtest.UniqueName("fault-broker"), []string{topic},
+	c, err := schema.NewConsumer[Order](ctx, p.Clients.Registry, platformtest.UniqueName("fault-broker"), []string{topic},
 		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func TestFaultMissingDeadLetterTopic(t *testing.T) {
 	w.write(ctx, 900, 0, 3, 50)
 
 	group := platformtest.UniqueName("fault-dlq")
-	c, err := schema.NewConsumer[Order](p.Clients.Registry, group, []string{topic}, schema.OnInvalid(schema.DeadLetter(dlq)),
+	c, err := schema.NewConsumer[Order](ctx, p.Clients.Registry, group, []string{topic}, schema.OnInvalid(schema.DeadLetter(dlq)),
 		schema.WithBackoff(100*time.Millisecond, time.Second),
 		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {

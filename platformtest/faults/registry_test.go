@@ -215,7 +215,7 @@ func TestFaultRegistryRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			group := platformtest.UniqueName("fault-registry")
-			c, err := schema.NewConsumer[Order](reg, group, []string{topic}, schema.OnInvalid(pol.policy(dlq)),
+			c, err := schema.NewConsumer[Order](ctx, reg, group, []string{topic}, schema.OnInvalid(pol.policy(dlq)),
 				schema.WithBackoff(100*time.Millisecond, 2*time.Second),
 				schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 			if err != nil {

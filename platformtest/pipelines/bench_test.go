@@ -78,7 +78,7 @@ func benchSource(b *testing.B, p *platformtest.Platform, conv string) {
 	var read func(n int)
 	switch conv {
 	case "avro":
-		c, err := schema.NewConsumer[Envelope](p.Clients.Registry, ns+"bench", []string{topic},
+		c, err := schema.NewConsumer[Envelope](ctx, p.Clients.Registry, ns+"bench", []string{topic},
 			schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 		if err != nil {
 			b.Fatal(err)

@@ -71,7 +71,7 @@ func TestIntegrationDebeziumToConsumer(t *testing.T) {
 	maps.Copy(cfg, avro("value.converter", reg))
 	deploy(ctx, t, p, ns, connect.Spec{Name: ns + "source", Config: cfg})
 
-	c, err := schema.NewConsumer[Envelope](p.Clients.Registry, ns+"service", []string{topic},
+	c, err := schema.NewConsumer[Envelope](ctx, p.Clients.Registry, ns+"service", []string{topic},
 		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func TestFaultPipelinesWorkerKilled(t *testing.T) {
 	}
 	defer prod.Close(ctx)
 
-	consumer, err := schema.NewConsumer[Envelope](p.Clients.Registry, srcNS+"service", []string{srcTopic},
+	consumer, err := schema.NewConsumer[Envelope](ctx, p.Clients.Registry, srcNS+"service", []string{srcTopic},
 		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	if err != nil {
 		t.Fatal(err)
