@@ -58,6 +58,72 @@ const (
 	HeaderAttempts = "streamkit.dlq.attempts"
 )
 
+// DeadLetterInfo is what a dead letter's headers say about the record it
+// holds (see the Header constants).
+type DeadLetterInfo struct {
+	// Topic, Partition and Offset are where the record was read.
+	Topic     string
+	Partition int32
+	Offset    int64
+	// SchemaID is the schema ID of the record's value, -1 when it had
+	// none.
+	SchemaID int
+	// Stage is StageDecode or StageHandle.
+	Stage string
+	// Attempts is how many times the record was tried.
+	Attempts int
+	// Error is the error's text.
+	Error string
+}
+
+// ReadDeadLetter reads the provenance headers of a record of a
+// dead-letter topic, for tools that inspect or replay them. A dead letter
+// written before the stage and attempts headers existed reads as
+// StageDecode and 1 attempt. It fails when another header is missing or
+// malformed: a record that no Consumer wrote.
+func ReadDeadLetter(r *kgo.Record) (DeadLetterInfo, error) {
+	info := DeadLetterInfo{Stage: StageDecode, Attempts: 1}
+	seen := map[string]bool{}
+	var errs []error
+	atoi := func(key string, v []byte, bits int) int64 {
+		n, err := strconv.ParseInt(string(v), 10, bits)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("header %s: %q is not a number", key, v))
+		}
+		return n
+	}
+	// The last of each wins: a dead letter's own headers come after the
+	// record's, which may hold those of an earlier dead-lettering.
+	for _, h := range r.Headers {
+		seen[h.Key] = true
+		switch h.Key {
+		case HeaderSourceTopic:
+			info.Topic = string(h.Value)
+		case HeaderSourcePartition:
+			info.Partition = int32(atoi(h.Key, h.Value, 32))
+		case HeaderSourceOffset:
+			info.Offset = atoi(h.Key, h.Value, 64)
+		case HeaderSchemaID:
+			info.SchemaID = int(atoi(h.Key, h.Value, 32))
+		case HeaderStage:
+			info.Stage = string(h.Value)
+		case HeaderAttempts:
+			info.Attempts = int(atoi(h.Key, h.Value, 32))
+		case HeaderError:
+			info.Error = string(h.Value)
+		}
+	}
+	for _, k := range []string{HeaderSourceTopic, HeaderSourcePartition, HeaderSourceOffset, HeaderSchemaID, HeaderError} {
+		if !seen[k] {
+			errs = append(errs, fmt.Errorf("header %s missing", k))
+		}
+	}
+	if len(errs) > 0 {
+		return DeadLetterInfo{}, fmt.Errorf("read dead letter %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, errors.Join(errs...))
+	}
+	return info, nil
+}
+
 // ConsumerStats counts what a Consumer did with the records it fetched.
 type ConsumerStats struct {
 	// Decoded records were returned by Poll.
@@ -326,12 +392,13 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	// A rebalance may run once Poll has handed over its records and
 	// paused the partitions it holds back.
 	defer c.cl.AllowRebalance()
-	return c.poll(ctx)
+	return c.poll(ctx, 0)
 }
 
 // poll is Poll without allowing a rebalance at its end: Process allows it
-// once it has queued the records, so a revoke sees them.
-func (c *Consumer[T]) poll(ctx context.Context) ([]Record[T], error) {
+// once it has queued the records, so a revoke sees them. With max above 0,
+// it takes at most max records from the client.
+func (c *Consumer[T]) poll(ctx context.Context, max int) ([]Record[T], error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -346,7 +413,7 @@ func (c *Consumer[T]) poll(ctx context.Context) ([]Record[T], error) {
 		if due := c.dueHolds(); len(due) > 0 {
 			return c.process(ctx, due, nil)
 		}
-		fs, err := c.fetch(ctx)
+		fs, err := c.fetch(ctx, max)
 		if err != nil {
 			return nil, err
 		}
@@ -422,7 +489,7 @@ func ownWaitEnded(topic string, partition int32, err error) bool {
 // fetch polls the client. It returns nil fetches, without error, when a
 // held partition's retry comes due first, and an *AuthError when a broker
 // refuses the credentials while it waits.
-func (c *Consumer[T]) fetch(ctx context.Context) (kgo.Fetches, error) {
+func (c *Consumer[T]) fetch(ctx context.Context, max int) (kgo.Fetches, error) {
 	pctx, cancel := ctx, context.CancelFunc(func() {})
 	if wait, ok := c.nextRetry(); ok {
 		pctx, cancel = context.WithTimeout(ctx, wait)
@@ -443,7 +510,12 @@ func (c *Consumer[T]) fetch(ctx context.Context) (kgo.Fetches, error) {
 		inner := cancel
 		cancel = func() { stopAfter(); authCancel(); inner() }
 	}
-	fs := c.cl.PollFetches(pctx)
+	var fs kgo.Fetches
+	if max > 0 {
+		fs = c.cl.PollRecords(pctx, max)
+	} else {
+		fs = c.cl.PollFetches(pctx)
+	}
 	if fs.IsClientClosed() {
 		return nil, ErrClosed
 	}

@@ -215,8 +215,7 @@ func WithConcurrency(n int) ConsumerOpt {
 
 // WithMaxPending bounds the records Process has taken from the client and
 // not yet done (queued behind their keys or being handled), overriding
-// DefaultMaxPending. Process stops polling at the bound; one poll's
-// records may pass it. It must be at least the concurrency.
+// DefaultMaxPending. It must be at least the concurrency.
 func WithMaxPending(n int) ConsumerOpt {
 	return consumerOpt{opt{optMaxPending, func(c *config) { c.maxPending = n }}}
 }

@@ -102,6 +102,12 @@ func (c *Consumer[T]) Process(ctx context.Context, h Handler[T]) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	c.mu.Lock()
+	stopped := c.stopped
+	c.mu.Unlock()
+	if stopped != nil {
+		return stopped
+	}
 	p := newProcessor(c, h)
 	c.revokeHook.Store(&p.revoke)
 	defer c.revokeHook.Store(nil)
@@ -117,6 +123,8 @@ type processor[T any] struct {
 	// canceled when a drain times out at shutdown.
 	hctx    context.Context
 	hcancel context.CancelFunc
+	// pcancel ends the loop's wait in Poll when Process fails.
+	pcancel context.CancelFunc
 	workers sync.WaitGroup
 
 	mu sync.Mutex
@@ -130,7 +138,8 @@ type processor[T any] struct {
 	keys    map[topicPartition]map[string]*keyQueue[T]
 	parts   map[topicPartition]*partTrack[T]
 	pending int   // records taken from the client and not yet done or dropped
-	stop    bool  // no record is started any more
+	stop    bool  // no more polls
+	abort   bool  // no record is started any more: a failure, or a drain that timed out
 	failed  error // the error that stops Process
 	// revoke is what the consumer's revoke callback calls.
 	revoke func(gone map[string][]int32, lost bool)
@@ -173,6 +182,9 @@ func newProcessor[T any](c *Consumer[T], h Handler[T]) *processor[T] {
 func (p *processor[T]) run(ctx context.Context) error {
 	p.hctx, p.hcancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer p.hcancel()
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	p.pcancel = pcancel
 	stopWaking := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
 		p.stop = true
@@ -190,15 +202,15 @@ func (p *processor[T]) run(ctx context.Context) error {
 		for p.pending >= p.c.maxPending && !p.stop {
 			p.cond.Wait()
 		}
-		stop := p.stop
+		stop, room := p.stop, p.c.maxPending-p.pending
 		p.mu.Unlock()
 		if stop {
 			break
 		}
-		recs, err := p.c.poll(ctx)
+		recs, err := p.c.poll(pctx, room)
 		p.dispatch(recs)
 		p.c.cl.AllowRebalance()
-		if err != nil && p.pollFailed(ctx, err) {
+		if err != nil && p.pollFailed(pctx, err) {
 			break
 		}
 	}
@@ -209,18 +221,16 @@ func (p *processor[T]) run(ctx context.Context) error {
 // Process.
 func (p *processor[T]) pollFailed(ctx context.Context, err error) bool {
 	var de *DecodeError
+	var he *HandlerError
 	switch {
-	case ctx.Err() != nil || errors.Is(err, ErrClosed):
-		if errors.Is(err, ErrClosed) {
-			p.fail(err)
-		}
-		return true
-	case errors.As(err, &de) && p.c.policy.mode == stopOnInvalid:
+	case errors.Is(err, ErrClosed) || errors.As(err, &he) || (errors.As(err, &de) && p.c.policy.mode == stopOnInvalid):
 		p.fail(err)
 		return true
+	case ctx.Err() != nil:
+		return true
 	}
-	var he *HoldError
-	if !errors.As(err, &he) { // Poll logs its holds itself
+	var held *HoldError
+	if !errors.As(err, &held) { // Poll logs its holds itself
 		p.c.log.Warn("poll failed; polling again", "error", err)
 	}
 	return false
@@ -233,8 +243,9 @@ func (p *processor[T]) fail(err error) {
 	if p.failed == nil {
 		p.failed = err
 	}
-	p.stop = true
+	p.stop, p.abort = true, true
 	p.cond.Broadcast()
+	p.pcancel()
 }
 
 // dispatch queues the records Poll returned behind their keys.
@@ -303,7 +314,7 @@ func (p *processor[T]) work(ctx context.Context) {
 				break
 			}
 			t := kq.tasks[0]
-			if p.stop || t.part.gone {
+			if p.abort || t.part.gone {
 				// Not started: its offset is not committed, so it is read
 				// again by whoever owns the partition next.
 				kq.tasks = kq.tasks[1:]
@@ -372,7 +383,7 @@ func (p *processor[T]) handle(ctx context.Context, t *task[T]) bool {
 		p.c.retried.Add(1)
 		p.c.log.Warn("handler failed; trying the record again", "topic", r.Topic, "partition", r.Partition,
 			"offset", r.Offset, "attempt", attempts, "retry_in", delay, "error", err)
-		if !p.sleep(ctx, delay) {
+		if !p.sleep(delay) {
 			return false
 		}
 	}
@@ -432,31 +443,32 @@ func (p *processor[T]) deadLetter(ctx context.Context, r *Record[T], he *Handler
 		delay := p.c.retry.Delay(attempt)
 		p.c.log.Warn("dead letter not written; trying again", "topic", r.Topic, "partition", r.Partition,
 			"offset", r.Offset, "dead_letter_topic", p.c.policy.topic, "retry_in", delay, "error", err)
-		if !p.sleep(ctx, delay) {
+		if !p.sleep(delay) {
 			return false
 		}
 	}
 }
 
-// sleep waits d, and reports false when Process stops first or the
-// record's partition is revoked.
-func (p *processor[T]) sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, and reports false when Process gives up first: a
+// failure, or a drain that timed out. Retries go on while Process drains.
+func (p *processor[T]) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return !p.stop
-	case <-ctx.Done():
+		return !p.abort
+	case <-p.hctx.Done():
 		return false
 	}
 }
 
 // onRevoke runs in the consumer's revoke and lost callbacks, before it
-// commits: it stops starting the partitions' records and waits for those
-// being handled, up to the drain timeout, so that the commit that follows
-// has them.
+// commits. For revoked partitions, it waits until every record taken from
+// them is done (up to the drain timeout), so that the commit that follows
+// has them all and their next owner handles none again; the records of a
+// lost partition, which cannot be committed, are dropped at once.
 func (p *processor[T]) onRevoke(gone map[string][]int32, lost bool) {
 	deadline := time.Now().Add(p.c.drainTimeout)
 	timer := time.AfterFunc(p.c.drainTimeout, func() {
@@ -477,18 +489,18 @@ func (p *processor[T]) onRevoke(gone map[string][]int32, lost bool) {
 	}
 	busy := func() bool {
 		for _, pt := range tracks {
-			if pt.inflight > 0 {
+			if len(pt.order) > 0 && (!lost || pt.inflight > 0) {
 				return true
 			}
 		}
 		return false
 	}
-	for !lost && busy() && time.Now().Before(deadline) {
+	for !lost && !p.abort && busy() && time.Now().Before(deadline) {
 		p.cond.Wait()
 	}
-	if busy() {
-		p.c.log.Warn("partitions moved while records were being handled; their next owner may handle them again",
-			"partitions", gone, "lost", lost)
+	if !lost && busy() {
+		p.c.log.Warn("partitions moved before their records were done; their next owner may handle some again",
+			"partitions", gone, "drain_timeout", p.c.drainTimeout)
 	}
 	for _, pt := range tracks {
 		pt.gone = true
@@ -500,9 +512,9 @@ func (p *processor[T]) onRevoke(gone map[string][]int32, lost bool) {
 	}
 }
 
-// shutdown stops starting records, waits for those being handled (up to
-// the drain timeout, then cancels their context), commits what is done and
-// returns why Process stopped.
+// shutdown stops polling, lets the workers finish every record taken
+// (up to the drain timeout, then drops the rest and cancels the handlers'
+// context), commits what is done and returns why Process stopped.
 func (p *processor[T]) shutdown() error {
 	p.mu.Lock()
 	p.stop, p.closed = true, true
@@ -514,7 +526,10 @@ func (p *processor[T]) shutdown() error {
 	select {
 	case <-finished:
 	case <-time.After(p.c.drainTimeout):
-		p.c.log.Warn("handlers still running after the drain timeout; canceling them", "drain_timeout", p.c.drainTimeout)
+		p.c.log.Warn("records still being handled after the drain timeout; canceling their handlers", "drain_timeout", p.c.drainTimeout)
+		p.mu.Lock()
+		p.abort = true
+		p.mu.Unlock()
 		p.hcancel()
 		<-finished
 	}
