@@ -54,6 +54,14 @@ func requireReal(t testing.TB) (context.Context, realPlatform) {
 func (rp realPlatform) topic(t testing.TB, ctx context.Context, prefix string, partitions int32) string {
 	t.Helper()
 	name := platformenv.UniqueName(prefix)
+	rp.createTopic(t, ctx, name, partitions)
+	return name
+}
+
+// createTopic creates topic name, deletes it when the test ends, and
+// waits until every broker knows it.
+func (rp realPlatform) createTopic(t testing.TB, ctx context.Context, name string, partitions int32) {
+	t.Helper()
 	adm := kadm.NewClient(rawClient(t, rp.brokers))
 	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, name)
 	if err == nil {
@@ -72,7 +80,7 @@ func (rp realPlatform) topic(t testing.TB, ctx context.Context, prefix string, p
 	for {
 		ends, err := adm.ListEndOffsets(ctx, name)
 		if err == nil && ends.Error() == nil && len(ends[name]) == int(partitions) {
-			return name
+			return
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("topic %s not ready: %v %v", name, err, ends.Error())
