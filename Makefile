@@ -75,7 +75,8 @@ $(STATICCHECK):
 # Every benchmark once, briefly, against the running platform: they stay
 # runnable, and a benchmark that fails its own checks fails the build.
 bench-smoke:
-	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip 'AtScale|PipelineThroughput' -benchtime 20x ./...
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip 'AtScale|PipelineThroughput|ProcessSlowHandler' -benchtime 20x ./...
+	go test -run '^$$' -bench ProcessSlowHandler -benchtime 2x ./schema/
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench AtScale -benchtime 3x -benchmem ./cmd/streamkit/
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench PipelineThroughput -benchtime 1x ./platformtest/pipelines/
 
@@ -86,6 +87,8 @@ bench: $(BENCHSTAT)
 	@mkdir -p $(STREAMKIT_CACHE)/bench
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Encode|Decode' -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/serde.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ProduceThroughput' -benchtime 100000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/produce.txt
+	go test -run '^$$' -bench 'ProcessSlowHandler' -benchtime 3x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/process.txt
+	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/process.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan200' -benchtime 50x -count $(BENCH_COUNT) ./connect/ | tee $(STREAMKIT_CACHE)/bench/connect.txt
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/connect.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan1000Topics' -benchtime 20x -count $(BENCH_COUNT) ./topics/ | tee $(STREAMKIT_CACHE)/bench/topics.txt
