@@ -1,11 +1,13 @@
 // Command consumer is a small service that reads typed Avro retail orders
 // as a member of a consumer group with schema.Consumer[Order]. It shows
-// at-least-once processing (an order's offset is marked only after it is
-// handled), records that cannot be decoded sent to a dead-letter topic
+// at-least-once processing with Consumer.Process (an order's offset is
+// committed only after it is handled), records that cannot be decoded sent
+// to a dead-letter topic
 // (OnInvalid(DeadLetter(topic+".dlq"))), client metrics on /metrics
 // (metrics.ClientMetrics wired with KgoOpts and WithObserver), and a
-// graceful shutdown on SIGINT or SIGTERM: Close commits what was processed
-// and leaves the group, so the next member starts where this one stopped.
+// graceful shutdown on SIGINT or SIGTERM: Process finishes the orders in
+// hand and commits, Close leaves the group, so the next member starts
+// where this one stopped.
 //
 // With no STREAMKIT_BROKERS set it runs on an embedded platform (franz-go's
 // kfake and srfake in process) seeded with a few demo orders and one
@@ -210,35 +212,26 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 		}
 		st := consumer.Stats()
 		fmt.Fprintf(w, "stopped: %d processed, %d dead-lettered to %s, offsets committed: %t\n",
-			st.Decoded, st.DeadLettered, cfg.dlq, cerr == nil)
+			st.Processed, st.DeadLettered, cfg.dlq, cerr == nil)
 	}()
 	fmt.Fprintf(w, "consuming %s as group %s, dead letters to %s\n", cfg.topic, cfg.group, cfg.dlq)
 
-	var deadLettered uint64
-	for {
-		recs, err := consumer.Poll(ctx)
-		if ctx.Err() != nil {
-			fmt.Fprintf(w, "stopping: %v\n", context.Cause(ctx))
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("consume: %w", err)
-		}
-		for _, r := range recs {
-			handle(w, r)
-			// At least once: mark only what has been handled; a crash
-			// before the next commit handles these again.
-			consumer.MarkProcessed(r)
-		}
-		if n := consumer.Stats().DeadLettered; n != deadLettered {
-			fmt.Fprintf(w, "dead-lettered %d undecodable records to %s (total %d)\n", n-deadLettered, cfg.dlq, n)
-			deadLettered = n
-		}
+	// Process hands each order to handle, commits only what is done,
+	// dead-letters what cannot be decoded, and once ctx ends finishes the
+	// orders in hand, commits and returns nil.
+	err = consumer.Process(ctx, func(_ context.Context, r *schema.Record[Order]) error {
+		handle(w, r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
 	}
+	fmt.Fprintf(w, "stopping: %v\n", context.Cause(ctx))
+	return nil
 }
 
 // handle is the service's work; here it prints the order.
-func handle(w io.Writer, r schema.Record[Order]) {
+func handle(w io.Writer, r *schema.Record[Order]) {
 	o := r.Value
 	fmt.Fprintf(w, "processed %s from %s: %d x %s at %d.%02d %s (partition %d, offset %d)\n",
 		o.ID, o.Store, o.Quantity, o.SKU, o.PriceCents/100, o.PriceCents%100, o.Currency, r.Partition, r.Offset)

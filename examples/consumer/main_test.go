@@ -146,8 +146,9 @@ func checkConsumer(t *testing.T, p platformtest.Platform, topic, group string) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, &out) }()
 
+	deadLettered := regexp.MustCompile(`(?m)^streamkit_client_dead_lettered_total\{topic="` + regexp.QuoteMeta(topic) + `"\} 2$`)
 	deadline := time.After(time.Minute)
-	for len(processedLine.FindAllString(out.String(), -1)) < 10 || !strings.Contains(out.String(), "(total 2)\n") {
+	for len(processedLine.FindAllString(out.String(), -1)) < 10 || !deadLettered.MatchString(scrapeWhenUp(out.String())) {
 		select {
 		case err := <-done:
 			t.Fatalf("run ended early: %v\n%s", err, out.String())
@@ -245,6 +246,22 @@ func checkConsumer(t *testing.T, p platformtest.Platform, topic, group string) {
 	}
 }
 
+// scrapeWhenUp is the consumer's /metrics once it prints their address,
+// "" before or when they do not answer.
+func scrapeWhenUp(out string) string {
+	m := metricsLine.FindStringSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func scrape(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -274,7 +291,8 @@ func TestConsumerEmbeddedDefault(t *testing.T) {
 		done <- run(ctx, config{topic: "retail.orders.v1", group: "g", metricsAddr: "127.0.0.1:0"}, &out)
 	}()
 	deadline := time.After(30 * time.Second)
-	for len(processedLine.FindAllString(out.String(), -1)) < 3 || !strings.Contains(out.String(), "(total 1)\n") {
+	deadLettered := regexp.MustCompile(`(?m)^streamkit_client_dead_lettered_total\{topic="retail.orders.v1"\} 1$`)
+	for len(processedLine.FindAllString(out.String(), -1)) < 3 || !deadLettered.MatchString(scrapeWhenUp(out.String())) {
 		select {
 		case err := <-done:
 			t.Fatalf("run ended early: %v\n%s", err, out.String())
