@@ -6,11 +6,12 @@
 // -group with schema.Consumer[Order], prices each one (the sum of its
 // lines, 10% off from 100.00 up; an order with an empty or negative line
 // is rejected with a reason) and writes a typed Avro Price, keyed by the
-// order's ID, to -output-topic with schema.Producer[Price]. It is
-// at-least-once: an order's offset is marked only after its price is
-// acknowledged, so a crash re-prices rather than loses. Records that are
-// not Avro go to -dlq. SIGINT or SIGTERM finishes the batch in hand,
-// commits and leaves the group, and exits 0. It creates no topics: they
+// order's ID, to -output-topic with schema.Producer[Price], 16 orders at
+// a time with Consumer.Process. It is at-least-once: an order's offset is
+// committed only after its price is acknowledged, so a crash re-prices
+// rather than loses. Records that are not Avro go to -dlq. SIGINT or
+// SIGTERM finishes the orders in hand, commits and leaves the group, and
+// exits 0. It creates no topics: they
 // belong to the team's manifests (see examples/gitops).
 //
 // Every flag defaults to an environment variable, so the same binary runs
@@ -329,59 +330,42 @@ func run(ctx context.Context, cfg config) (err error) {
 	consumer, err := schema.NewConsumer[Order](ctx, reg, cfg.group, []string{cfg.inputTopic},
 		schema.WithSchema(orderAvro),
 		schema.OnInvalid(schema.DeadLetter(cfg.dlq)),
+		// 16 orders at a time, each key's in order. A price that cannot be
+		// written is tried again until it is: Kafka away for a while is
+		// no reason to dead-letter an order.
+		schema.WithConcurrency(16),
+		schema.WithRetries(schema.RetryForever),
+		schema.WithDrainTimeout(cfg.shutdownTimeout),
+		schema.WithLogger(log),
 		schema.WithClientOpts(kopts...))
 	if err != nil {
 		return err
 	}
-	// Close commits what was marked and leaves the group, so the next
-	// member starts where this one stopped; it runs after ctx has ended,
-	// so it gets a context of its own.
+	// Close leaves the group, so the next member starts where this one
+	// stopped; it runs after ctx has ended, so it gets a context of its own.
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
 		defer cancel()
 		if cerr := consumer.Close(sctx); cerr != nil && err == nil {
 			err = cerr
 		}
-		log.Info("stopped", "priced", consumer.Stats().Decoded, "dead_lettered", consumer.Stats().DeadLettered, "clean", err == nil)
+		log.Info("stopped", "priced", consumer.Stats().Processed, "dead_lettered", consumer.Stats().DeadLettered, "clean", err == nil)
 	}()
 	log.Info("pricing orders", "input", cfg.inputTopic, "output", cfg.outputTopic, "group", cfg.group, "dlq", cfg.dlq)
 
-	for {
-		orders, err := consumer.Poll(ctx)
-		if len(orders) > 0 {
-			if herr := handle(ctx, cfg, producer, orders); herr != nil {
-				return herr
-			}
-			// At least once: an order is marked only once its price is
-			// acknowledged; a crash before the next commit prices it again.
-			consumer.MarkProcessed(orders...)
-		}
-		if ctx.Err() != nil {
-			log.Info("stopping", "cause", context.Cause(ctx))
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("consume: %w", err)
-		}
-	}
-}
-
-// handle prices a batch of orders and waits until every price is
-// acknowledged. A shutdown does not interrupt it: the batch is finished
-// within cfg.shutdownTimeout, so its offsets can be committed.
-func handle(ctx context.Context, cfg config, producer *schema.Producer[Price], orders []schema.Record[Order]) error {
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
-	defer cancel()
-	msgs := make([]schema.Message[Price], len(orders))
-	for i, o := range orders {
+	// At least once: an order's offset is committed only once its price is
+	// acknowledged, so a crash prices it again rather than losing it. Once
+	// ctx ends, Process finishes the orders in hand, commits and returns.
+	err = consumer.Process(ctx, func(ctx context.Context, o *schema.Record[Order]) error {
 		p := price(o.Value)
 		if p.Rejected != "" {
-			cfg.logger.Warn("order rejected", "order", o.Value.ID, "reason", p.Rejected)
+			log.Warn("order rejected", "order", o.Value.ID, "reason", p.Rejected)
 		}
-		msgs[i] = schema.Message[Price]{Key: []byte(o.Value.ID), Value: p}
+		return producer.ProduceSync(ctx, schema.Message[Price]{Key: []byte(o.Value.ID), Value: p})
+	})
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
 	}
-	if err := producer.ProduceSync(hctx, msgs...); err != nil {
-		return fmt.Errorf("produce prices: %w", err)
-	}
+	log.Info("stopping", "cause", context.Cause(ctx))
 	return nil
 }

@@ -253,21 +253,28 @@ func run(ctx context.Context, w io.Writer, p platform) error {
 		return err
 	}
 	defer consumer.Close(ctx)
-	for len(want) > 0 {
-		recs, err := consumer.Poll(ctx)
-		if err != nil {
-			return fmt.Errorf("consume: %w", err)
+	// Process hands over one record at a time and commits what is done;
+	// it returns once all are back and back cancels its context.
+	pctx, back := context.WithCancel(ctx)
+	defer back()
+	err = consumer.Process(pctx, func(_ context.Context, r *schema.Record[Order]) error {
+		if !fromRun(r.Headers, runID) || !want[r.Value.ID] {
+			return nil
 		}
-		for _, r := range recs {
-			if !fromRun(r.Headers, runID) || !want[r.Value.ID] {
-				continue
-			}
-			delete(want, r.Value.ID)
-			o := r.Value
-			fmt.Fprintf(w, "consumed %s from %s: %d x %s at %d.%02d %s (partition %d, offset %d)\n",
-				o.ID, o.Store, o.Quantity, o.SKU, o.PriceCents/100, o.PriceCents%100, o.Currency, r.Partition, r.Offset)
+		delete(want, r.Value.ID)
+		o := r.Value
+		fmt.Fprintf(w, "consumed %s from %s: %d x %s at %d.%02d %s (partition %d, offset %d)\n",
+			o.ID, o.Store, o.Quantity, o.SKU, o.PriceCents/100, o.PriceCents%100, o.Currency, r.Partition, r.Offset)
+		if len(want) == 0 {
+			back()
 		}
-		consumer.MarkProcessed(recs...)
+		return nil
+	})
+	if err == nil && len(want) > 0 {
+		err = fmt.Errorf("%d orders not back: %w", len(want), context.Cause(ctx))
+	}
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
 	}
 
 	// 7. Read a few counters back, before the clients close: kprom drops a
