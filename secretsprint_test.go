@@ -95,6 +95,7 @@ var exempt = map[string]string{
 	"schema.SubjectPlanOptions":       "a namespace and a prune flag: no credential",
 	"schema.SubjectApplyOptions":      "a force flag: no credential",
 	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
+	"schema.Handler":                  "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
 	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
 	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
 	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
@@ -788,6 +789,16 @@ func (f *fixtures) schema() {
 	add("schema.ConsumerStats", "literal", schema.ConsumerStats{Decoded: 3, Skipped: 1})
 	add("schema.IncompatibleError", "literal", &schema.IncompatibleError{Subject: "pricing.orders.v1-value", Level: schema.Backward, Messages: []string{"field total removed"}})
 	add("schema.DecodeError", "literal", &schema.DecodeError{Topic: "pricing.orders.v1", SchemaID: 999, Err: schema.ErrUnknownSchemaID})
+	add("schema.HandlerError", "literal wrapping a registry that refuses the credentials", &schema.HandlerError{Topic: "pricing.orders.v1", Offset: 42,
+		Attempts: 4, Err: errorOf(t, func() error {
+			r, err := schema.NewRegistryFromOptions(sr.URLs("http://app:"+canary("handler-registry-url")+"@"+regHost), sr.BasicAuth("app", canary("handler-registry-password")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.SchemaByID(ctx, 1)
+			return err
+		})})
+	add("schema.DeadLetterInfo", "literal", schema.DeadLetterInfo{Topic: "pricing.orders.v1", Offset: 42, SchemaID: 7, Stage: schema.StageHandle, Attempts: 4, Error: "price service: unavailable"})
 	f.reg = reg
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -94,6 +95,53 @@ func ExampleNewConsumer() {
 	}
 	c.MarkProcessed(recs...) // at-least-once: only marked records are committed
 	// Output: o-1: 2 x coffee-1kg (partition 0, offset 0)
+}
+
+func ExampleConsumer_Process() {
+	e, reg := setup("retail.orders.v1", "retail.orders.v1.dlq")
+	defer e.Close()
+	ctx := context.Background()
+
+	p, err := schema.NewProducer[Order](ctx, reg, "retail.orders.v1", schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...)))
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range []Order{{ID: "o-1", SKU: "coffee-1kg", Quantity: 2}, {ID: "o-2", SKU: "tea-green", Quantity: -1}} {
+		if err := p.ProduceSync(ctx, schema.Message[Order]{Key: []byte(o.ID), Value: o}); err != nil {
+			panic(err)
+		}
+	}
+	p.Close(ctx)
+
+	c, err := schema.NewConsumer[Order](ctx, reg, "billing", []string{"retail.orders.v1"},
+		schema.OnInvalid(schema.DeadLetter("retail.orders.v1.dlq")), // for what cannot be decoded or handled
+		schema.WithConcurrency(8),                                   // 8 keys at a time, each key's records in order
+		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close(ctx) // leaves the group
+
+	// Process runs until ctx ends (SIGTERM in a service); here, until both
+	// orders are done.
+	pctx, stop := context.WithCancel(ctx)
+	var seen atomic.Int32
+	err = c.Process(pctx, func(ctx context.Context, r *schema.Record[Order]) error {
+		if seen.Add(1) == 2 {
+			stop() // Process finishes the records in hand, commits and returns
+		}
+		if r.Value.Quantity <= 0 {
+			// No retry cures this: to the dead-letter topic at once.
+			return schema.Reject(fmt.Errorf("order %s: quantity %d", r.Value.ID, r.Value.Quantity))
+		}
+		fmt.Printf("billed %s: %d x %s\n", r.Value.ID, r.Value.Quantity, r.Value.SKU)
+		return nil // done: committed once the records before it are done too
+	})
+	st := c.Stats()
+	fmt.Println("err:", err, "processed:", st.Processed, "dead-lettered:", st.DeadLettered)
+	// Output:
+	// billed o-1: 2 x coffee-1kg
+	// err: <nil> processed: 1 dead-lettered: 1
 }
 
 func ExampleCheckCompatibility() {
