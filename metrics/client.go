@@ -94,7 +94,10 @@ type ClientMetrics struct {
 	reg       prometheus.Registerer
 	gatherer  prometheus.Gatherer
 	namespace string
-	clients   atomic.Int64 // KgoOpts calls, for the client label
+	clients   atomic.Int64 // clients hooked, for the client label
+
+	labelsMu sync.Mutex
+	labels   map[string]bool // the client labels given
 
 	encodeErrors     *prometheus.CounterVec
 	decodeErrors     *prometheus.CounterVec
@@ -192,30 +195,62 @@ func (m *ClientMetrics) Handler() http.Handler {
 // and throttle histograms, and connection and wire errors, under the
 // namespace and the "client" subsystem.
 //
-// Call it once per client: the series of each call carry their own
-// "client" label, numbered from 1 in call order, because several clients
-// of a service (a Producer's, a Consumer's) would otherwise collide in one
-// registry. Options given to several clients at once count them together
-// under the first client's label, and its buffered gauges are the first
-// client's.
+// Call it once per client: the series of each client carry their own
+// "client" label, because several clients of a service (a Producer's, a
+// Consumer's) would otherwise collide in one registry. The label is the
+// client's kgo.ClientID, or when that is kgo's default ("kgo") the
+// client's number, from 1 in the order the clients are created; a client
+// ID that another client of these metrics has already is followed by
+// "-" and the number. Options given to several clients at once count
+// them together under the first client's label, and its buffered gauges
+// are the first client's.
 func (m *ClientMetrics) KgoOpts() []kgo.Opt {
-	n := m.clients.Add(1)
-	reg := prometheus.WrapRegistererWith(prometheus.Labels{"client": strconv.FormatInt(n, 10)}, m.reg)
-	k := kprom.NewMetrics(m.namespace,
+	return []kgo.Opt{kgo.WithHooks(&clientHooks{m: m})}
+}
+
+// defaultClientID is kgo's client ID when none is given.
+const defaultClientID = "kgo"
+
+// clientLabel returns the "client" label of a new client.
+func (m *ClientMetrics) clientLabel(cl *kgo.Client) string {
+	n := strconv.FormatInt(m.clients.Add(1), 10)
+	id, _ := cl.OptValue(kgo.ClientID).(string)
+	if id == "" || id == defaultClientID {
+		return n
+	}
+	m.labelsMu.Lock()
+	defer m.labelsMu.Unlock()
+	if m.labels == nil {
+		m.labels = map[string]bool{}
+	}
+	label := id
+	if m.labels[label] {
+		label = id + "-" + n
+	}
+	m.labels[label] = true
+	return label
+}
+
+// kprom returns kprom's metrics for one client label.
+func (m *ClientMetrics) kprom(label string) *kprom.Metrics {
+	reg := prometheus.WrapRegistererWith(prometheus.Labels{"client": label}, m.reg)
+	return kprom.NewMetrics(m.namespace,
 		kprom.Registerer(reg),
 		kprom.Subsystem(clientSubsystem),
 		kprom.FetchAndProduceDetail(kprom.ByTopic, kprom.Records,
 			kprom.UncompressedBytes, kprom.CompressedBytes, kprom.ConsistentNaming),
 		kprom.Histograms(kprom.RequestDurationE2E, kprom.RequestThrottled, kprom.WriteWait),
 	)
-	return []kgo.Opt{kgo.WithHooks(&clientHooks{Metrics: k})}
 }
 
 // clientHooks is kprom's hooks made safe to share between clients: kprom
 // registers its metrics in OnNewClient and panics when they are
-// registered already, and unregisters them in OnClientClosed.
+// registered already, and unregisters them in OnClientClosed. Its kprom
+// metrics are made in the first OnNewClient, which knows the client's ID;
+// kgo calls it before any other hook.
 type clientHooks struct {
 	*kprom.Metrics
+	m *ClientMetrics
 
 	mu       sync.Mutex
 	attached int
@@ -225,6 +260,9 @@ func (h *clientHooks) OnNewClient(cl *kgo.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.attached++; h.attached == 1 {
+		if h.Metrics == nil {
+			h.Metrics = h.m.kprom(h.m.clientLabel(cl))
+		}
 		h.Metrics.OnNewClient(cl)
 	}
 }

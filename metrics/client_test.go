@@ -538,3 +538,33 @@ func TestObserverNilClientMetrics(t *testing.T) {
 	o.OnSchemaCache(true)
 	o.OnRegistryRequest("register", nil)
 }
+
+// TestClientLabelsFromClientID: a client's series are labelled with its
+// kgo.ClientID; a second client with the same ID gets the ID and its
+// number, and a client without an ID its number alone.
+func TestClientLabelsFromClientID(t *testing.T) {
+	ctx := clientCtx(t)
+	pf := newClientPlatform(t, "orders")
+	m, g := newTestClientMetrics(t)
+	produce := func(opts ...kgo.Opt) {
+		t.Helper()
+		cl, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(pf.brokers...), kgo.DefaultProduceTopic("orders")}, opts...), m.KgoOpts()...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce(kgo.ClientID("pricer-out"))
+	produce(kgo.ClientID("pricer-out"))
+	produce()
+	clientEventually(t, ctx, func() error {
+		var errs []error
+		for _, label := range []string{"pricer-out", "pricer-out-2", "3"} {
+			errs = append(errs, clientWant(g, t, "streamkit_client_produce_records_total", map[string]string{"topic": "orders", "client": label}, 1))
+		}
+		return errors.Join(errs...)
+	})
+}
