@@ -222,8 +222,10 @@ func SchemaID(data []byte) (int, error) {
 // reader's schema once per ID, by Avro's rules: a reader of an older or
 // newer compatible schema reads it, and fields the writer lacks take the
 // reader's defaults. Without WithSchema, v is decoded with the writer's
-// schema, fields matched by name: fields the writer lacks stay zero and
-// fields T lacks are skipped.
+// schema, fields matched by name: fields T lacks are skipped, and a field
+// of T that the writer lacks is null when it has a default (a pointer
+// field) and refused otherwise (ErrIncompatible), as CheckCompatibility
+// refuses the same change, rather than read as a zero value.
 // Errors match ErrBadMagic, ErrCorruptPayload, ErrUnknownSchemaID or
 // ErrIncompatible, or are the registry's when it cannot be reached.
 func (s *Serde[T]) Decode(ctx context.Context, data []byte, v *T) error {
@@ -261,6 +263,18 @@ func (s *Serde[T]) plan(ctx context.Context, id int, notBefore time.Time) (*plan
 		if err := sameRecordName(s.reader, writer); err != nil {
 			p.err = &IncompatibleError{
 				Messages: []string{fmt.Sprintf("schema id %d cannot be read as %v: %v", id, reflect.TypeFor[T](), err)},
+			}
+		}
+	}
+	if s.strict == nil && s.reader != nil && p.err == nil {
+		// Decoded with the writer's schema, a field the writer lacks would
+		// stay zero; Avro's resolution, and CheckCompatibility, refuse a
+		// reader field without a default that the writer lacks.
+		if missing := avrocodec.MissingDefaults(s.reader.parsed, writer.parsed); len(missing) > 0 {
+			p.err = &IncompatibleError{
+				Messages: []string{fmt.Sprintf("schema id %d cannot be read as %v: the writer has no field %s and %v gives it no default "+
+					"(make the field a pointer, whose default is null, or read with WithSchema and a default)",
+					id, reflect.TypeFor[T](), strings.Join(missing, ", "), reflect.TypeFor[T]())},
 			}
 		}
 	}

@@ -178,6 +178,105 @@ func TestSerdeEvolution(t *testing.T) {
 	})
 }
 
+// A reader type one field ahead of the writer, without a default, and
+// with one (a pointer: null).
+type (
+	orderWithStore struct {
+		ID       string `avro:"id"`
+		Quantity int32  `avro:"quantity"`
+		Store    string `avro:"store"`
+	}
+	orderWithOptionalStore struct {
+		ID       string  `avro:"id"`
+		Quantity int32   `avro:"quantity"`
+		Store    *string `avro:"store"`
+	}
+	lineOf[T any] struct {
+		Order T `avro:"order"`
+	}
+)
+
+// TestSerdeDerivedReaderNeedsDefaults: a Go type read without WithSchema
+// is refused, as CheckCompatibility refuses its schema, when it has a
+// field the writer lacks and no default for it, at the top or nested;
+// with a default (a pointer field) the field reads as null.
+func TestSerdeDerivedReaderNeedsDefaults(t *testing.T) {
+	ctx := context.Background()
+	reg, _, _ := newFakeRegistry(t)
+	w, err := NewSerde[orderV1](reg, WithSchema(mustParse(t, orderV1Schema)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := w.Encode(ctx, "orders", orderV1{ID: "a", Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, err := NewSerde[orderWithStore](reg, AnyRecordName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o orderWithStore
+	err = strict.Decode(ctx, data, &o)
+	if !errors.Is(err, ErrIncompatible) || !Permanent(err) || !strings.Contains(err.Error(), "no field store") {
+		t.Fatalf("decode into a field without a default: got %v, want ErrIncompatible naming store", err)
+	}
+	{
+		// The same type under the writer's record name, so that only the
+		// field differs.
+		type Order orderWithStore
+		err := CheckCompatibility(Backward, mustDerive[Order](t), mustParse(t, orderV1Schema))
+		if !errors.Is(err, ErrIncompatible) || !strings.Contains(err.Error(), "store") {
+			t.Fatalf("CheckCompatibility of the same reader: %v, want ErrIncompatible naming store", err)
+		}
+	}
+
+	optional, err := NewSerde[orderWithOptionalStore](reg, AnyRecordName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oo orderWithOptionalStore
+	if err := optional.Decode(ctx, data, &oo); err != nil || oo.ID != "a" || oo.Store != nil {
+		t.Fatalf("decode into a pointer field: %+v, %v; want the order and a nil store", oo, err)
+	}
+	{
+		type Order orderWithOptionalStore
+		if err := CheckCompatibility(Backward, mustDerive[Order](t), mustParse(t, orderV1Schema)); err != nil {
+			t.Fatalf("CheckCompatibility of the pointer reader: %v", err)
+		}
+	}
+
+	// Nested: a line holding an order.
+	lw, err := NewSerde[lineOf[orderV1]](reg, WithSchema(mustParse(t, `{"type":"record","name":"Line","fields":[
+		{"name":"order","type":`+orderV1Schema+`}]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := lw.Encode(ctx, "lines", lineOf[orderV1]{Order: orderV1{ID: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type storeLine struct {
+		Order orderWithStore `avro:"order"`
+	}
+	nested, err := NewSerde[storeLine](reg, AnyRecordName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sl storeLine
+	if err := nested.Decode(ctx, line, &sl); !errors.Is(err, ErrIncompatible) || !strings.Contains(err.Error(), "no field order.store") {
+		t.Fatalf("nested: got %v, want ErrIncompatible naming order.store", err)
+	}
+}
+
+func mustDerive[T any](t *testing.T) *Schema {
+	t.Helper()
+	s, err := Derive[T]("retail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestSerdeDecodeErrors(t *testing.T) {
 	ctx := context.Background()
 	reg, _, _ := newFakeRegistry(t)
