@@ -303,6 +303,28 @@ func TestIntegrationLookupOnly(t *testing.T) {
 	if err := p.ProduceSync(ctx, Message[orderV1]{Value: orderV1{ID: "x", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
+
+	// Registered by another client as other text, without the default
+	// (as Confluent's serializer registers it): found by canonical form.
+	other := rp.topic(t, ctx, "it.lookup-other", 1)
+	bare := `{"name":"Order","namespace":"retail","type":"record","fields":[{"type":"string","name":"id"},
+		{"name":"quantity","type":"int"},{"name":"currency","type":"string"}]}`
+	registered, err := rp.reg.Client().CreateSchema(ctx, other+"-value", sr.Schema{Schema: bare, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := NewProducer[orderV2](ctx, rp.reg, other, WithSchema(mustParse(t, orderV2Schema)), WithRegistration(LookupOnly()),
+		WithClientOpts(kgo.SeedBrokers(rp.brokers...)))
+	if err != nil {
+		t.Fatalf("lookup-only of the same schema with its default: %v", err)
+	}
+	defer p2.Close(ctx)
+	if got, _ := p2.Serde().Prepare(ctx, other); got != registered.ID {
+		t.Fatalf("lookup-only found id %d, want %d", got, registered.ID)
+	}
+	if vs, err := rp.reg.Client().SubjectVersions(ctx, other+"-value"); err != nil || len(vs) != 1 {
+		t.Fatalf("versions after lookup-only: %v, %v; want the one registered", vs, err)
+	}
 }
 
 func TestIntegrationDeadLetter(t *testing.T) {

@@ -170,7 +170,10 @@ func (r *Registry) register(ctx context.Context, subject string, s *Schema, obs 
 }
 
 // Lookup returns the ID of s under subject without registering anything.
-// A schema that is not registered there is an error matching
+// A version registered with other text that has the same Parsing Canonical
+// Form (the same schema without its docs, defaults, aliases and
+// formatting, as Confluent's serializer registers it) is found too. A
+// schema that is not registered there is an error matching
 // ErrNotRegistered.
 func (r *Registry) Lookup(ctx context.Context, subject string, s *Schema) (int, error) {
 	return r.lookup(ctx, subject, s, nil)
@@ -180,10 +183,50 @@ func (r *Registry) lookup(ctx context.Context, subject string, s *Schema, obs Ob
 	id, err := r.idFor(ctx, "look up", subject, s, obs, func() (sr.SubjectSchema, error) {
 		return r.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	})
-	if err != nil && isNotFound(err) {
-		return 0, fmt.Errorf("%w: %q (%s): %w", ErrNotRegistered, subject, s.describe(), err)
+	if err == nil || !isNotFound(err) {
+		return id, err
 	}
-	return id, err
+	// The registry's lookup compares text. A client that registered the
+	// same schema with other text (Confluent's serializer drops defaults
+	// and docs) is found by its Parsing Canonical Form.
+	id, ok, cerr := r.lookupCanonical(ctx, subject, s, obs)
+	switch {
+	case ok:
+		return id, nil
+	case cerr != nil && !isNotFound(cerr):
+		return 0, cerr
+	}
+	return 0, fmt.Errorf("%w: %q (%s): %w", ErrNotRegistered, subject, s.describe(), err)
+}
+
+// lookupCanonical finds, among subject's versions from the latest, one
+// whose canonical form is s's, and caches its ID for s.
+func (r *Registry) lookupCanonical(ctx context.Context, subject string, s *Schema, obs Observer) (int, bool, error) {
+	versions, err := r.cl.Schemas(ctx, subject)
+	if err != nil {
+		rerr := registryErr(ctx, fmt.Sprintf("list the versions of %q", subject), err)
+		observeRequest(obs, "lookup", rerr)
+		return 0, false, rerr
+	}
+	observeRequest(obs, "lookup", nil)
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		if v.Type != sr.TypeAvro || v.ID <= 0 {
+			continue
+		}
+		parsed, err := Parse(v.Schema.Schema)
+		if err != nil || parsed.Fingerprint() != s.Fingerprint() {
+			continue
+		}
+		r.mu.Lock()
+		r.ids[subjectSchema{subject, s.Fingerprint()}] = v.ID
+		if _, known := r.byID[v.ID]; !known {
+			r.byID[v.ID] = parsed
+		}
+		r.mu.Unlock()
+		return v.ID, true, nil
+	}
+	return 0, false, nil
 }
 
 func (r *Registry) idFor(ctx context.Context, verb, subject string, s *Schema, obs Observer, call func() (sr.SubjectSchema, error)) (int, error) {

@@ -426,6 +426,31 @@ func TestRegistrationPolicies(t *testing.T) {
 			t.Fatalf("got %d, %v, want %d", id, err, id1)
 		}
 	})
+	t.Run("lookup-only finds the same schema registered with other text", func(t *testing.T) {
+		// As Confluent's serializer registers orderV2: no default, no doc,
+		// other spacing and key order.
+		bare := mustParse(t, `{"name":"Order","namespace":"retail","type":"record","fields":[{"type":"string","name":"id"},
+			{"name":"quantity","type":"int"},{"name":"currency","type":"string"}]}`)
+		if bare.Fingerprint() != v2.Fingerprint() {
+			t.Fatal("the test's two texts differ in canonical form")
+		}
+		idBare, err := reg.Register(ctx, "other-text-value", bare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Client().LookupSchema(ctx, "other-text-value", sr.Schema{Schema: orderV2Schema}); err == nil {
+			t.Fatal("the registry's own lookup finds the other text: the test shows nothing")
+		}
+		s, _ := NewSerde[orderV2](reg, WithSchema(v2), WithRegistration(LookupOnly()))
+		if id, err := s.Prepare(ctx, "other-text"); err != nil || id != idBare {
+			t.Fatalf("got %d, %v, want %d, the ID of the same schema in canonical form", id, err, idBare)
+		}
+		// A schema of another canonical form is still not registered.
+		s1, _ := NewSerde[orderV1](reg, WithSchema(v1), WithRegistration(LookupOnly()))
+		if _, err := s1.Prepare(ctx, "other-text"); !errors.Is(err, ErrNotRegistered) {
+			t.Fatalf("another schema: got %v, want ErrNotRegistered", err)
+		}
+	})
 	t.Run("lookup-only refuses an unregistered schema", func(t *testing.T) {
 		s, _ := NewSerde[orderV1](reg, WithSchema(v1), WithRegistration(LookupOnly()))
 		_, err := s.Prepare(ctx, "elsewhere")
