@@ -798,6 +798,7 @@ func (f *fixtures) schema() {
 			_, err = r.SchemaByID(ctx, 1)
 			return err
 		})})
+	add("schema.TypeMismatchError", "literal", &schema.TypeMismatchError{Type: "main.Order", Schema: "schema retail.Order 01f61507", Messages: []string{"store: in the Go type and not in the schema"}})
 	add("schema.DeadLetterInfo", "literal", schema.DeadLetterInfo{Topic: "pricing.orders.v1", Offset: 42, SchemaID: 7, Stage: schema.StageHandle, Attempts: 4, Error: "price service: unavailable"})
 	f.reg = reg
 }

@@ -47,6 +47,10 @@ var (
 	ErrInvalidSchema = errors.New("invalid schema")
 	// ErrClosed is returned by a Producer or Consumer after Close.
 	ErrClosed = errors.New("closed")
+	// ErrTypeMismatch is returned by NewSerde, NewProducer and
+	// NewConsumer when the Go type does not fit the schema given with
+	// WithSchema (see TypeMismatchError).
+	ErrTypeMismatch = errors.New("go type does not fit the schema")
 	// ErrRunning is returned by Consumer.Process while another Process
 	// of the same Consumer runs.
 	ErrRunning = errors.New("already running")
@@ -286,6 +290,24 @@ func Permanent(err error) bool {
 	return errors.Is(err, ErrBadMagic) || errors.Is(err, ErrCorruptPayload) || errors.Is(err, ErrUnknownSchemaID) ||
 		errors.Is(err, ErrInvalidSchema) || errors.Is(err, ErrIncompatible)
 }
+
+// TypeMismatchError says where a Go type and the schema it is written and
+// read with (WithSchema, an .avsc of the team's repository) do not fit: a
+// field of the type the schema lacks (never written or never read), a
+// field of the schema without a default the type lacks (a record that
+// cannot be written), a field whose types differ. Record names are not
+// compared. It matches ErrTypeMismatch with errors.Is.
+type TypeMismatchError struct {
+	Type     string
+	Schema   string
+	Messages []string
+}
+
+func (e *TypeMismatchError) Error() string {
+	return fmt.Sprintf("%v: %s and %s: %s", ErrTypeMismatch, e.Type, e.Schema, strings.Join(e.Messages, "; "))
+}
+
+func (e *TypeMismatchError) Is(target error) bool { return target == ErrTypeMismatch }
 
 // IncompatibleError says why a schema breaks a compatibility level. It
 // matches ErrIncompatible with errors.Is.

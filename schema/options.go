@@ -346,7 +346,8 @@ type Observer interface {
 	OnSchemaCache(hit bool)
 	// OnRegistryRequest is called after each request a Serde makes to the
 	// schema registry, with err nil on success. op is "schema_by_id",
-	// "register", "lookup" or "latest".
+	// "register", "lookup", "versions" (a lookup by canonical form) or
+	// "latest".
 	OnRegistryRequest(op string, err error)
 }
 

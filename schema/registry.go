@@ -183,8 +183,11 @@ func (r *Registry) lookup(ctx context.Context, subject string, s *Schema, obs Ob
 	id, err := r.idFor(ctx, "look up", subject, s, obs, func() (sr.SubjectSchema, error) {
 		return r.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
 	})
-	if err == nil || !isNotFound(err) {
-		return id, err
+	if err == nil || !isNotFound(err) || errors.Is(err, ErrSubjectNotFound) {
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q (%s): %w", ErrNotRegistered, subject, s.describe(), err)
+		}
+		return id, nil
 	}
 	// The registry's lookup compares text. A client that registered the
 	// same schema with other text (Confluent's serializer drops defaults
@@ -205,10 +208,10 @@ func (r *Registry) lookupCanonical(ctx context.Context, subject string, s *Schem
 	versions, err := r.cl.Schemas(ctx, subject)
 	if err != nil {
 		rerr := registryErr(ctx, fmt.Sprintf("list the versions of %q", subject), err)
-		observeRequest(obs, "lookup", rerr)
+		observeRequest(obs, "versions", rerr)
 		return 0, false, rerr
 	}
-	observeRequest(obs, "lookup", nil)
+	observeRequest(obs, "versions", nil)
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
 		if v.Type != sr.TypeAvro || v.ID <= 0 {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"reflect"
 
@@ -34,6 +35,30 @@ func ParseFile(path string) (*Schema, error) {
 	s, err := Parse(string(b))
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseFS parses the Avro schema in file name of fsys: the way a service
+// takes its schemas from the team repository's .avsc files, embedded at
+// build time,
+//
+//	//go:embed schemas/order.avsc
+//	var schemas embed.FS
+//	order, err := schema.ParseFS(schemas, "schemas/order.avsc")
+//
+// so that what it writes and reads is what the repository reviewed and
+// registered, not what its Go type derives. Give it with WithSchema:
+// NewProducer and NewConsumer then check that the Go type fits it
+// (ErrTypeMismatch), and LookupOnly finds the registered ID.
+func ParseFS(fsys fs.FS, name string) (*Schema, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	s, err := Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
 	}
 	return s, nil
 }

@@ -72,6 +72,9 @@ func newSerde[T any](reg *Registry, cfg config) (*Serde[T], error) {
 		return nil, errors.New("new serde: nil registry")
 	}
 	s := &Serde[T]{reg: reg, cfg: cfg, reader: cfg.schema, strict: cfg.schema}
+	if err := typeFits[T](cfg.schema); err != nil {
+		return nil, fmt.Errorf("new serde: %w", err)
+	}
 	if s.reader == nil && isStruct(reflect.TypeFor[T]()) {
 		derived, err := Derive[T]("")
 		if err != nil {
@@ -83,6 +86,25 @@ func newSerde[T any](reg *Registry, cfg config) (*Serde[T], error) {
 		return nil, fmt.Errorf("new serde: %s registration of %v needs WithSchema", cfg.registration, reflect.TypeFor[T]())
 	}
 	return s, nil
+}
+
+// typeFits checks a struct T against the schema it is written and read
+// with (WithSchema), so that a type and an .avsc that drifted apart stop a
+// program at start rather than fail or lose a field at each record. A T
+// whose schema cannot be derived (a generic or anonymous struct) is not
+// checked.
+func typeFits[T any](s *Schema) error {
+	if s == nil || !isStruct(reflect.TypeFor[T]()) {
+		return nil
+	}
+	derived, err := Derive[T]("")
+	if err != nil {
+		return nil
+	}
+	if msgs := avrocodec.Mismatches(derived.parsed, s.parsed); len(msgs) > 0 {
+		return &TypeMismatchError{Type: reflect.TypeFor[T]().String(), Schema: s.describe(), Messages: msgs}
+	}
+	return nil
 }
 
 func isStruct(t reflect.Type) bool {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/internal/avrocodec"
@@ -608,5 +611,97 @@ func TestParseErrors(t *testing.T) {
 	}
 	if _, err := ParseFile("testdata/does-not-exist.avsc"); err == nil {
 		t.Fatal("missing file accepted")
+	}
+}
+
+// TestTypeMustFitSchema: NewSerde, NewProducer and NewConsumer refuse a Go
+// type that does not fit the schema given with WithSchema, naming each
+// place, before any registry call.
+func TestTypeMustFitSchema(t *testing.T) {
+	type item struct {
+		SKU string `avro:"sku"`
+	}
+	type order struct {
+		ID     string  `avro:"id"`
+		Status string  `avro:"status"`
+		Note   *string `avro:"note"`
+		Items  []item  `avro:"items"`
+	}
+	const fits = `{"type":"record","name":"Order","namespace":"retail","fields":[
+		{"name":"id","type":"string"},
+		{"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID"]}},
+		{"name":"note","type":["null","string"],"default":null},
+		{"name":"items","type":{"type":"array","items":{"type":"record","name":"Item","fields":[{"name":"sku","type":"string"}]}}},
+		{"name":"channel","type":"string","default":"web"}]}`
+	tests := []struct {
+		name, schema string
+		want         []string // in the error; none: it fits
+	}{
+		{"fits, with a defaulted field the type lacks and an enum read as a string", fits, nil},
+		{"a field of the type the schema lacks", strings.Replace(fits, `{"name":"id","type":"string"},`, ``, 1),
+			[]string{"id: in the Go type and not in the schema"}},
+		{"a field of the schema without a default", strings.Replace(fits, `"default":"web"`, `"doc":"where"`, 1),
+			[]string{"channel: in the schema, without a default, and not in the Go type"}},
+		{"types differ", strings.Replace(fits, `{"name":"id","type":"string"}`, `{"name":"id","type":"long"}`, 1),
+			[]string{"id: string in the Go type, long in the schema"}},
+		{"optional in the schema only", strings.Replace(fits, `{"name":"id","type":"string"}`, `{"name":"id","type":["null","string"],"default":null}`, 1),
+			[]string{"id: optional in the schema"}},
+		{"optional in the type only", strings.Replace(fits, `"type":["null","string"],"default":null`, `"type":"string"`, 1),
+			[]string{"note: optional in the Go type"}},
+		{"nested", strings.Replace(fits, `{"name":"sku","type":"string"}`, `{"name":"code","type":"string"}`, 1),
+			[]string{"items[].code: in the schema, without a default", "items[].sku: in the Go type and not in the schema"}},
+	}
+	reg, _, ct := newFakeRegistry(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustParse(t, tt.schema)
+			before := ct.total.Load()
+			errs := []error{}
+			_, err := NewSerde[order](reg, WithSchema(s))
+			errs = append(errs, err)
+			_, err = NewProducer[order](t.Context(), reg, "orders", WithSchema(s), WithRegistration(LookupOnly()), WithClientOpts(kgo.SeedBrokers("127.0.0.1:1")))
+			if len(tt.want) > 0 {
+				errs = append(errs, err)
+			}
+			_, err = NewConsumer[order](t.Context(), reg, "g", []string{"orders"}, WithSchema(s), WithClientOpts(kgo.SeedBrokers("127.0.0.1:1")))
+			errs = append(errs, err)
+			for i, err := range errs {
+				if len(tt.want) == 0 {
+					if err != nil {
+						t.Fatalf("constructor %d: %v", i, err)
+					}
+					continue
+				}
+				var tm *TypeMismatchError
+				if !errors.Is(err, ErrTypeMismatch) || !errors.As(err, &tm) {
+					t.Fatalf("constructor %d: got %v, want ErrTypeMismatch", i, err)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("constructor %d: %v; want it to say %q", i, err, w)
+					}
+				}
+			}
+			if len(tt.want) > 0 && ct.total.Load() != before {
+				t.Errorf("%d registry requests before the refusal", ct.total.Load()-before)
+			}
+		})
+	}
+}
+
+func TestParseFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"schemas/order.avsc": {Data: []byte(orderV1Schema)},
+		"schemas/bad.avsc":   {Data: []byte(`{"type":"record"}`)},
+	}
+	s, err := ParseFS(fsys, "schemas/order.avsc")
+	if err != nil || s.FullName() != "retail.Order" {
+		t.Fatalf("ParseFS: %v, %v", s, err)
+	}
+	if _, err := ParseFS(fsys, "schemas/bad.avsc"); !errors.Is(err, ErrInvalidSchema) || !strings.Contains(err.Error(), "schemas/bad.avsc") {
+		t.Fatalf("a bad schema: %v, want ErrInvalidSchema naming the file", err)
+	}
+	if _, err := ParseFS(fsys, "schemas/none.avsc"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a missing file: %v, want fs.ErrNotExist", err)
 	}
 }
