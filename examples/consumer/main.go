@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,17 +61,12 @@ type Order struct {
 	Currency   string `avro:"currency"`
 }
 
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "retail",
-  "fields": [
-    {"name": "id",          "type": "string"},
-    {"name": "store",       "type": "string"},
-    {"name": "sku",         "type": "string"},
-    {"name": "quantity",    "type": "int"},
-    {"name": "price_cents", "type": "long"},
-    {"name": "currency",    "type": "string", "default": "EUR"}
-  ]
-}`
+// order.avsc is the team repository's schema of Order: the consumer reads
+// every version of the topic's records into it, and NewConsumer checks
+// that Order fits it.
+//
+//go:embed order.avsc
+var schemas embed.FS
 
 // The variables main reads, as scripts/platform env prints them.
 const (
@@ -189,7 +185,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "order.avsc")
 	if err != nil {
 		return err
 	}
@@ -282,7 +278,7 @@ func seed(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "order.avsc")
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func produceInput(t *testing.T, p platformtest.Platform, topic string) map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "order.avsc")
 	if err != nil {
 		t.Fatal(err)
 	}

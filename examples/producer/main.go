@@ -11,10 +11,14 @@
 //
 //	go run ./examples/producer -rate 10 -count 100
 //
+// It writes with order.avsc, embedded at build time, the schema the team's
+// repository reviews and registers; NewProducer checks that Order fits it
+// and finds its ID, and fails if the registry lacks it. -register
+// registers it instead, for development; the embedded platform does.
 // Against the project's platform:
 //
 //	eval "$(scripts/platform env)"
-//	go run ./examples/producer -rate 10
+//	go run ./examples/producer -rate 10 -register
 //
 // With -vault-kafka-path it reads a username and password (keys username
 // and password) from that KV v2 secret in the Vault at VAULT_ADDR, with
@@ -32,6 +36,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,17 +73,13 @@ type Order struct {
 	Currency   string `avro:"currency"`
 }
 
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "retail",
-  "fields": [
-    {"name": "id",          "type": "string"},
-    {"name": "store",       "type": "string"},
-    {"name": "sku",         "type": "string"},
-    {"name": "quantity",    "type": "int"},
-    {"name": "price_cents", "type": "long"},
-    {"name": "currency",    "type": "string", "default": "EUR"}
-  ]
-}`
+// order.avsc is the team repository's schema of Order, the one its CI
+// registers (streamkit apply): the service writes with it, not with a
+// schema derived from the Go type, and NewProducer checks that Order fits
+// it.
+//
+//go:embed order.avsc
+var schemas embed.FS
 
 // The variables main reads, as scripts/platform env prints them, besides
 // Vault's secrets.EnvVaultAddr (VAULT_ADDR) and secrets.EnvVaultToken
@@ -102,7 +103,10 @@ type config struct {
 	vaultToken     string
 	vaultKafkaPath string
 
-	topic       string
+	topic string
+	// register registers the schema when the registry lacks it: for
+	// development. Without it the schema must be registered already.
+	register    bool
 	rate        float64 // orders per second
 	count       int     // 0: until ctx ends
 	metricsAddr string
@@ -119,6 +123,8 @@ func main() {
 		vaultToken:  strings.TrimSpace(os.Getenv(secrets.EnvVaultToken)),
 	}
 	flag.StringVar(&cfg.topic, "topic", "retail.orders.v1", "topic to produce to (created with 3 partitions if missing)")
+	flag.BoolVar(&cfg.register, "register", false,
+		"development: register order.avsc when the registry lacks it (by default it must be registered, as the team's CI does with streamkit apply)")
 	flag.Float64Var(&cfg.rate, "rate", 5, "orders per second")
 	flag.IntVar(&cfg.count, "count", 0, "orders to produce; 0 produces until stopped")
 	flag.StringVar(&cfg.metricsAddr, "metrics-addr", "127.0.0.1:0", "listen address of the /metrics endpoint")
@@ -160,7 +166,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 			return err
 		}
 		defer stop()
-		cfg.brokers, cfg.registryURL = brokers, registryURL
+		cfg.brokers, cfg.registryURL, cfg.register = brokers, registryURL, true
 		w.printf("platform: embedded (set %s for a real one)\n", envBrokers)
 	}
 	if cfg.registryURL == "" {
@@ -195,12 +201,17 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "order.avsc")
 	if err != nil {
 		return err
 	}
+	registration := schema.LookupOnly() // fails here if the schema is not registered
+	if cfg.register {
+		registration = schema.AutoRegister()
+	}
 	producer, err := schema.NewProducer[Order](ctx, reg, cfg.topic,
 		schema.WithSchema(orderAvro),
+		schema.WithRegistration(registration),
 		schema.WithClientOpts(append(kopts, m.KgoOpts()...)...),
 		schema.WithObserver(m))
 	if err != nil {

@@ -15,9 +15,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/platformtest/embedded"
+	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 )
 
@@ -123,6 +125,7 @@ func TestProducerEmbedded(t *testing.T) {
 		brokers:     e.Brokers,
 		registryURL: e.SchemaRegistryURL,
 		topic:       "retail.orders.v1",
+		register:    true, // a sandbox: no CI registered anything
 		rate:        500,
 		count:       n,
 		metricsAddr: "127.0.0.1:0",
@@ -155,7 +158,7 @@ func TestProducerEmbedded(t *testing.T) {
 func TestProducerEmbeddedGracefulStop(t *testing.T) {
 	e := embedded.StartT(t)
 	const count = 200
-	cfg := config{brokers: e.Brokers, registryURL: e.SchemaRegistryURL, topic: "retail.orders.v1", rate: 100, count: count, metricsAddr: "127.0.0.1:0"}
+	cfg := config{brokers: e.Brokers, registryURL: e.SchemaRegistryURL, topic: "retail.orders.v1", register: true, rate: 100, count: count, metricsAddr: "127.0.0.1:0"}
 	out, scraped := runStopped(t, cfg, 20)
 	if !strings.Contains(scraped, "streamkit_client_produce_records_total{") {
 		t.Errorf("/metrics lacks streamkit_client_produce_records_total:\n%s", scraped)
@@ -293,6 +296,27 @@ func TestIntegrationProducerGracefulStop(t *testing.T) {
 			cl.Close()
 		}
 	})
+	// Before the team's CI has registered order.avsc: refused at start,
+	// nothing produced.
+	var refused bytes.Buffer
+	if err := run(t.Context(), cfg, &refused); !errors.Is(err, schema.ErrNotRegistered) {
+		t.Fatalf("run before the schema is registered: %v, want schema.ErrNotRegistered\n%s", err, refused.String())
+	}
+	if strings.Contains(refused.String(), "producing to") {
+		t.Fatalf("it started producing:\n%s", refused.String())
+	}
+	// The CI's part: order.avsc registered under the topic's subject.
+	avsc, err := schema.ParseFS(schemas, "order.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Register(t.Context(), cfg.topic+"-value", avsc); err != nil {
+		t.Fatal(err)
+	}
 	out, scraped := runStopped(t, cfg, 15)
 	for _, name := range []string{
 		"streamkit_client_produce_records_total",
@@ -373,6 +397,7 @@ func TestIntegrationProducerVaultSASL(t *testing.T) {
 		vaultToken:     p.VaultToken,
 		vaultKafkaPath: "secret/data/" + kvPath,
 		topic:          topic,
+		register:       true,
 		rate:           25,
 		count:          count,
 		metricsAddr:    "127.0.0.1:0",
