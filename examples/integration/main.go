@@ -24,6 +24,12 @@
 //	-dlq                  PRICER_DLQ_TOPIC, default the input topic plus .dlq
 //	-group                PRICER_GROUP, default retail-order-pricer
 //	-shutdown-timeout     PRICER_SHUTDOWN_TIMEOUT, default 30s
+//	-register             PRICER_REGISTER, default false
+//
+// It reads and writes with schemas/order.avsc and schemas/price.avsc, the
+// team repository's schemas, embedded at build time. Price's must be
+// registered under the output topic's subject, as the team's CI does;
+// -register registers it instead, for development.
 //
 // Against the project's platform, once the three topics exist:
 //
@@ -63,12 +69,14 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -106,34 +114,13 @@ type Price struct {
 	Rejected string `avro:"rejected"`
 }
 
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "retail",
-  "fields": [
-    {"name": "id",       "type": "string"},
-    {"name": "customer", "type": "string"},
-    {"name": "currency", "type": "string", "default": "EUR"},
-    {"name": "lines", "type": {"type": "array", "items": {
-      "type": "record", "name": "Line",
-      "fields": [
-        {"name": "sku",              "type": "string"},
-        {"name": "quantity",         "type": "int"},
-        {"name": "unit_price_cents", "type": "long"}
-      ]}}}
-  ]
-}`
-
-const priceSchema = `{
-  "type": "record", "name": "Price", "namespace": "retail",
-  "fields": [
-    {"name": "order_id",       "type": "string"},
-    {"name": "currency",       "type": "string"},
-    {"name": "items",          "type": "int"},
-    {"name": "subtotal_cents", "type": "long"},
-    {"name": "discount_cents", "type": "long"},
-    {"name": "total_cents",    "type": "long"},
-    {"name": "rejected",       "type": "string", "default": ""}
-  ]
-}`
+// schemas holds the team repository's .avsc files of Order and Price,
+// the schemas its CI registers (streamkit apply): the service reads and
+// writes with them, and NewConsumer and NewProducer check that Order and
+// Price fit them.
+//
+//go:embed schemas
+var schemas embed.FS
 
 // Pricing rules.
 const (
@@ -182,6 +169,7 @@ const (
 	envDLQTopic        = "PRICER_DLQ_TOPIC"
 	envGroup           = "PRICER_GROUP"
 	envShutdownTimeout = "PRICER_SHUTDOWN_TIMEOUT"
+	envRegister        = "PRICER_REGISTER"
 )
 
 // config is everything run needs; main fills it from flags and the
@@ -198,6 +186,10 @@ type config struct {
 	// shutdownTimeout bounds finishing the batch in hand, the final commit
 	// and leaving the group once ctx ends.
 	shutdownTimeout time.Duration
+	// register registers price.avsc when the registry lacks it, for
+	// development; by default it must be registered, as the team's CI
+	// does, and the service stops at start when it is not.
+	register bool
 	// logger defaults to discarding.
 	logger *slog.Logger
 }
@@ -251,6 +243,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.outputTopic, "output-topic", envOr(envOutputTopic, "retail.prices.v1"), "topic of the prices")
 	fs.StringVar(&cfg.dlq, "dlq", envOr(envDLQTopic, ""), "topic for input records that are not Avro (default: the input topic with .dlq appended)")
 	fs.StringVar(&cfg.group, "group", envOr(envGroup, "retail-order-pricer"), "consumer group")
+	register, err := strconv.ParseBool(envOr(envRegister, "false"))
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", envRegister, err)
+	}
+	fs.BoolVar(&cfg.register, "register", register, "development: register schemas/price.avsc when the registry lacks it")
 	timeout, err := time.ParseDuration(envOr(envShutdownTimeout, "30s"))
 	if err != nil {
 		return cfg, fmt.Errorf("%s: %w", envShutdownTimeout, err)
@@ -301,11 +298,11 @@ func run(ctx context.Context, cfg config) (err error) {
 	if err != nil {
 		return err
 	}
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "schemas/order.avsc")
 	if err != nil {
 		return err
 	}
-	priceAvro, err := schema.Parse(priceSchema)
+	priceAvro, err := schema.ParseFS(schemas, "schemas/price.avsc")
 	if err != nil {
 		return err
 	}
@@ -313,7 +310,11 @@ func run(ctx context.Context, cfg config) (err error) {
 
 	// NewProducer registers the Price schema before anything is consumed,
 	// so a registry that refuses it stops the service at start.
-	producer, err := schema.NewProducer[Price](ctx, reg, cfg.outputTopic,
+	registration := schema.LookupOnly()
+	if cfg.register {
+		registration = schema.AutoRegister()
+	}
+	producer, err := schema.NewProducer[Price](ctx, reg, cfg.outputTopic, schema.WithRegistration(registration),
 		schema.WithSchema(priceAvro), schema.WithClientOpts(kopts...))
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,6 +116,17 @@ func TestParseConfig(t *testing.T) {
 				inputTopic: "in", outputTopic: "out", dlq: "bad", group: "g", shutdownTimeout: 5 * time.Second,
 			},
 		},
+		{
+			name: "register for development",
+			args: []string{"-register"},
+			env:  env,
+			want: config{
+				brokers: []string{"k1:9092", "k2:9092"}, registryURL: "http://registry:8080/apis/ccompat/v7",
+				inputTopic: "retail.orders.v1", outputTopic: "prices.from.env", dlq: "retail.orders.v1.dlq",
+				group: "retail-order-pricer", shutdownTimeout: 30 * time.Second, register: true,
+			},
+		},
+		{name: "bad register variable", env: map[string]string{envRegister: "maybe"}, wantErr: envRegister},
 		{name: "nothing set", wantErr: "no brokers: set -brokers or STREAMKIT_BROKERS"},
 		{name: "no registry", args: []string{"-brokers", "k:9092"}, wantErr: "no schema registry"},
 		{name: "same topics", args: []string{"-input-topic", "x", "-output-topic", "x"}, env: env, wantErr: `input and output topic are both "x"`},
@@ -139,6 +151,19 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("got %#v, want %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPricerNeedsItsSchema: before the team's CI has registered
+// price.avsc, the service stops at start, having read nothing.
+func TestPricerNeedsItsSchema(t *testing.T) {
+	p := embedded.StartT(t)
+	topics := newTopics()
+	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
+	err := run(t.Context(), config{brokers: p.Brokers, registryURL: p.SchemaRegistryURL,
+		inputTopic: topics.in, outputTopic: topics.out, dlq: topics.dlq, group: topics.group, shutdownTimeout: time.Second})
+	if !errors.Is(err, schema.ErrNotRegistered) {
+		t.Fatalf("run: %v, want schema.ErrNotRegistered", err)
 	}
 }
 
@@ -170,6 +195,7 @@ func TestIntegrationPricerExternal(t *testing.T) {
 func testPricerInProcess(t *testing.T, p *platformtest.Platform) {
 	topics := newTopics()
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
+	registerPrice(t, p, topics.out)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -223,6 +249,7 @@ func TestIntegrationPricerContainer(t *testing.T) {
 	p := containers.StartT(t, containers.WithComponents(platformtest.Kafka, platformtest.SchemaRegistry))
 	topics := newTopics()
 	platformtest.CreateTopicsT(t, p.Clients.Admin, 3, topics.in, topics.out, topics.dlq)
+	registerPrice(t, p, topics.out)
 
 	dir := buildContext(t)
 	ref := pricerImage + ":" + platformtest.UniqueName("test")
@@ -343,6 +370,20 @@ func containerLog(c *testcontainers.DockerContainer) string {
 // each other's records even on a shared, long-lived platform.
 type pricerTopics struct{ in, out, dlq, group string }
 
+// registerPrice registers schemas/price.avsc under topic's subject, as the
+// team's CI does before the service is deployed: the service only looks
+// it up.
+func registerPrice(t *testing.T, p *platformtest.Platform, topic string) {
+	t.Helper()
+	price, err := schema.ParseFS(schemas, "schemas/price.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Clients.Registry.Register(t.Context(), topic+"-value", price); err != nil {
+		t.Fatalf("register the price schema: %v", err)
+	}
+}
+
 func newTopics() pricerTopics {
 	in := platformtest.UniqueName("retail.orders")
 	return pricerTopics{in: in, out: platformtest.UniqueName("retail.prices"), dlq: in + ".dlq", group: platformtest.UniqueName("pricer")}
@@ -370,7 +411,7 @@ func produceOrders(t *testing.T, p *platformtest.Platform, topic string, orders 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	orderAvro, err := schema.Parse(orderSchema)
+	orderAvro, err := schema.ParseFS(schemas, "schemas/order.avsc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +435,7 @@ func produceOrders(t *testing.T, p *platformtest.Platform, topic string, orders 
 // read twice (at least once allows it) must be the same both times.
 func readPrices(t *testing.T, p *platformtest.Platform, topic string, n int) map[string]Price {
 	t.Helper()
-	priceAvro, err := schema.Parse(priceSchema)
+	priceAvro, err := schema.ParseFS(schemas, "schemas/price.avsc")
 	if err != nil {
 		t.Fatal(err)
 	}
