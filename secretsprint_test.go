@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -96,6 +97,7 @@ var exempt = map[string]string{
 	"schema.SubjectApplyOptions":      "a force flag: no credential",
 	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
 	"schema.Handler":                  "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
+	"schema.Transform":                "func type: the team's own transform; fmt prints a func as its address and JSON refuses it",
 	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
 	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
 	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
@@ -771,6 +773,19 @@ func (f *fixtures) schema() {
 	consumer := must[*schema.Consumer[order]](t)(schema.NewConsumer[order](ctx, reg, "pricing", []string{"pricing.orders.v1"}, schema.WithClientOpts(saslOpts(t)...)))
 	t.Cleanup(func() { _ = consumer.Close(context.Background()) })
 	add("schema.Consumer", "NewConsumer with SASL", consumer)
+	// A pipeline checks its output topic before it returns: a cluster of
+	// its own, with SASL.
+	cluster := must[*kfake.Cluster](t)(kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
+		kfake.Superuser("PLAIN", "pricing-svc", canary("kafka-sasl")), kfake.SeedTopics(1, "pricing.orders.v1", "pricing.prices.v1")))
+	t.Cleanup(cluster.Close)
+	pipelineOpts := schema.WithPipelineClientOpts(kgo.SeedBrokers(cluster.ListenAddrs()...),
+		kgo.SASL(plain.Auth{User: "pricing-svc", Pass: canary("kafka-sasl")}.AsMechanism()))
+	add("schema.PipelineOpt", "WithPipelineClientOpts with SASL", pipelineOpts)
+	pipeline := must[*schema.Pipeline[order, order]](t)(schema.NewPipeline[order, order](ctx, reg, "pricing", []string{"pricing.orders.v1"}, "pricing.prices.v1",
+		schema.WithTransactionalID("pricing-1"), schema.WithOutputRegistration(schema.AutoRegister()), pipelineOpts))
+	t.Cleanup(pipeline.Close)
+	add("schema.Pipeline", "NewPipeline with SASL", pipeline)
+	add("schema.PipelineStats", "literal", schema.PipelineStats{Transactions: 3, Consumed: 30, Produced: 29, DeadLettered: 1})
 	// kfake closes a connection whose SASL login fails instead of
 	// answering SaslAuthenticationFailed, so the error a real broker gives
 	// is built here.

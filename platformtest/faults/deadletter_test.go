@@ -12,8 +12,9 @@ import (
 	"github.com/streamkit/streamkit/schema"
 )
 
-// TestFaultMissingDeadLetterTopic: with the dead-letter topic missing, a
-// consumer delivers every record before the first poison record of each
+// TestFaultMissingDeadLetterTopic: NewConsumer refuses a dead-letter topic
+// that does not exist. Deleted while the consumer runs, the consumer
+// delivers every record before the first poison record of each
 // partition and nothing after it, commits nothing past it, and says why;
 // once the topic exists, every poison record is dead-lettered once and the
 // rest follow.
@@ -27,13 +28,35 @@ func TestFaultMissingDeadLetterTopic(t *testing.T) {
 	w.write(ctx, 900, 0, 3, 50)
 
 	group := platformtest.UniqueName("fault-dlq")
-	c, err := schema.NewConsumer[Order](ctx, p.Clients.Registry, group, []string{topic}, schema.OnInvalid(schema.DeadLetter(dlq)),
-		schema.WithBackoff(100*time.Millisecond, time.Second),
-		schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	newConsumer := func() (*schema.Consumer[Order], error) {
+		return schema.NewConsumer[Order](ctx, p.Clients.Registry, group, []string{topic}, schema.OnInvalid(schema.DeadLetter(dlq)),
+			schema.WithBackoff(100*time.Millisecond, time.Second),
+			schema.WithClientOpts(kgo.SeedBrokers(p.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	}
+	// Missing at start-up: NewConsumer refuses, before any record is read.
+	if _, err := newConsumer(); !errors.Is(err, schema.ErrTopicNotFound) {
+		t.Fatalf("NewConsumer without its dead-letter topic: %v, want schema.ErrTopicNotFound", err)
+	}
+	// Deleted once the consumer runs: what follows.
+	platformtest.CreateTopicsT(t, p.Clients.Admin, 1, dlq)
+	c, err := newConsumer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
+	if _, err := p.Clients.Admin.DeleteTopics(ctx, dlq); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		listed, err := p.Clients.Admin.ListTopics(ctx, dlq)
+		if err == nil && !listed.Has(dlq) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the dead-letter topic is still listed: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	led := newLedger(w.bad)
 
 	// The first poison record of each partition blocks it.
