@@ -42,13 +42,18 @@ type pipelineConfig struct {
 	logger             *slog.Logger
 	backoff            backoff.Policy
 	transactionTimeout time.Duration
+	maxRecords         int
 }
 
-// WithTransactionalID sets the pipeline's transactional ID; NewPipeline
-// requires it. It must be stable across restarts of one instance (a pod's
-// name, a host's) and unique among the instances: a restarted instance
-// with the same ID aborts what its predecessor left open at once, where a
-// new ID would leave readers waiting for the old transaction to time out.
+// WithTransactionalID sets the pipeline's transactional ID, also its
+// static group instance ID; NewPipeline requires it. It must be stable
+// across restarts of one instance (a pod's name, a host's) and unique
+// among the instances: a restarted instance with the same ID aborts what
+// its predecessor left open and takes its partitions back at once, where
+// a new ID would leave readers waiting for the old transaction to time
+// out and the group for the old member's session to expire. A static
+// member does not leave the group when it stops: its partitions wait for
+// it until its session times out.
 func WithTransactionalID(id string) PipelineOpt {
 	return pipelineOptFunc(func(c *pipelineConfig) { c.txnID = id })
 }
@@ -113,6 +118,13 @@ func WithTransactionTimeout(d time.Duration) PipelineOpt {
 	return pipelineOptFunc(func(c *pipelineConfig) { c.transactionTimeout = d })
 }
 
+// WithTransactionRecords bounds the input records of one transaction,
+// overriding the default 500: fewer make outputs visible sooner and
+// repeat less work after an abort; more make fewer transactions.
+func WithTransactionRecords(n int) PipelineOpt {
+	return pipelineOptFunc(func(c *pipelineConfig) { c.maxRecords = n })
+}
+
 // PipelineStats counts what a Pipeline did.
 type PipelineStats struct {
 	// Committed transactions, and the input records they consumed and the
@@ -159,7 +171,8 @@ type Pipeline[In, Out any] struct {
 // takes WithTransactionalID (required), WithInputSchema,
 // WithOutputSchema, WithOutputRegistration, WithInputAnyRecordName,
 // WithPipelineInvalid, WithPipelineClientOpts (with kgo.SeedBrokers),
-// WithPipelineLogger, WithPipelineBackoff and WithTransactionTimeout.
+// WithPipelineLogger, WithPipelineBackoff, WithTransactionTimeout and
+// WithTransactionRecords.
 //
 // Before it returns it checks that the Go types fit their schemas, finds
 // the output schema's ID (under LookupOnly, a schema the registry lacks is
@@ -172,6 +185,7 @@ func NewPipeline[In, Out any](ctx context.Context, reg *Registry, group string, 
 		logger:             slog.New(slog.DiscardHandler),
 		backoff:            backoff.Policy{Min: 250 * time.Millisecond, Max: 10 * time.Second},
 		transactionTimeout: 20 * time.Second,
+		maxRecords:         500,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -199,6 +213,9 @@ func NewPipeline[In, Out any](ctx context.Context, reg *Registry, group string, 
 	}
 	if b := cfg.backoff; b.Min <= 0 || b.Max < b.Min {
 		errs = append(errs, fmt.Errorf("backoff from %s to %s: want 0 < min <= max", b.Min, b.Max))
+	}
+	if cfg.maxRecords < 1 {
+		errs = append(errs, fmt.Errorf("transaction records %d: want at least 1", cfg.maxRecords))
 	}
 	if cfg.transactionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("transaction timeout %s: want at least 1s", cfg.transactionTimeout))
@@ -228,6 +245,10 @@ func NewPipeline[In, Out any](ctx context.Context, reg *Registry, group string, 
 		kgo.TransactionalID(cfg.txnID),
 		kgo.TransactionTimeout(cfg.transactionTimeout),
 		kgo.ConsumerGroup(group),
+		// Static membership under the same stable ID: a restarted
+		// instance takes its partitions back at once, without waiting
+		// for its dead predecessor's session to time out.
+		kgo.InstanceID(cfg.txnID),
 		kgo.ConsumeTopics(inputs...),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.FetchMaxWait(500 * time.Millisecond),
@@ -259,8 +280,8 @@ func (p *Pipeline[In, Out]) Stats() PipelineStats {
 func (p *Pipeline[In, Out]) Client() *kgo.Client { return p.sess.Client() }
 
 // Run transforms records in transactions until ctx ends, then finishes the
-// transaction in hand and returns nil. Each poll's records are one
-// transaction. It returns the *DecodeError or *HandlerError of a record
+// transaction in hand and returns nil. Each poll's records, at most
+// WithTransactionRecords, are one transaction. It returns the *DecodeError or *HandlerError of a record
 // under StopOnInvalid (the transaction is aborted: nothing of it is
 // visible, and a restart meets the record again), a transaction error
 // that franz-go cannot recover from, ErrClosed after Close, and
@@ -279,7 +300,7 @@ func (p *Pipeline[In, Out]) Run(ctx context.Context, transform Transform[In, Out
 		if p.closed.Load() {
 			return ErrClosed
 		}
-		fs := p.sess.PollFetches(ctx)
+		fs := p.sess.PollRecords(ctx, p.cfg.maxRecords)
 		if fs.IsClientClosed() {
 			return ErrClosed
 		}
