@@ -144,6 +144,43 @@ func ExampleConsumer_Process() {
 	// err: <nil> processed: 1 dead-lettered: 1
 }
 
+func ExampleNewPipeline() {
+	e, reg := setup("retail.orders.v1", "retail.orders.v2")
+	defer e.Close()
+	ctx := context.Background()
+
+	p, err := schema.NewProducer[Order](ctx, reg, "retail.orders.v1", schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...)))
+	if err != nil {
+		panic(err)
+	}
+	if err := p.ProduceSync(ctx, schema.Message[Order]{Key: []byte("o-1"), Value: Order{ID: "o-1", SKU: "coffee-1kg", Quantity: 2}}); err != nil {
+		panic(err)
+	}
+	p.Close(ctx)
+
+	// Orders in, doubled orders out, each input's output committed with its
+	// offset in one transaction. The output schema is the team's,
+	// registered by its CI; here it is registered on the spot.
+	pl, err := schema.NewPipeline[Order, Order](ctx, reg, "doubler", []string{"retail.orders.v1"}, "retail.orders.v2",
+		schema.WithTransactionalID("doubler-0"), // stable per instance: a pod's name
+		schema.WithOutputRegistration(schema.AutoRegister()),
+		schema.WithPipelineClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		panic(err)
+	}
+	defer pl.Close()
+	rctx, stop := context.WithCancel(ctx)
+	err = pl.Run(rctx, func(ctx context.Context, r *schema.Record[Order]) ([]schema.Message[Order], error) {
+		defer stop() // one order is enough here: Run ends after its transaction
+		o := r.Value
+		o.Quantity *= 2
+		return []schema.Message[Order]{{Key: r.Key, Value: o}}, nil
+	})
+	st := pl.Stats()
+	fmt.Println("err:", err, "transactions:", st.Transactions, "consumed:", st.Consumed, "produced:", st.Produced)
+	// Output: err: <nil> transactions: 1 consumed: 1 produced: 1
+}
+
 func ExampleCheckCompatibility() {
 	v1, _ := schema.Parse(`{"type":"record","name":"Order","fields":[
 		{"name":"id","type":"string"}]}`)
