@@ -941,22 +941,44 @@ func deadLetterRecord(topic string, r *kgo.Record, stage string, schemaID, attem
 // with the next commit. Mark records of a partition in the order Poll
 // returned them: committing an offset commits everything before it.
 func (c *Consumer[T]) MarkProcessed(recs ...Record[T]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	touched := map[topicPartition]bool{}
+	if len(recs) == 0 {
+		return
+	}
+	// Only the highest record of each partition counts: committing it
+	// commits those before it. Records come grouped by partition, so the
+	// last one found is nearly always the one to update.
+	var buf [8]*kgo.Record
+	last := buf[:0]
 	for i := range recs {
 		r := recs[i].raw
 		if r == nil {
 			continue
 		}
-		c.cl.MarkCommitRecords(r)
+		j := len(last) - 1
+		for j >= 0 && (last[j].Partition != r.Partition || last[j].Topic != r.Topic) {
+			j--
+		}
+		switch {
+		case j < 0:
+			last = append(last, r)
+		case r.Offset > last[j].Offset:
+			last[j] = r
+		}
+	}
+	if len(last) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cl.MarkCommitRecords(last...)
+	for _, r := range last {
 		tp := topicPartition{r.Topic, r.Partition}
 		if m, ok := c.marked[tp]; !ok || r.Offset > m {
 			c.marked[tp] = r.Offset
 		}
-		touched[tp] = true
-	}
-	for tp := range touched {
+		if len(c.pending[tp]) == 0 {
+			continue
+		}
 		rest := c.pending[tp][:0]
 		for _, p := range c.pending[tp] {
 			if c.marked[tp] >= p.after {

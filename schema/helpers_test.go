@@ -83,6 +83,14 @@ type orderV2 struct {
 	Currency string `avro:"currency"`
 }
 
+// orderV3 is the Go type of orderV3Schema.
+type orderV3 struct {
+	ID       string `avro:"id"`
+	Quantity int32  `avro:"quantity"`
+	Currency string `avro:"currency"`
+	Store    string `avro:"store"`
+}
+
 const (
 	orderV1Schema = `{"type":"record","name":"Order","namespace":"retail","fields":[
 		{"name":"id","type":"string"},{"name":"quantity","type":"int"}]}`

@@ -231,7 +231,7 @@ func TestIntegrationEvolution(t *testing.T) {
 		t.Fatalf("registry compatibility check of v3: got %v, want an *IncompatibleError with messages", err)
 	}
 	before := rp.endOffsets(t, ctx, topic)
-	_, err = NewProducer[orderV2](ctx, rp.reg, topic, append(opts, WithSchema(v3))...)
+	_, err = NewProducer[orderV3](ctx, rp.reg, topic, append(opts, WithSchema(v3))...)
 	var re *RegistryError
 	if !errors.Is(err, ErrIncompatible) || !errors.As(err, &re) || re.StatusCode != http.StatusConflict || re.Message == "" {
 		t.Fatalf("producer with v3: got %v, want a 409 *RegistryError matching ErrIncompatible", err)
@@ -240,34 +240,42 @@ func TestIntegrationEvolution(t *testing.T) {
 		t.Fatalf("records went from %d to %d though v3 was refused", before, after)
 	}
 
-	read := func(reader *Schema) []orderV2 {
-		t.Helper()
-		c, err := NewConsumer[orderV2](ctx, rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
-			WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close(ctx)
-		var out []orderV2
-		for len(out) < 2 {
-			recs, err := c.Poll(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range recs {
-				out = append(out, r.Value)
-			}
-		}
-		return out
-	}
 	// A v2 consumer reads v1 records with the default, and v2 records.
-	if got := read(v2); got[0] != (orderV2{"from-v1", 1, "EUR"}) || got[1] != (orderV2{"from-v2", 2, "USD"}) {
+	if got := readTwo[orderV2](t, ctx, rp, topic, v2); got[0] != (orderV2{"from-v1", 1, "EUR"}) || got[1] != (orderV2{"from-v2", 2, "USD"}) {
 		t.Fatalf("v2 reader: %+v", got)
 	}
 	// A v1 consumer reads v2 records without the new field.
-	if got := read(v1); got[0] != (orderV2{"from-v1", 1, ""}) || got[1] != (orderV2{"from-v2", 2, ""}) {
+	if got := readTwo[orderV1](t, ctx, rp, topic, v1); got[0] != (orderV1{"from-v1", 1}) || got[1] != (orderV1{"from-v2", 2}) {
 		t.Fatalf("v1 reader: %+v", got)
 	}
+	// A Go type that does not fit its reader schema is refused at start.
+	if _, err := NewConsumer[orderV2](ctx, rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(v1),
+		WithClientOpts(kgo.SeedBrokers(rp.brokers...))); !errors.Is(err, ErrTypeMismatch) {
+		t.Fatalf("orderV2 read with v1: %v, want ErrTypeMismatch", err)
+	}
+}
+
+// readTwo reads the first two records of topic into T with reader, as a
+// group of its own.
+func readTwo[T any](t *testing.T, ctx context.Context, rp realPlatform, topic string, reader *Schema) []T {
+	t.Helper()
+	c, err := NewConsumer[T](ctx, rp.reg, platformenv.UniqueName("it-evo"), []string{topic}, WithSchema(reader),
+		WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var out []T
+	for len(out) < 2 {
+		recs, err := c.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, r.Value)
+		}
+	}
+	return out
 }
 
 func TestIntegrationLookupOnly(t *testing.T) {

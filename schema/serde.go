@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamkit/streamkit/internal/avrocodec"
@@ -42,6 +43,16 @@ type Serde[T any] struct {
 	mu       sync.Mutex // serialises misses; hits read the sync.Maps
 	bindings sync.Map   // topic -> *binding
 	plans    sync.Map   // schema id -> *plan
+	// lastPlan is the plan of the schema ID decoded last: a topic's
+	// records nearly all share one, and a sync.Map lookup by an int key
+	// boxes it.
+	lastPlan atomic.Pointer[idPlan]
+}
+
+// idPlan is a plan and its schema ID.
+type idPlan struct {
+	id int
+	p  *plan
 }
 
 // binding is how values of one topic are written.
@@ -272,8 +283,12 @@ func (s *Serde[T]) decode(ctx context.Context, data []byte, v *T, notBefore time
 }
 
 func (s *Serde[T]) plan(ctx context.Context, id int, notBefore time.Time) (*plan, error) {
+	if last := s.lastPlan.Load(); last != nil && last.id == id {
+		return last.p, last.p.err
+	}
 	if p, ok := s.plans.Load(id); ok {
 		p := p.(*plan)
+		s.lastPlan.Store(&idPlan{id: id, p: p})
 		return p, p.err
 	}
 	writer, err := s.reg.schemaByID(ctx, id, s.cfg.observer, notBefore)
