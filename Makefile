@@ -75,8 +75,9 @@ $(STATICCHECK):
 # Every benchmark once, briefly, against the running platform: they stay
 # runnable, and a benchmark that fails its own checks fails the build.
 bench-smoke:
-	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip 'AtScale|PipelineThroughput|ProcessSlowHandler' -benchtime 20x ./...
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench . -skip 'AtScale|PipelineThroughput|ProcessSlowHandler|ConsumeThroughput' -benchtime 20x ./...
 	go test -run '^$$' -bench ProcessSlowHandler -benchtime 2x ./schema/
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench ConsumeThroughput -benchtime 20000x ./schema/
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench AtScale -benchtime 3x -benchmem ./cmd/streamkit/
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench PipelineThroughput -benchtime 1x ./platformtest/pipelines/
 
@@ -87,6 +88,7 @@ bench: $(BENCHSTAT)
 	@mkdir -p $(STREAMKIT_CACHE)/bench
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Encode|Decode' -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/serde.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ProduceThroughput' -benchtime 100000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/produce.txt
+	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'ConsumeThroughput' -benchtime 200000x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/consume.txt
 	go test -run '^$$' -bench 'ProcessSlowHandler' -benchtime 3x -benchmem -count $(BENCH_COUNT) ./schema/ | tee $(STREAMKIT_CACHE)/bench/process.txt
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/process.txt
 	STREAMKIT_REQUIRE_PLATFORM=1 go test -run '^$$' -bench 'Plan200' -benchtime 50x -count $(BENCH_COUNT) ./connect/ | tee $(STREAMKIT_CACHE)/bench/connect.txt
@@ -99,6 +101,7 @@ bench: $(BENCHSTAT)
 	$(BENCHSTAT) $(STREAMKIT_CACHE)/bench/cli.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/serde.txt
 	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/produce.txt
+	$(BENCHSTAT) -col /impl $(STREAMKIT_CACHE)/bench/consume.txt
 
 $(BENCHSTAT):
 	@mkdir -p $(dir $@)
