@@ -14,14 +14,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func newFakeKafka(t *testing.T, topics ...string) []string {
+// newKafka starts a one-broker kfake cluster with topics of partitions
+// partitions each, closed when the test ends, and returns its addresses.
+func newKafka(t *testing.T, partitions int32, topics ...string) []string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, topics...))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
 	return c.ListenAddrs()
+}
+
+// newFakeKafka is newKafka with two partitions a topic.
+func newFakeKafka(t *testing.T, topics ...string) []string {
+	t.Helper()
+	return newKafka(t, 2, topics...)
 }
 
 func rawClient(t testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {

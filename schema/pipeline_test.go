@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -37,12 +36,7 @@ func readAll(t *testing.T, ctx context.Context, brokers []string, topic string, 
 // cover every input.
 func TestPipelineExactlyOnce(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in", "out", "in.dlq"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 2, "in", "out", "in.dlq")
 	reg, _, _ := newFakeRegistry(t)
 	const n = 100
 	keyedOrders(t, ctx, reg, brokers, "in", n, 10)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -144,12 +143,7 @@ func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool)
 // at a time, and every offset committed at the end.
 func TestProcessKeyOrderConcurrent(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 1, "in")
 	reg, _, _ := newFakeRegistry(t)
 	const n = 2000
 	keyedOrders(t, ctx, reg, brokers, "in", n, 50)
@@ -183,12 +177,7 @@ func TestProcessKeyOrderConcurrent(t *testing.T) {
 // them are done.
 func TestProcessCommitsContiguous(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 1, "in")
 	reg, _, _ := newFakeRegistry(t)
 	keyedOrders(t, ctx, reg, brokers, "in", 100, 10)
 
@@ -233,12 +222,7 @@ func TestProcessCommitsContiguous(t *testing.T) {
 // else is dead-lettered, and every offset is committed.
 func TestProcessRetriesAndDeadLetters(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "in.dlq"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 1, "in", "in.dlq")
 	reg, _, _ := newFakeRegistry(t)
 	keyedOrders(t, ctx, reg, brokers, "in", 20, 20)
 
@@ -328,12 +312,7 @@ func TestProcessRetriesAndDeadLetters(t *testing.T) {
 // return the same error again.
 func TestProcessStopOnInvalid(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 1, "in")
 	reg, _, _ := newFakeRegistry(t)
 	keyedOrders(t, ctx, reg, brokers, "in", 50, 1) // one key: in order
 
@@ -371,12 +350,7 @@ func TestProcessStopOnInvalid(t *testing.T) {
 // order: revoked partitions are drained and committed before they move.
 func TestProcessRebalanceAndRestart(t *testing.T) {
 	ctx := testCtx(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "in"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := newKafka(t, 4, "in")
 	reg, _, _ := newFakeRegistry(t)
 	const n = 3000
 	keyedOrders(t, ctx, reg, brokers, "in", n, 40)

@@ -31,8 +31,9 @@ func ensureFolder(root, folder string) error {
 }
 
 // writeIfChanged makes folder/name hold content with mode 0600, and
-// reports whether it had to write it.
-func writeIfChanged(folder, name string, content []byte) (bool, error) {
+// reports whether it had to write it and whether it replaced another
+// content (not a missing file).
+func writeIfChanged(folder, name string, content []byte) (written, replaced bool, err error) {
 	file := filepath.Join(folder, name)
 	old, err := os.ReadFile(file)
 	switch {
@@ -41,16 +42,17 @@ func writeIfChanged(folder, name string, content []byte) (bool, error) {
 		if err == nil && fi.Mode().Perm() != 0o600 {
 			err = os.Chmod(file, 0o600)
 		}
-		return false, err
+		return false, false, err
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return false, err
+		return false, false, err
 	}
+	replaced = err == nil
 	// CreateTemp makes the file 0600. Its name starts with '.', which no
 	// key may, so it never shadows a key, and the worker's provider reads
 	// only the keys it is asked for.
 	tmp, err := os.CreateTemp(folder, ".tmp-*")
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	_, err = tmp.Write(content)
@@ -64,12 +66,12 @@ func writeIfChanged(folder, name string, content []byte) (bool, error) {
 		err = os.Rename(tmp.Name(), file)
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	// The rename is durable once the folder is synced.
 	if d, err := os.Open(folder); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-	return true, nil
+	return true, replaced, nil
 }

@@ -49,7 +49,7 @@ func (m *Materializer) Run(ctx context.Context, specs []connect.Spec) error {
 	}
 	defer leave()
 	owed := map[string][]string{} // connector -> the paths that changed under it
-	return runloop.Every(ctx, m.interval, func(ctx context.Context) { m.poll(ctx, w, owed, nil) })
+	return runloop.Every(ctx, m.interval, func(ctx context.Context) { m.poll(ctx, w, owed, nil, false) })
 }
 
 // Watch is Run for the agent of a connector node, which is told nothing:
@@ -62,7 +62,10 @@ func (m *Materializer) Run(ctx context.Context, specs []connect.Spec) error {
 // each connector once per cluster, not once per node. A value is known to
 // have changed from the value this Materializer read before, so the leader
 // restarts even when another node's Watch, sharing its folder, wrote the
-// file first. A nil leader is always true.
+// file first. A file this node's folder did not have is written but
+// restarts nothing: a node that joins, or whose folder was emptied, is not
+// a rotation, and its connectors could not have run with a missing file.
+// A nil leader is always true.
 //
 // A discovery that fails is logged and reported (a Failed event) and
 // tried again at the next interval; the files keep their content. Watch
@@ -90,7 +93,7 @@ func (m *Materializer) Watch(ctx context.Context, leader func() bool) error {
 			m.emit(Event{Kind: Failed, Err: err})
 			return
 		}
-		m.poll(ctx, w, owed, leader)
+		m.poll(ctx, w, owed, leader, true)
 	})
 }
 
@@ -137,9 +140,10 @@ func (m *Materializer) Discover(ctx context.Context) ([]connect.Spec, error) {
 	return out, nil
 }
 
-// poll is one round of Run: it rewrites the paths whose version changed,
-// and restarts the connectors owed a restart.
-func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][]string, leader func() bool) {
+// poll is one round of Run and Watch: it rewrites the paths whose
+// version changed, and restarts the connectors owed a restart. With
+// onlyReplaced, a file written where there was none owes none.
+func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][]string, leader func() bool, onlyReplaced bool) {
 	var due []string
 	for _, p := range w.paths {
 		if ctx.Err() != nil {
@@ -186,7 +190,14 @@ func (m *Materializer) poll(ctx context.Context, w *watchList, owed map[string][
 	}
 	if len(due) > 0 {
 		// sync logs and reports its own failures.
-		changed, _ := m.sync(ctx, w, due)
+		// A file this node did not have is not a rotation: under Watch,
+		// one node among several, only a value replaced owes a restart;
+		// the node's connectors could not have run with a missing file.
+		// Run, alone, restarts for any file it wrote.
+		changed, replaced, _ := m.sync(ctx, w, due)
+		if onlyReplaced {
+			changed = replaced
+		}
 		for name, refs := range changed {
 			for _, r := range refs {
 				if !slices.Contains(owed[name], r.Path) {

@@ -401,3 +401,46 @@ func TestWatchTwoNodesOneCluster(t *testing.T) {
 		t.Fatalf("restarts: %v, want app-a and app-b once each", got)
 	}
 }
+
+// TestWatchNewNodeRestartsNothing: the leader's Watch on a node whose
+// folder is empty (a node that joins) writes every file and restarts
+// nothing; a rotation then restarts each reader once. Run, alone, would
+// restart for the files it wrote (TestRunWithoutSyncWritesAndRestartsOnlyOnChange).
+func TestWatchNewNodeRestartsNothing(t *testing.T) {
+	s := newMatSetup(t)
+	translated, err := s.m.TranslateSpecs(s.specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.connect.mu.Lock()
+	for _, sp := range translated {
+		s.connect.configs[sp.Name] = sp.Config
+	}
+	s.connect.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.m.Watch(ctx, func() bool { return true }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	matWaitFor(t, "the node's files", func() bool {
+		b, err := os.ReadFile(s.file(matDBPath, "password"))
+		return err == nil && string(b) == "pw-v1-s3cr3t"
+	})
+	s.waitPolls(t, 3)
+	if got := s.connect.counts(); len(got) != 0 {
+		t.Fatalf("restarts for a node's first files: %v, want none", got)
+	}
+	s.vault.Put("app/db", map[string]any{"user": "user-s3cr3t", "password": "pw-v2-s3cr3t"})
+	matWaitFor(t, "one restart of each reader of app/db", func() bool {
+		c := s.connect.counts()
+		return c["app-a"] == 1 && c["app-b"] == 1
+	})
+	s.waitPolls(t, 3)
+	if got := s.connect.counts(); len(got) != 2 {
+		t.Fatalf("restarts %v, want app-a and app-b once", got)
+	}
+}

@@ -87,7 +87,7 @@ func (m *Materializer) Sync(ctx context.Context, specs []connect.Spec) (map[stri
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
-	changed, err := m.sync(ctx, w, w.paths)
+	changed, _, err := m.sync(ctx, w, w.paths)
 	if err != nil {
 		return changed, fmt.Errorf("sync: %w", err)
 	}
@@ -95,15 +95,19 @@ func (m *Materializer) Sync(ctx context.Context, specs []connect.Spec) (map[stri
 }
 
 // sync writes paths of w and returns the refs that changed by connector.
-func (m *Materializer) sync(ctx context.Context, w *watchList, paths []string) (map[string][]secrets.Ref, error) {
-	changed := map[string][]secrets.Ref{}
+//
+// changed are the references whose files were written, by connector;
+// replaced those whose files held another value before (not a missing
+// file), which a connector may have been running with.
+func (m *Materializer) sync(ctx context.Context, w *watchList, paths []string) (changed, replaced map[string][]secrets.Ref, err error) {
+	changed, replaced = map[string][]secrets.Ref{}, map[string][]secrets.Ref{}
 	var errs []error
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		written, version, err := m.syncPath(ctx, p, w.keys[p])
+		written, over, version, err := m.syncPath(ctx, p, w.keys[p])
 		if err != nil {
 			m.log.Warn("vault secret not materialized; its files keep their content", "path", p, "error", err)
 			m.emit(Event{Kind: Failed, Path: p, Err: err})
@@ -122,51 +126,60 @@ func (m *Materializer) sync(ctx context.Context, w *watchList, paths []string) (
 				if slices.Contains(written, r.Key) {
 					changed[name] = append(changed[name], r)
 				}
+				if slices.Contains(over, r.Key) {
+					replaced[name] = append(replaced[name], r)
+				}
 			}
 		}
 	}
-	return changed, errors.Join(errs...)
+	return changed, replaced, errors.Join(errs...)
 }
 
 // syncPath reads the secret at path once and writes the keys whose file
-// differs. It returns the keys written and the version read.
-func (m *Materializer) syncPath(ctx context.Context, path string, keys []string) (written []string, version int, err error) {
+// differs. It returns the keys written, those of them whose files held
+// another value (or whose value this Materializer saw change), and the
+// version read.
+func (m *Materializer) syncPath(ctx context.Context, path string, keys []string) (written, replaced []string, version int, err error) {
 	// Vault is read without the lock, so that a hung read does not hold
 	// up the Syncs and polls of other paths beyond their own contexts.
 	s, err := m.vault.ReadPath(ctx, path)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := s.Require(keys...); err != nil {
 		// Writing the keys that are there could pair a new user with an
 		// old password; write none.
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	// One writer at a time, and never an older version over a newer one
 	// that another Sync read and wrote meanwhile.
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if known, ok := m.versions[path]; ok && known > s.Version {
-		return nil, known, nil
+		return nil, nil, known, nil
 	}
 	folder := filepath.Join(m.dir, folderName(path))
 	if err := ensureFolder(m.dir, folder); err != nil {
-		return nil, 0, fmt.Errorf("materialize %s: %w", path, err)
+		return nil, nil, 0, fmt.Errorf("materialize %s: %w", path, err)
 	}
 	for _, k := range keys {
 		value := []byte(s.Data[k].Reveal())
-		ok, err := writeIfChanged(folder, k, value)
+		ok, over, err := writeIfChanged(folder, k, value)
 		if err != nil {
-			return written, s.Version, fmt.Errorf("materialize %s key %q: %w", path, k, err)
+			return written, replaced, s.Version, fmt.Errorf("materialize %s key %q: %w", path, k, err)
 		}
 		sum, id := sha256.Sum256(value), path+"\x00"+k
 		prev, seen := m.seen[id]
 		m.seen[id] = sum
-		if ok || (seen && prev != sum) {
+		changed := seen && prev != sum
+		if ok || changed {
 			written = append(written, k)
+		}
+		if over || changed {
+			replaced = append(replaced, k)
 		}
 	}
 	m.versions[path] = s.Version
 	m.written[path] = s.VersionTime
-	return written, s.Version, nil
+	return written, replaced, s.Version, nil
 }
