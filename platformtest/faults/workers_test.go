@@ -89,11 +89,16 @@ func TestFaultConnectWorkerKilled(t *testing.T) {
 	// The worker to kill first in the list: the client must fail over.
 	victim, survivor := p.ConnectURLs[1], p.ConnectURLs[0]
 	counter := &statusCounter{next: http.DefaultTransport}
-	c, err := connect.New(connect.WithURLs(victim, survivor), connect.WithHTTPClient(&http.Client{Transport: counter}),
-		connect.WithRetries(8), connect.WithBackoff(200*time.Millisecond, 2*time.Second))
-	if err != nil {
-		t.Fatal(err)
+	newClient := func() *connect.Client {
+		t.Helper()
+		c, err := connect.New(connect.WithURLs(victim, survivor), connect.WithHTTPClient(&http.Client{Transport: counter}),
+			connect.WithRetries(8), connect.WithBackoff(200*time.Millisecond, 2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
+	c := newClient()
 	opts := connect.PlanOptions{Namespace: ns, Prune: true}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -160,6 +165,11 @@ func TestFaultConnectWorkerKilled(t *testing.T) {
 
 	kill(t, "connect-2")
 	killedAt := time.Now()
+	// A client keeps to the worker that last answered, and the one above
+	// may have failed over already (a worker busy with a rebalance): a
+	// new one starts at the dead worker, as a CLI run after the kill does.
+	c = newClient()
+	counter.failed.Store(0)
 	produce(300, 600)
 	// Meanwhile a team applies one more connector: through the survivor.
 	desired = append(desired, spec(8, nil))
