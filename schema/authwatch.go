@@ -40,7 +40,10 @@ var _ kgo.HookBrokerConnect = (*authWatch)(nil)
 func newAuthWatch() *authWatch {
 	w := &authWatch{}
 	w.gen, w.cancel = context.WithCancelCause(context.Background())
-	w.current.Store(&w.gen)
+	// A copy: w.gen itself is rewritten under mu at each failure, while
+	// context reads the pointer without it.
+	gen := w.gen
+	w.current.Store(&gen)
 	return w
 }
 
