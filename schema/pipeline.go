@@ -355,10 +355,7 @@ func (p *Pipeline[In, Out]) transact(ctx context.Context, fs kgo.Fetches, transf
 			produceErr = err
 		}
 	}
-	produce := func(r *kgo.Record) {
-		produced++
-		p.sess.Produce(ctx, r, promise)
-	}
+
 	iter := fs.RecordIter()
 	for !iter.Done() && err == nil && stop == nil {
 		raw := iter.Next()
@@ -399,8 +396,7 @@ func (p *Pipeline[In, Out]) transact(ctx context.Context, fs kgo.Fetches, transf
 				} else if sid, serr := SchemaID(raw.Value); serr == nil {
 					id = sid
 				}
-				produce(deadLetterRecord(p.cfg.onInvalid.topic, raw, stage, id, attempts, cause))
-				produced-- // counted as a dead letter, not an output
+				p.sess.Produce(ctx, deadLetterRecord(p.cfg.onInvalid.topic, raw, stage, id, attempts, cause), promise)
 				dead++
 			case skipInvalid:
 				p.log.Warn("skipped an input record", "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "error", bad)
@@ -420,7 +416,8 @@ func (p *Pipeline[In, Out]) transact(ctx context.Context, fs kgo.Fetches, transf
 				}
 				break
 			}
-			produce(r)
+			p.sess.Produce(ctx, r, promise)
+			produced++
 		}
 	}
 	if err == nil && stop == nil {

@@ -109,7 +109,8 @@ func (c *Consumer[T]) Process(ctx context.Context, h Handler[T]) error {
 		return stopped
 	}
 	p := newProcessor(c, h)
-	c.revokeHook.Store(&p.revoke)
+	hook := p.onRevoke
+	c.revokeHook.Store(&hook)
 	defer c.revokeHook.Store(nil)
 	return p.run(ctx)
 }
@@ -141,8 +142,6 @@ type processor[T any] struct {
 	stop    bool  // no more polls
 	abort   bool  // no record is started any more: a failure, or a drain that timed out
 	failed  error // the error that stops Process
-	// revoke is what the consumer's revoke callback calls.
-	revoke func(gone map[string][]int32, lost bool)
 }
 
 // keyQueue is one key's records not done, in order; the first is being
@@ -175,7 +174,6 @@ func newProcessor[T any](c *Consumer[T], h Handler[T]) *processor[T] {
 		parts: map[topicPartition]*partTrack[T]{},
 	}
 	p.cond, p.idle = sync.NewCond(&p.mu), sync.NewCond(&p.mu)
-	p.revoke = p.onRevoke
 	return p
 }
 

@@ -238,6 +238,21 @@ func newMatSetup(t *testing.T, opts ...Opt) *matSetup {
 	return s
 }
 
+// deploy puts the specs on the fake worker as the CLI deploys them: their
+// references translated into placeholders of the Materializer's folder.
+func (s *matSetup) deploy(t *testing.T) {
+	t.Helper()
+	translated, err := s.m.TranslateSpecs(s.specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.connect.mu.Lock()
+	defer s.connect.mu.Unlock()
+	for _, sp := range translated {
+		s.connect.configs[sp.Name] = sp.Config
+	}
+}
+
 func (s *matSetup) file(path, key string) string {
 	return filepath.Join(s.m.Dir(), folderName(path), key)
 }

@@ -341,14 +341,8 @@ func TestHungVaultHoldsUpNothingElse(t *testing.T) {
 // version with the same values restarts nothing.
 func TestWatchTwoNodesOneCluster(t *testing.T) {
 	s := newMatSetup(t)
-	translated, err := s.m.TranslateSpecs(s.specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.deploy(t)
 	s.connect.mu.Lock()
-	for _, sp := range translated {
-		s.connect.configs[sp.Name] = sp.Config
-	}
 	s.connect.configs["other-team"] = map[string]string{"connector.class": "X", "password": "${dir:/elsewhere/x:password}"}
 	s.connect.mu.Unlock()
 
@@ -408,15 +402,7 @@ func TestWatchTwoNodesOneCluster(t *testing.T) {
 // restart for the files it wrote (TestRunWithoutSyncWritesAndRestartsOnlyOnChange).
 func TestWatchNewNodeRestartsNothing(t *testing.T) {
 	s := newMatSetup(t)
-	translated, err := s.m.TranslateSpecs(s.specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.connect.mu.Lock()
-	for _, sp := range translated {
-		s.connect.configs[sp.Name] = sp.Config
-	}
-	s.connect.mu.Unlock()
+	s.deploy(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.m.Watch(ctx, func() bool { return true }) }()
