@@ -815,6 +815,8 @@ func (f *fixtures) schema() {
 		})})
 	add("schema.TypeMismatchError", "literal", &schema.TypeMismatchError{Type: "main.Order", Schema: "schema retail.Order 01f61507", Messages: []string{"store: in the Go type and not in the schema"}})
 	add("schema.DeadLetterInfo", "literal", schema.DeadLetterInfo{Topic: "pricing.orders.v1", Offset: 42, SchemaID: 7, Stage: schema.StageHandle, Attempts: 4, Error: "price service: unavailable"})
+	add("schema.RetryTopic", "literal", schema.RetryTopic{Topic: "pricing.orders.v1.retry-1m", Delay: time.Minute})
+	add("schema.RetryInfo", "literal", schema.RetryInfo{Topic: "pricing.orders.v1", Offset: 42, Attempts: 4, Error: "price service: unavailable"})
 	f.reg = reg
 }
 

@@ -141,6 +141,8 @@ type ConsumerStats struct {
 	// the handler's attempts after a record's first. Skipped and
 	// DeadLettered include the records the handler failed on.
 	Processed, Retried uint64
+	// Deferred records were written to a retry topic (WithRetryTopics).
+	Deferred uint64
 }
 
 type topicPartition struct {
@@ -215,13 +217,17 @@ type Consumer[T any] struct {
 	stopped error
 
 	decoded, skipped, deadLettered, held atomic.Uint64
-	processed, retried                   atomic.Uint64
+	processed, retried, deferred         atomic.Uint64
 	closed                               atomic.Bool
 
 	// Process's settings and state.
 	concurrency, maxPending, retries int
 	drainTimeout                     time.Duration
 	processing                       runloop.Guard
+	// retryTopics are the retry steps, and retryStep each one's index by
+	// topic.
+	retryTopics []RetryTopic
+	retryStep   map[string]int
 	// revokeHook, when set, runs in the revoke and lost callbacks before
 	// the consumer commits.
 	revokeHook atomic.Pointer[func(gone map[string][]int32, lost bool)]
@@ -259,6 +265,9 @@ func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics
 	if cfg.client == nil && (group == "" || len(topics) == 0) {
 		return nil, errors.New("new consumer: a group and at least one topic are required")
 	}
+	if err := validateRetryTopics(cfg.retryTopics, topics, cfg.onInvalid); err != nil {
+		return nil, fmt.Errorf("new consumer: %w", err)
+	}
 	cfg.registration = UseLatest() // a consumer writes nothing; it needs no writer schema
 	serde, err := newSerde[T](reg, cfg)
 	if err != nil {
@@ -284,12 +293,22 @@ func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics
 		maxPending:   cfg.maxPending,
 		retries:      cfg.retries,
 		drainTimeout: cfg.drainTimeout,
+		retryTopics:  cfg.retryTopics,
+		retryStep:    map[string]int{},
+	}
+	checked := make([]string, 0, len(c.retryTopics)+1)
+	for i, s := range c.retryTopics {
+		c.retryStep[s.Topic] = i
+		checked = append(checked, s.Topic)
+	}
+	if c.policy.mode == deadLetter {
+		checked = append(checked, c.policy.topic)
 	}
 	if c.cl == nil {
 		c.auth = newAuthWatch()
 		kopts := append([]kgo.Opt{
 			kgo.ConsumerGroup(group),
-			kgo.ConsumeTopics(topics...),
+			kgo.ConsumeTopics(append(slices.Clip(topics), checked[:len(c.retryTopics)]...)...),
 			kgo.AutoCommitMarks(),
 			kgo.BlockRebalanceOnPoll(),
 			// Kafka's own default, not kgo's 5s: a held partition that is
@@ -319,12 +338,12 @@ func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics
 		}
 		c.owned = true
 	}
-	if c.policy.mode == deadLetter {
-		if err := topicsExist(ctx, c.cl, c.policy.topic); err != nil {
+	if len(checked) > 0 {
+		if err := topicsExist(ctx, c.cl, checked...); err != nil {
 			if c.owned {
 				c.cl.Close()
 			}
-			return nil, fmt.Errorf("new consumer: dead-letter topic: %w", err)
+			return nil, fmt.Errorf("new consumer: dead-letter or retry topic: %w", err)
 		}
 	}
 	return c, nil
@@ -373,7 +392,7 @@ func (c *Consumer[T]) Serde() *Serde[T] { return c.serde }
 func (c *Consumer[T]) Stats() ConsumerStats {
 	return ConsumerStats{
 		Decoded: c.decoded.Load(), Skipped: c.skipped.Load(), DeadLettered: c.deadLettered.Load(), Held: c.held.Load(),
-		Processed: c.processed.Load(), Retried: c.retried.Load(),
+		Processed: c.processed.Load(), Retried: c.retried.Load(), Deferred: c.deferred.Load(),
 	}
 }
 
@@ -411,7 +430,11 @@ func (c *Consumer[T]) poll(ctx context.Context, max int) ([]Record[T], error) {
 
 	for {
 		if due := c.dueHolds(); len(due) > 0 {
-			return c.process(ctx, due, nil)
+			out, waiting, err := c.process(ctx, due, nil)
+			if waiting {
+				continue
+			}
+			return out, err
 		}
 		fs, err := c.fetch(ctx, max)
 		if err != nil {
@@ -432,7 +455,11 @@ func (c *Consumer[T]) poll(ctx context.Context, max int) ([]Record[T], error) {
 				in = append(in, partInput{tp: topicPartition{p.Topic, p.Partition}, records: p.Records})
 			}
 		})
-		return c.process(ctx, in, errs)
+		out, waiting, err := c.process(ctx, in, errs)
+		if waiting {
+			continue
+		}
+		return out, err
 	}
 }
 
@@ -445,13 +472,15 @@ type partInput struct {
 }
 
 // process decodes, dead-letters or skips, and settles the records of each
-// partition, and holds back the partitions that cannot go on.
-func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error) ([]Record[T], error) {
+// partition, and holds back the partitions that cannot go on. waiting
+// reports that nothing happened but records of retry topics held for
+// their delays: Poll has nothing to return yet.
+func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error) (out []Record[T], waiting bool, _ error) {
 	n := 0
 	for _, p := range in {
 		n += len(p.records)
 	}
-	out := make([]Record[T], 0, n)
+	out = make([]Record[T], 0, n)
 	parts := make([]*partResult, 0, len(in))
 	var stop error
 	for _, p := range in {
@@ -477,7 +506,11 @@ func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error)
 		c.mu.Unlock()
 		errs = append(errs, stop)
 	}
-	return out, errors.Join(errs...)
+	waiting = len(out) == 0 && len(errs) == 0
+	for _, pr := range parts {
+		waiting = waiting && !pr.until.IsZero() && len(pr.bad) == 0 && len(pr.rewritten) == 0
+	}
+	return out, waiting, errors.Join(errs...)
 }
 
 // ownWaitEnded reports whether a fetch error is only the end of Poll's own
@@ -628,6 +661,9 @@ type partResult struct {
 	// holdErr why; records are the partition's records given to Poll.
 	holdAt  *kgo.Record
 	holdErr error
+	// until is when holdAt, a record of a retry topic, is due: it is held
+	// not for a failure but for its delay.
+	until   time.Time
 	records []*kgo.Record
 	held    bool // the records come from a hold
 }
@@ -658,6 +694,10 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Re
 		if written[r.Offset] {
 			pr.rewritten = append(pr.rewritten, &invalidRecord{raw: r, after: last})
 			continue
+		}
+		if due, ok := c.due(r); ok && due.After(c.now()) {
+			pr.holdAt, pr.until = r, due
+			break
 		}
 		out = append(out, Record[T]{
 			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp,
@@ -755,7 +795,7 @@ func (c *Consumer[T]) handleInvalid(ctx context.Context, parts []*partResult) {
 	}
 	dlq := make([]*kgo.Record, len(bad))
 	for i, b := range bad {
-		dlq[i] = deadLetterRecord(c.policy.topic, b.raw, StageDecode, b.err.SchemaID, 1, b.err.Err)
+		dlq[i] = deadLetterRecord(c.policy.topic, b.raw, c.origin(b.raw), StageDecode, b.err.SchemaID, 1, b.err.Err)
 	}
 	for i, res := range c.cl.ProduceSync(ctx, dlq...) {
 		if res.Err != nil {
@@ -901,6 +941,11 @@ func (c *Consumer[T]) holdBack(parts []*partResult) []error {
 			c.holds[pr.tp] = h
 			c.cl.PauseFetchPartitions(map[string][]int32{r.Topic: {r.Partition}})
 		}
+		if !pr.until.IsZero() {
+			// A retry topic's record that waits for its delay.
+			h.records, h.attempt, h.retryAt = pr.records[i:], 0, pr.until
+			continue
+		}
 		if len(h.records) == 0 || h.records[0] != r {
 			h.attempt = 0 // it got further: a new record is held
 		}
@@ -921,14 +966,16 @@ func (c *Consumer[T]) holdBack(parts []*partResult) []error {
 }
 
 // deadLetterRecord is r for the dead-letter topic: its key, value,
-// timestamp and headers, then the provenance headers.
-func deadLetterRecord(topic string, r *kgo.Record, stage string, schemaID, attempts int, cause error) *kgo.Record {
+// timestamp and headers, then the provenance headers, which say that it was
+// read at from (r's own place, or where a record of a retry topic was
+// first read).
+func deadLetterRecord(topic string, r *kgo.Record, from RetryInfo, stage string, schemaID, attempts int, cause error) *kgo.Record {
 	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+7)
 	headers = append(headers, r.Headers...)
 	headers = append(headers,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(r.Topic)},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: []byte(strconv.FormatInt(int64(r.Partition), 10))},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(from.Topic)},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: []byte(strconv.FormatInt(int64(from.Partition), 10))},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(from.Offset, 10))},
 		kgo.RecordHeader{Key: HeaderSchemaID, Value: []byte(strconv.Itoa(schemaID))},
 		kgo.RecordHeader{Key: HeaderError, Value: []byte(cause.Error())},
 		kgo.RecordHeader{Key: HeaderStage, Value: []byte(stage)},

@@ -70,6 +70,7 @@ type config struct {
 
 	concurrency, maxPending, retries int
 	drainTimeout                     time.Duration
+	retryTopics                      []RetryTopic
 
 	given map[string]bool
 }
@@ -192,6 +193,7 @@ const (
 	optMaxPending   = "WithMaxPending"
 	optRetries      = "WithRetries"
 	optDrainTimeout = "WithDrainTimeout"
+	optRetryTopics  = "WithRetryTopics"
 )
 
 // Process's defaults.

@@ -396,7 +396,7 @@ func (p *Pipeline[In, Out]) transact(ctx context.Context, fs kgo.Fetches, transf
 				} else if sid, serr := SchemaID(raw.Value); serr == nil {
 					id = sid
 				}
-				p.sess.Produce(ctx, deadLetterRecord(p.cfg.onInvalid.topic, raw, stage, id, attempts, cause), promise)
+				p.sess.Produce(ctx, deadLetterRecord(p.cfg.onInvalid.topic, raw, placeOf(raw), stage, id, attempts, cause), promise)
 				dead++
 			case skipInvalid:
 				p.log.Warn("skipped an input record", "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "error", bad)

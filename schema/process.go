@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Handler processes one record for Consumer.Process. It returns nil when
 // the record is done. Any other error is tried again in place, with
 // backoff (WithBackoff), up to the attempts WithRetries allows; an error
 // made with Reject is not tried again. A record that still fails goes to
-// the consumer's InvalidPolicy, as a record that cannot be decoded does:
-// the dead-letter topic, a skip, or the end of Process.
+// the next retry topic, if the consumer has them (WithRetryTopics), and
+// after the last one to the consumer's InvalidPolicy, as a record that
+// cannot be decoded does: the dead-letter topic, a skip, or the end of
+// Process. A Rejected record goes to the policy at once.
 //
 // ctx ends when Process gives up waiting for the handler at shutdown or
 // on a rebalance (WithDrainTimeout), not when Process's own ctx ends: a
@@ -72,7 +76,9 @@ const RetryForever = -1
 // partition order; records without a key keep their partition's order
 // among themselves. The records taken from the client and not yet done
 // are bounded by WithMaxPending. A record that fails is tried again in
-// place (its key waits: order is kept), then handed to the policy.
+// place (its key waits: order is kept), then written to a retry topic
+// with a delay if the consumer has them (its key goes on: order is traded
+// for throughput, see WithRetryTopics), and handed to the policy last.
 //
 // When partitions are revoked, Process stops starting their records,
 // waits for those being handled (up to WithDrainTimeout), and commits what
@@ -192,7 +198,7 @@ func (p *processor[T]) run(ctx context.Context) error {
 	defer stopWaking()
 	for range p.c.concurrency {
 		p.workers.Add(1)
-		go p.work(ctx)
+		go p.work()
 	}
 
 	for {
@@ -298,7 +304,7 @@ func (p *processor[T]) take() *keyQueue[T] {
 }
 
 // work handles the records of one key after another until Process stops.
-func (p *processor[T]) work(ctx context.Context) {
+func (p *processor[T]) work() {
 	defer p.workers.Done()
 	for kq := p.take(); kq != nil; kq = p.take() {
 		for {
@@ -324,7 +330,7 @@ func (p *processor[T]) work(ctx context.Context) {
 			t.part.inflight++
 			p.mu.Unlock()
 
-			done := p.handle(ctx, t)
+			done := p.handle(t)
 
 			p.mu.Lock()
 			kq.tasks = kq.tasks[1:]
@@ -359,11 +365,12 @@ func (p *processor[T]) advance(pt *partTrack[T]) {
 	p.c.MarkProcessed(last.rec)
 }
 
-// handle runs the handler on t's record with its retries, then the policy,
+// handle runs the handler on t's record with its retries, then writes it
+// to the next retry topic or hands it to the policy,
 // and reports whether the record is done. A record not done (Process
 // stops first) is neither marked nor dropped from its partition's order,
 // so nothing after it is committed.
-func (p *processor[T]) handle(ctx context.Context, t *task[T]) bool {
+func (p *processor[T]) handle(t *task[T]) bool {
 	r := &t.rec
 	var err error
 	attempts := 0
@@ -385,6 +392,11 @@ func (p *processor[T]) handle(ctx context.Context, t *task[T]) bool {
 			return false
 		}
 	}
+	from := p.c.origin(r.raw)
+	attempts += from.Attempts
+	if step, ok := p.c.nextStep(r.Topic); ok && !Permanent(err) {
+		return p.forward(r, step, from, attempts, err)
+	}
 	he := &HandlerError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Attempts: attempts, Err: err}
 	switch p.c.policy.mode {
 	case skipInvalid:
@@ -396,7 +408,7 @@ func (p *processor[T]) handle(ctx context.Context, t *task[T]) bool {
 			"offset", r.Offset, "attempts", attempts, "error", err)
 		return true
 	case deadLetter:
-		return p.deadLetter(ctx, r, he)
+		return p.deadLetter(r, from, he)
 	default:
 		p.c.mu.Lock()
 		if p.c.stopped == nil {
@@ -419,28 +431,50 @@ func (p *processor[T]) call(r *Record[T]) (err error) {
 	return p.h(p.hctx, r)
 }
 
-// deadLetter writes r to the dead-letter topic, trying again with backoff
-// until it is written or Process stops.
-func (p *processor[T]) deadLetter(ctx context.Context, r *Record[T], he *HandlerError) bool {
+// deadLetter writes r to the dead-letter topic, with from as its
+// provenance, trying again with backoff until it is written or Process
+// stops.
+func (p *processor[T]) deadLetter(r *Record[T], from RetryInfo, he *HandlerError) bool {
 	id, err := SchemaID(r.raw.Value)
 	if err != nil {
 		id = -1 // a tombstone
 	}
-	dl := deadLetterRecord(p.c.policy.topic, r.raw, StageHandle, id, he.Attempts, he.Err)
+	dl := deadLetterRecord(p.c.policy.topic, r.raw, from, StageHandle, id, he.Attempts, he.Err)
+	if !p.write(r, dl, "dead letter") {
+		return false
+	}
+	p.c.deadLettered.Add(1)
+	if p.c.obs != nil {
+		p.c.obs.OnDeadLetter(r.Topic)
+	}
+	p.c.log.Warn("dead-lettered a record the handler failed on", "topic", r.Topic, "partition", r.Partition,
+		"offset", r.Offset, "attempts", he.Attempts, "dead_letter_topic", p.c.policy.topic, "error", he.Err)
+	return true
+}
+
+// forward writes r to the retry topic of step, trying again with backoff
+// until it is written or Process stops.
+func (p *processor[T]) forward(r *Record[T], step RetryTopic, from RetryInfo, attempts int, cause error) bool {
+	if !p.write(r, retryRecord(step.Topic, r.raw, from, attempts, cause), "retry record") {
+		return false
+	}
+	p.c.deferred.Add(1)
+	p.c.log.Warn("handler failed; the record goes to a retry topic", "topic", r.Topic, "partition", r.Partition,
+		"offset", r.Offset, "attempts", attempts, "retry_topic", step.Topic, "delay", step.Delay, "error", cause)
+	return true
+}
+
+// write produces out, written for r, trying again with backoff until it is
+// written or Process stops.
+func (p *processor[T]) write(r *Record[T], out *kgo.Record, what string) bool {
 	for attempt := 0; ; attempt++ {
-		err := p.c.cl.ProduceSync(p.hctx, dl).FirstErr()
+		err := p.c.cl.ProduceSync(p.hctx, out).FirstErr()
 		if err == nil {
-			p.c.deadLettered.Add(1)
-			if p.c.obs != nil {
-				p.c.obs.OnDeadLetter(r.Topic)
-			}
-			p.c.log.Warn("dead-lettered a record the handler failed on", "topic", r.Topic, "partition", r.Partition,
-				"offset", r.Offset, "attempts", he.Attempts, "dead_letter_topic", p.c.policy.topic, "error", he.Err)
 			return true
 		}
 		delay := p.c.retry.Delay(attempt)
-		p.c.log.Warn("dead letter not written; trying again", "topic", r.Topic, "partition", r.Partition,
-			"offset", r.Offset, "dead_letter_topic", p.c.policy.topic, "retry_in", delay, "error", err)
+		p.c.log.Warn(what+" not written; trying again", "topic", r.Topic, "partition", r.Partition,
+			"offset", r.Offset, "to", out.Topic, "retry_in", delay, "error", err)
 		if !p.sleep(delay) {
 			return false
 		}
