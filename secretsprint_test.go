@@ -98,6 +98,7 @@ var exempt = map[string]string{
 	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
 	"schema.Handler":                  "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
 	"schema.Transform":                "func type: the team's own transform; fmt prints a func as its address and JSON refuses it",
+	"schema.KeyedHandler":             "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
 	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
 	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
 	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
@@ -773,6 +774,12 @@ func (f *fixtures) schema() {
 	consumer := must[*schema.Consumer[order]](t)(schema.NewConsumer[order](ctx, reg, "pricing", []string{"pricing.orders.v1"}, schema.WithClientOpts(saslOpts(t)...)))
 	t.Cleanup(func() { _ = consumer.Close(context.Background()) })
 	add("schema.Consumer", "NewConsumer with SASL", consumer)
+	keyed := must[*schema.KeyedProducer[string, order]](t)(schema.NewKeyedProducer[string, order](ctx, reg, "pricing.orders.v1", schema.StringKeys(), schema.WithClientOpts(saslOpts(t)...)))
+	t.Cleanup(func() { _ = keyed.Close(context.Background()) })
+	add("schema.KeyedProducer", "NewKeyedProducer with SASL", keyed)
+	add("schema.KeyCodec", "AvroKeys on a registry with basic auth", must[schema.KeyCodec[order]](t)(schema.AvroKeys[order](reg)))
+	add("schema.KeyedMessage", "literal", schema.KeyedMessage[string, order]{Key: "o1", Value: order{ID: "o1", Total: 9.5}})
+	add("schema.KeyError", "literal", &schema.KeyError{Topic: "pricing.orders.v1", Offset: 42, Err: schema.ErrNullKey})
 	// A pipeline checks its output topic before it returns: a cluster of
 	// its own, with SASL.
 	cluster := must[*kfake.Cluster](t)(kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),

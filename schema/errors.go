@@ -263,8 +263,10 @@ func sentinelFor(re *sr.ResponseError) error {
 // never be decoded, however often it is tried: its header has no magic
 // byte (ErrBadMagic), its bytes do not decode (ErrCorruptPayload), the
 // registry says its schema ID does not exist (ErrUnknownSchemaID), its
-// writer's schema is not Avro or does not parse (ErrInvalidSchema), or it
-// cannot be read as the reader's type (ErrIncompatible).
+// writer's schema is not Avro or does not parse (ErrInvalidSchema), it
+// cannot be read as the reader's type (ErrIncompatible), or a KeyCodec
+// was given no key (ErrNullKey). An error made with Reject is permanent
+// too.
 //
 // Every other failure is transient, a fault of the surroundings rather
 // than of the record: the registry unreachable, timing out or answering
@@ -288,7 +290,7 @@ func Permanent(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrBadMagic) || errors.Is(err, ErrCorruptPayload) || errors.Is(err, ErrUnknownSchemaID) ||
-		errors.Is(err, ErrInvalidSchema) || errors.Is(err, ErrIncompatible)
+		errors.Is(err, ErrInvalidSchema) || errors.Is(err, ErrIncompatible) || errors.Is(err, ErrNullKey)
 }
 
 // TypeMismatchError says where a Go type and the schema it is written and
