@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -142,6 +143,91 @@ func ExampleConsumer_Process() {
 	// Output:
 	// billed o-1: 2 x coffee-1kg
 	// err: <nil> processed: 1 dead-lettered: 1
+}
+
+func ExampleWithRetryTopics() {
+	e, reg := setup("retail.orders.v1", "billing.retry-1s", "retail.orders.v1.dlq")
+	defer e.Close()
+	ctx := context.Background()
+
+	p, err := schema.NewProducer[Order](ctx, reg, "retail.orders.v1", schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...)))
+	if err != nil {
+		panic(err)
+	}
+	if err := p.ProduceSync(ctx, schema.Message[Order]{Key: []byte("o-1"), Value: Order{ID: "o-1", SKU: "coffee-1kg", Quantity: 2}}); err != nil {
+		panic(err)
+	}
+	p.Close(ctx)
+
+	// A record still failing after the in-place retries waits a second in
+	// billing.retry-1s, without holding up its key, then is tried again;
+	// one failing there too goes to the dead-letter topic.
+	c, err := schema.NewConsumer[Order](ctx, reg, "billing", []string{"retail.orders.v1"},
+		schema.WithRetries(1),
+		schema.WithRetryTopics(schema.RetryTopic{Topic: "billing.retry-1s", Delay: time.Second}),
+		schema.OnInvalid(schema.DeadLetter("retail.orders.v1.dlq")),
+		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close(ctx)
+
+	pctx, stop := context.WithCancel(ctx)
+	err = c.Process(pctx, func(ctx context.Context, r *schema.Record[Order]) error {
+		info, retried := r.Retry()
+		if !retried {
+			return errors.New("stock service timed out")
+		}
+		fmt.Printf("billed %s from %s after %d attempts; first read from %s\n", r.Value.ID, r.Topic, info.Attempts, info.Topic)
+		stop()
+		return nil
+	})
+	st := c.Stats()
+	fmt.Println("err:", err, "processed:", st.Processed, "deferred:", st.Deferred, "dead-lettered:", st.DeadLettered)
+	// Output:
+	// billed o-1 from billing.retry-1s after 2 attempts; first read from retail.orders.v1
+	// err: <nil> processed: 1 deferred: 1 dead-lettered: 0
+}
+
+func ExampleNewKeyedProducer() {
+	e, reg := setup("retail.orders.v1")
+	defer e.Close()
+	ctx := context.Background()
+
+	// Orders keyed by store, as text.
+	p, err := schema.NewKeyedProducer[string, Order](ctx, reg, "retail.orders.v1", schema.StringKeys(),
+		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...)))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close(ctx)
+	err = p.ProduceSync(ctx,
+		schema.KeyedMessage[string, Order]{Key: "berlin-01", Value: Order{ID: "o-1", SKU: "coffee-1kg", Quantity: 2}},
+		schema.KeyedMessage[string, Order]{Key: "berlin-01", Value: Order{ID: "o-2", SKU: "tea-green", Quantity: 1}})
+	if err != nil {
+		panic(err)
+	}
+
+	c, err := schema.NewConsumer[Order](ctx, reg, "stores", []string{"retail.orders.v1"},
+		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close(ctx)
+	pctx, stop := context.WithCancel(ctx)
+	var seen atomic.Int32
+	err = schema.ProcessKeyed(pctx, c, schema.StringKeys(), func(ctx context.Context, store string, r *schema.Record[Order]) error {
+		fmt.Printf("%s: %s\n", store, r.Value.ID)
+		if seen.Add(1) == 2 {
+			stop()
+		}
+		return nil
+	})
+	fmt.Println("err:", err)
+	// Output:
+	// berlin-01: o-1
+	// berlin-01: o-2
+	// err: <nil>
 }
 
 func ExampleNewPipeline() {

@@ -209,7 +209,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	if cfg.register {
 		registration = schema.AutoRegister()
 	}
-	producer, err := schema.NewProducer[Order](ctx, reg, cfg.topic,
+	// Orders are keyed by their ID, as text: one order's events stay in
+	// one partition, in order.
+	producer, err := schema.NewKeyedProducer[string, Order](ctx, reg, cfg.topic, schema.StringKeys(),
 		schema.WithSchema(orderAvro),
 		schema.WithRegistration(registration),
 		schema.WithClientOpts(append(kopts, m.KgoOpts()...)...),
@@ -226,9 +228,6 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 			err = fmt.Errorf("close producer: %w", cerr)
 		}
 	}()
-	if _, err := producer.Serde().Prepare(ctx, cfg.topic); err != nil {
-		return err
-	}
 	w.printf("producing to %s at %v orders/s\n", cfg.topic, cfg.rate)
 
 	var (
@@ -259,7 +258,7 @@ loop:
 		}
 		o := newOrder(runID, sent)
 		sent++
-		producer.Produce(pctx, schema.Message[Order]{Key: []byte(o.ID), Value: o}, func(r *kgo.Record, err error) {
+		producer.Produce(pctx, schema.KeyedMessage[string, Order]{Key: o.ID, Value: o}, func(r *kgo.Record, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
