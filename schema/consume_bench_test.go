@@ -26,9 +26,20 @@ func cpuTime(b *testing.B) time.Duration {
 // partitions written before the timer, in one run:
 //
 //	impl=raw        a kgo.Client loop: PollFetches, each value decoded with
-//	                hamba/avro from its writer's schema in the loop, the
-//	                batch marked for commit (kgo.AutoCommitMarks)
+//	                hamba/avro from its writer's schema in the loop into one
+//	                reused value, the batch marked for commit
+//	                (kgo.AutoCommitMarks)
+//	impl=raw-fresh  the same, each value decoded into a value of its own, as
+//	                a loop that keeps or hands off its values must, and as
+//	                map fields need (hamba adds a record's entries to the
+//	                map already there: a reused value keeps an earlier
+//	                record's keys)
+//	impl=raw-batch  the same, a fetch's values decoded into a slice before
+//	                they are handled, as Poll hands them over
 //	impl=streamkit  Consumer[retailOrder]: Poll, MarkProcessed of the batch
+//	impl=streamkit-records  Consumer[retailOrder]: a range loop over
+//	                Records, which decodes 64 records at a time and marks
+//	                them itself
 //
 // It reports records/s and the process's CPU time per record;
 // benchstat -col /impl shows the ratios. Run it with -benchtime of at
@@ -76,8 +87,8 @@ func BenchmarkConsumeThroughput(b *testing.B) {
 		b.ReportMetric(float64(got)/elapsed.Seconds(), "records/s")
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(got), "cpu-ns/record")
 	}
-	b.Run("impl=raw", func(b *testing.B) {
-		run(b, func(ctx context.Context, group string, n int) int {
+	rawLoop := func(fresh bool) func(ctx context.Context, group string, n int) int {
+		return func(ctx context.Context, group string, n int) int {
 			cl := rawClient(b, rp.brokers, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.AutoCommitMarks(),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond))
 			defer cl.Close()
@@ -89,11 +100,42 @@ func BenchmarkConsumeThroughput(b *testing.B) {
 					b.Fatal(err)
 				}
 				fs.EachRecord(func(r *kgo.Record) {
+					if fresh {
+						o = retailOrder{}
+					}
 					if err := avro.Unmarshal(writer, r.Value[HeaderSize:], &o); err != nil {
 						b.Fatal(err)
 					}
 					got++
 				})
+				cl.MarkCommitRecords(fs.Records()...)
+			}
+			return got
+		}
+	}
+	b.Run("impl=raw", func(b *testing.B) { run(b, rawLoop(false)) })
+	b.Run("impl=raw-fresh", func(b *testing.B) { run(b, rawLoop(true)) })
+	b.Run("impl=raw-batch", func(b *testing.B) {
+		run(b, func(ctx context.Context, group string, n int) int {
+			cl := rawClient(b, rp.brokers, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.AutoCommitMarks(),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond))
+			defer cl.Close()
+			got := 0
+			var batch []retailOrder
+			for got < n {
+				fs := cl.PollFetches(ctx)
+				if err := fs.Err0(); err != nil {
+					b.Fatal(err)
+				}
+				batch = batch[:0]
+				fs.EachRecord(func(r *kgo.Record) {
+					batch = append(batch, retailOrder{})
+					if err := avro.Unmarshal(writer, r.Value[HeaderSize:], &batch[len(batch)-1]); err != nil {
+						b.Fatal(err)
+					}
+					got++
+				})
+				clear(batch)
 				cl.MarkCommitRecords(fs.Records()...)
 			}
 			return got
@@ -115,6 +157,26 @@ func BenchmarkConsumeThroughput(b *testing.B) {
 				}
 				got += len(recs)
 				c.MarkProcessed(recs...)
+			}
+			return got
+		})
+	})
+	b.Run("impl=streamkit-records", func(b *testing.B) {
+		run(b, func(ctx context.Context, group string, n int) int {
+			c, err := NewConsumer[retailOrder](ctx, rp.reg, group, []string{topic}, WithSchema(mustOrderSchema(b)),
+				WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(context.WithoutCancel(ctx))
+			got := 0
+			for _, err := range c.Records(ctx) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got++; got == n {
+					break
+				}
 			}
 			return got
 		})

@@ -201,6 +201,8 @@ func (p *processor[T]) run(ctx context.Context) error {
 		go p.work()
 	}
 
+	// One slice for every poll: dispatch copies each record into its task.
+	var recs []Record[T]
 	for {
 		p.mu.Lock()
 		for p.pending >= p.c.maxPending && !p.stop {
@@ -211,7 +213,8 @@ func (p *processor[T]) run(ctx context.Context) error {
 		if stop {
 			break
 		}
-		recs, err := p.c.poll(pctx, room)
+		var err error
+		recs, err = p.c.poll(pctx, room, recs[:0])
 		p.dispatch(recs)
 		p.c.cl.AllowRebalance()
 		if err != nil && p.pollFailed(pctx, err) {
