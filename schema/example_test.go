@@ -145,6 +145,45 @@ func ExampleConsumer_Process() {
 	// err: <nil> processed: 1 dead-lettered: 1
 }
 
+func ExampleConsumer_Records() {
+	e, reg := setup("retail.orders.v1")
+	defer e.Close()
+	ctx := context.Background()
+
+	p, err := schema.NewProducer[Order](ctx, reg, "retail.orders.v1", schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...)))
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range []Order{{ID: "o-1", SKU: "coffee-1kg", Quantity: 2}, {ID: "o-2", SKU: "tea-green", Quantity: 1}} {
+		if err := p.ProduceSync(ctx, schema.Message[Order]{Key: []byte(o.ID), Value: o}); err != nil {
+			panic(err)
+		}
+	}
+	p.Close(ctx)
+
+	c, err := schema.NewConsumer[Order](ctx, reg, "billing", []string{"retail.orders.v1"},
+		schema.WithClientOpts(kgo.SeedBrokers(e.Brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close(ctx)
+	// One record at a time; a record is marked for commit once the loop
+	// moves on from it.
+	for r, err := range c.Records(ctx) {
+		if err != nil {
+			fmt.Println("transient:", err) // a registry outage, a fetch error: the loop goes on
+			continue
+		}
+		fmt.Printf("billed %s: %d x %s\n", r.Value.ID, r.Value.Quantity, r.Value.SKU)
+		if r.Value.ID == "o-2" {
+			break // a service loops until ctx ends
+		}
+	}
+	// Output:
+	// billed o-1: 2 x coffee-1kg
+	// billed o-2: 1 x tea-green
+}
+
 func ExampleWithRetryTopics() {
 	e, reg := setup("retail.orders.v1", "billing.retry-1s", "retail.orders.v1.dlq")
 	defer e.Close()
