@@ -19,7 +19,7 @@
 //
 //	-brokers              STREAMKIT_BROKERS (comma-separated, required)
 //	-schema-registry-url  STREAMKIT_SCHEMA_REGISTRY_URL (required)
-//	-input-topic          PRICER_INPUT_TOPIC, default retail.orders.v1
+//	-input-topic          PRICER_INPUT_TOPIC, default retail.carts.v1
 //	-output-topic         PRICER_OUTPUT_TOPIC, default retail.prices.v1
 //	-dlq                  PRICER_DLQ_TOPIC, default the input topic plus .dlq
 //	-group                PRICER_GROUP, default retail-order-pricer
@@ -239,7 +239,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("pricer", flag.ContinueOnError)
 	fs.StringVar(&brokers, "brokers", envOr(envBrokers, ""), "comma-separated Kafka bootstrap brokers")
 	fs.StringVar(&cfg.registryURL, "schema-registry-url", envOr(envRegistryURL, ""), "schema registry URL (Confluent-compatible API)")
-	fs.StringVar(&cfg.inputTopic, "input-topic", envOr(envInputTopic, "retail.orders.v1"), "topic of the orders")
+	fs.StringVar(&cfg.inputTopic, "input-topic", envOr(envInputTopic, "retail.carts.v1"), "topic of the orders: carts of lines, not the producer example's single-line orders")
 	fs.StringVar(&cfg.outputTopic, "output-topic", envOr(envOutputTopic, "retail.prices.v1"), "topic of the prices")
 	fs.StringVar(&cfg.dlq, "dlq", envOr(envDLQTopic, ""), "topic for input records that are not Avro (default: the input topic with .dlq appended)")
 	fs.StringVar(&cfg.group, "group", envOr(envGroup, "retail-order-pricer"), "consumer group")

@@ -103,7 +103,7 @@ func TestParseConfig(t *testing.T) {
 			env:  env,
 			want: config{
 				brokers: []string{"k1:9092", "k2:9092"}, registryURL: "http://registry:8080/apis/ccompat/v7",
-				inputTopic: "retail.orders.v1", outputTopic: "prices.from.env", dlq: "retail.orders.v1.dlq",
+				inputTopic: "retail.carts.v1", outputTopic: "prices.from.env", dlq: "retail.carts.v1.dlq",
 				group: "retail-order-pricer", shutdownTimeout: 30 * time.Second,
 			},
 		},
@@ -122,7 +122,7 @@ func TestParseConfig(t *testing.T) {
 			env:  env,
 			want: config{
 				brokers: []string{"k1:9092", "k2:9092"}, registryURL: "http://registry:8080/apis/ccompat/v7",
-				inputTopic: "retail.orders.v1", outputTopic: "prices.from.env", dlq: "retail.orders.v1.dlq",
+				inputTopic: "retail.carts.v1", outputTopic: "prices.from.env", dlq: "retail.carts.v1.dlq",
 				group: "retail-order-pricer", shutdownTimeout: 30 * time.Second, register: true,
 			},
 		},
