@@ -40,6 +40,8 @@ func cpuTime(b *testing.B) time.Duration {
 //	impl=streamkit-records  Consumer[retailOrder]: a range loop over
 //	                Records, which decodes 64 records at a time and marks
 //	                them itself
+//	impl=streamkit-records-reuse  the same with ReuseValues, decoding into
+//	                the values of earlier records as impl=raw does
 //
 // It reports records/s and the process's CPU time per record;
 // benchstat -col /impl shows the ratios. Run it with -benchtime of at
@@ -161,10 +163,10 @@ func BenchmarkConsumeThroughput(b *testing.B) {
 			return got
 		})
 	})
-	b.Run("impl=streamkit-records", func(b *testing.B) {
-		run(b, func(ctx context.Context, group string, n int) int {
-			c, err := NewConsumer[retailOrder](ctx, rp.reg, group, []string{topic}, WithSchema(mustOrderSchema(b)),
-				WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	records := func(opts ...ConsumerOpt) func(ctx context.Context, group string, n int) int {
+		return func(ctx context.Context, group string, n int) int {
+			c, err := NewConsumer[retailOrder](ctx, rp.reg, group, []string{topic}, append([]ConsumerOpt{WithSchema(mustOrderSchema(b)),
+				WithClientOpts(kgo.SeedBrokers(rp.brokers...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -179,6 +181,8 @@ func BenchmarkConsumeThroughput(b *testing.B) {
 				}
 			}
 			return got
-		})
-	})
+		}
+	}
+	b.Run("impl=streamkit-records", func(b *testing.B) { run(b, records()) })
+	b.Run("impl=streamkit-records-reuse", func(b *testing.B) { run(b, records(ReuseValues())) })
 }

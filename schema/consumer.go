@@ -229,6 +229,10 @@ type Consumer[T any] struct {
 	// topic.
 	retryTopics []RetryTopic
 	retryStep   map[string]int
+	// reuse is ReuseValues; reset readies a value for reuse, nil when
+	// there is nothing to do.
+	reuse bool
+	reset func(*T)
 	// revokeHook, when set, runs in the revoke and lost callbacks before
 	// the consumer commits.
 	revokeHook atomic.Pointer[func(gone map[string][]int32, lost bool)]
@@ -296,6 +300,10 @@ func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics
 		drainTimeout: cfg.drainTimeout,
 		retryTopics:  cfg.retryTopics,
 		retryStep:    map[string]int{},
+		reuse:        cfg.reuseValues,
+	}
+	if c.reuse {
+		c.reset = resetter[T]()
 	}
 	checked := make([]string, 0, len(c.retryTopics)+1)
 	for i, s := range c.retryTopics {
@@ -412,7 +420,7 @@ func (c *Consumer[T]) Poll(ctx context.Context) ([]Record[T], error) {
 	// A rebalance may run once Poll has handed over its records and
 	// paused the partitions it holds back.
 	defer c.cl.AllowRebalance()
-	return c.poll(ctx, 0, nil)
+	return c.poll(ctx, 0, nil, false)
 }
 
 // Records returns an iterator over the consumer's records, for a loop
@@ -453,13 +461,15 @@ func (c *Consumer[T]) Records(ctx context.Context) iter.Seq2[*Record[T], error] 
 			return
 		}
 		defer leave()
+		// Also when the loop's body panics or calls runtime.Goexit (a
+		// test's t.Fatal): a rebalance blocked for good would hang Close.
+		defer c.cl.AllowRebalance()
 		var recs []Record[T]
 		for {
-			recs, err = c.poll(ctx, recordsChunk, recs[:0])
+			recs, err = c.poll(ctx, recordsChunk, recs[:0], c.reuse)
 			for i := range recs {
 				if !yield(&recs[i], nil) {
 					c.MarkProcessed(recs[:i]...)
-					c.cl.AllowRebalance()
 					return
 				}
 			}
@@ -501,7 +511,7 @@ func (c *Consumer[T]) stoppedErr() error {
 // spare capacity are zeroed before they are written; values decoded into
 // them earlier are not touched, so a record copied out of dst before
 // stays intact.
-func (c *Consumer[T]) poll(ctx context.Context, max int, dst []Record[T]) ([]Record[T], error) {
+func (c *Consumer[T]) poll(ctx context.Context, max int, dst []Record[T], reuse bool) ([]Record[T], error) {
 	if c.closed.Load() {
 		return dst, ErrClosed
 	}
@@ -514,7 +524,7 @@ func (c *Consumer[T]) poll(ctx context.Context, max int, dst []Record[T]) ([]Rec
 
 	for {
 		if due := c.dueHolds(); len(due) > 0 {
-			out, waiting, err := c.process(ctx, due, nil, dst)
+			out, waiting, err := c.process(ctx, due, nil, dst, reuse)
 			if waiting {
 				continue
 			}
@@ -539,7 +549,7 @@ func (c *Consumer[T]) poll(ctx context.Context, max int, dst []Record[T]) ([]Rec
 				in = append(in, partInput{tp: topicPartition{p.Topic, p.Partition}, records: p.Records})
 			}
 		})
-		out, waiting, err := c.process(ctx, in, errs, dst)
+		out, waiting, err := c.process(ctx, in, errs, dst, reuse)
 		if waiting {
 			continue
 		}
@@ -559,7 +569,7 @@ type partInput struct {
 // partition, appending them to dst, and holds back the partitions that
 // cannot go on. waiting reports that nothing happened but records of
 // retry topics held for their delays: Poll has nothing to return yet.
-func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error, dst []Record[T]) (out []Record[T], waiting bool, _ error) {
+func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error, dst []Record[T], reuse bool) (out []Record[T], waiting bool, _ error) {
 	n := 0
 	for _, p := range in {
 		n += len(p.records)
@@ -573,7 +583,7 @@ func (c *Consumer[T]) process(ctx context.Context, in []partInput, errs []error,
 			continue
 		}
 		var pr *partResult
-		out, pr, stop = c.decodePartition(ctx, p, out)
+		out, pr, stop = c.decodePartition(ctx, p, out, reuse)
 		parts = append(parts, pr)
 		if stop != nil {
 			break
@@ -763,8 +773,9 @@ type invalidRecord struct {
 
 // decodePartition decodes p's records into out, in order, up to the first
 // that fails transiently. A permanent failure under StopOnInvalid ends it
-// and is returned.
-func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Record[T]) ([]Record[T], *partResult, error) {
+// and is returned. With reuse, a record is decoded into the value its slot
+// in out's spare capacity holds (ReuseValues).
+func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Record[T], reuse bool) ([]Record[T], *partResult, error) {
 	tp := p.tp
 	c.mu.Lock()
 	last, ok := c.delivered[tp]
@@ -789,7 +800,14 @@ func (c *Consumer[T]) decodePartition(ctx context.Context, p partInput, out []Re
 		// slot may hold an earlier poll's record (AppendPoll).
 		out = out[:len(out)+1]
 		rec := &out[len(out)-1]
-		clear(out[len(out)-1:])
+		if reuse && r.Value != nil {
+			if c.reset != nil {
+				c.reset(&rec.Value)
+			}
+			rec.Tombstone = false
+		} else {
+			clear(out[len(out)-1:])
+		}
 		rec.Topic, rec.Partition, rec.Offset, rec.Timestamp = r.Topic, r.Partition, r.Offset, r.Timestamp
 		rec.Headers, rec.Key, rec.raw = r.Headers, r.Key, r
 		if r.Value == nil {
@@ -930,6 +948,10 @@ func (c *Consumer[T]) settle(parts []*partResult, out []Record[T], base int) []R
 		kept = append(kept, recs...)
 		pr.end = len(kept)
 	}
+	// The slots past kept hold copies of records moved down, sharing
+	// their values' maps and slices: a later decode into them that reuses
+	// values (ReuseValues) must not reach a record handed out now.
+	clear(out[len(kept):])
 
 	held := func(pr *partResult, r *kgo.Record) bool { return pr.holdAt != nil && r.Offset >= pr.holdAt.Offset }
 	var handled, counted []*invalidRecord

@@ -71,6 +71,7 @@ type config struct {
 	concurrency, maxPending, retries int
 	drainTimeout                     time.Duration
 	retryTopics                      []RetryTopic
+	reuseValues                      bool
 
 	given map[string]bool
 }
@@ -194,6 +195,7 @@ const (
 	optRetries      = "WithRetries"
 	optDrainTimeout = "WithDrainTimeout"
 	optRetryTopics  = "WithRetryTopics"
+	optReuseValues  = "ReuseValues"
 )
 
 // Process's defaults.

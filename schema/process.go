@@ -214,7 +214,7 @@ func (p *processor[T]) run(ctx context.Context) error {
 			break
 		}
 		var err error
-		recs, err = p.c.poll(pctx, room, recs[:0])
+		recs, err = p.c.poll(pctx, room, recs[:0], false)
 		p.dispatch(recs)
 		p.c.cl.AllowRebalance()
 		if err != nil && p.pollFailed(pctx, err) {
