@@ -25,12 +25,15 @@
 // and Consumer[T] put a Serde on a franz-go client; the consumer commits
 // only what the caller marked and sends records it cannot decode to a
 // dead-letter topic, skips them, or stops, as its InvalidPolicy says.
-// Consumer.Process is the loop around a handler: retries in place, the
-// policy for records the handler fails on, records of different keys in
-// parallel and each key's in order, commits of what is done, and partitions
-// drained before a rebalance takes them; Poll and MarkProcessed are the
-// parts it is built of. Pipeline[In, Out] reads, transforms and writes in
-// Kafka transactions, exactly once.
+// Consumer.Process is the loop around a handler: retries in place, retry
+// topics with delays (WithRetryTopics), the policy for records the handler
+// fails on, records of different keys in parallel and each key's in order,
+// commits of what is done, and partitions drained before a rebalance takes
+// them; Poll and MarkProcessed are the parts it is built of, and
+// Consumer.Records a range loop over them that marks what it moves on
+// from. Pipeline[In, Out] reads, transforms and writes in Kafka
+// transactions, exactly once. Keys are bytes, or typed with a KeyCodec
+// (StringKeys, AvroKeys) through KeyedProducer and ProcessKeyed.
 // CheckCompatibility checks a schema offline, and Registry.CheckCompatibility
 // asks the registry, before anything is registered; both also refuse a
 // decimal whose precision or scale changes, which Avro and the registry

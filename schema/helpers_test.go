@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
@@ -102,3 +105,43 @@ const (
 		{"name":"id","type":"string"},{"name":"quantity","type":"int"},
 		{"name":"currency","type":"string","default":"EUR"},{"name":"store","type":"string"}]}`
 )
+
+// deadLetterRead is a record of a dead-letter topic: what its headers say,
+// and its key.
+type deadLetterRead struct {
+	DeadLetterInfo
+	key []byte
+}
+
+// readDeadLetters reads the first n records of a dead-letter topic.
+func readDeadLetters(t *testing.T, ctx context.Context, brokers []string, topic string, n int) []deadLetterRead {
+	t.Helper()
+	cl := rawClient(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var out []deadLetterRead
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("read the dead letters of %s (%d of %d): %v", topic, len(out), n, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			info, err := ReadDeadLetter(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, deadLetterRead{info, r.Key})
+		})
+	}
+	return out
+}
+
+// endOffsets returns topic's end offsets by partition.
+func endOffsets(t *testing.T, ctx context.Context, brokers []string, topic string) map[int32]int64 {
+	t.Helper()
+	ends, err := kadm.NewClient(rawClient(t, brokers)).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { by[o.Partition] = o.Offset })
+	return by
+}

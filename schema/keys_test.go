@@ -123,23 +123,12 @@ func TestKeyedAvroRoundTrip(t *testing.T) {
 			t.Errorf("order %s: key %+v, want %+v", id, got[id], want)
 		}
 	}
-	dl := rawClient(t, brokers, kgo.ConsumeTopics("orders.dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	var errs []string
-	for len(errs) < 2 {
-		fs := dl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
+	for _, dl := range readDeadLetters(t, ctx, brokers, "orders.dlq", 2) {
+		if dl.Attempts != 1 || dl.Stage != StageHandle || !strings.Contains(dl.Error, "decode key of orders[") {
+			t.Errorf("dead letter %+v: want a key error after 1 attempt", dl.DeadLetterInfo)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			info, err := ReadDeadLetter(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info.Attempts != 1 || info.Stage != StageHandle || !strings.Contains(info.Error, "decode key of orders[") {
-				t.Errorf("dead letter %+v: want a key error after 1 attempt", info)
-			}
-			errs = append(errs, info.Error)
-		})
+		errs = append(errs, dl.Error)
 	}
 	joined := strings.Join(errs, "\n")
 	if !strings.Contains(joined, ErrNullKey.Error()) || !strings.Contains(joined, ErrBadMagic.Error()) {

@@ -28,12 +28,7 @@ func TestIntegrationProcess(t *testing.T) {
 	group := platformenv.UniqueName("it-process")
 	const n, keys = 4000, 40
 	keyedOrders(t, ctx, rp.reg, rp.brokers, topic, n, keys)
-	ends, err := kadm.NewClient(rawClient(t, rp.brokers)).ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	endsBy := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { endsBy[o.Partition] = o.Offset })
+	endsBy := endOffsets(t, ctx, rp.brokers, topic)
 
 	dlq := topic + ".dlq"
 	newConsumer := func(name string) (*Consumer[orderV1], error) {
@@ -119,23 +114,12 @@ func TestIntegrationProcess(t *testing.T) {
 			wantDead++
 		}
 	}
-	dl := rawClient(t, rp.brokers, kgo.ConsumeTopics(dlq), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	seen := map[string]bool{}
-	for len(seen) < wantDead {
-		fs := dl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("read the dead letters (%d of %d): %v", len(seen), wantDead, err)
+	for _, dl := range readDeadLetters(t, ctx, rp.brokers, dlq, wantDead) {
+		id := fmt.Sprintf("%d@%d", dl.Partition, dl.Offset)
+		if seen[id] || dl.Topic != topic || dl.Stage != StageHandle || dl.Attempts != 1 || !strings.Contains(dl.Error, "refused") {
+			t.Errorf("dead letter %+v (seen before: %t)", dl.DeadLetterInfo, seen[id])
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			info, err := ReadDeadLetter(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := fmt.Sprintf("%d@%d", info.Partition, info.Offset)
-			if seen[id] || info.Topic != topic || info.Stage != StageHandle || info.Attempts != 1 || !strings.Contains(info.Error, "refused") {
-				t.Errorf("dead letter %+v (seen before: %t)", info, seen[id])
-			}
-			seen[id] = true
-		})
+		seen[id] = true
 	}
 }

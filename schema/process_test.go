@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -273,36 +272,24 @@ func TestProcessRetriesAndDeadLetters(t *testing.T) {
 		t.Errorf("committed %d, want 20", got)
 	}
 
-	dl := rawClient(t, brokers, kgo.ConsumeTopics("in.dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	want := map[int64]DeadLetterInfo{
 		5: {Topic: "in", Offset: 5, Stage: StageHandle, Attempts: 3, Error: "price service: unavailable"},
 		7: {Topic: "in", Offset: 7, Stage: StageHandle, Attempts: 1, Error: "order id not allowed"},
 		9: {Topic: "in", Offset: 9, Stage: StageHandle, Attempts: 1, Error: "handler panicked: nil map"},
 	}
-	got := 0
-	for got < 3 {
-		fs := dl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
+	for _, dl := range readDeadLetters(t, ctx, brokers, "in.dlq", 3) {
+		info := dl.DeadLetterInfo
+		w, ok := want[info.Offset]
+		if info.SchemaID < 1 {
+			t.Errorf("dead letter of %d: schema id %d", info.Offset, info.SchemaID)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			got++
-			info, err := ReadDeadLetter(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, ok := want[info.Offset]
-			if info.SchemaID < 1 {
-				t.Errorf("dead letter of %d: schema id %d", info.Offset, info.SchemaID)
-			}
-			info.SchemaID = 0
-			if !ok || info != w {
-				t.Errorf("dead letter %+v, want %+v", info, w)
-			}
-			if string(r.Key) != "k"+strconv.FormatInt(info.Offset, 10) {
-				t.Errorf("dead letter of %d has key %q", info.Offset, r.Key)
-			}
-		})
+		info.SchemaID = 0
+		if !ok || info != w {
+			t.Errorf("dead letter %+v, want %+v", info, w)
+		}
+		if string(dl.key) != "k"+strconv.FormatInt(info.Offset, 10) {
+			t.Errorf("dead letter of %d has key %q", info.Offset, dl.key)
+		}
 	}
 }
 
@@ -354,12 +341,7 @@ func TestProcessRebalanceAndRestart(t *testing.T) {
 	reg, _, _ := newFakeRegistry(t)
 	const n = 3000
 	keyedOrders(t, ctx, reg, brokers, "in", n, 40)
-	ends, err := kadm.NewClient(rawClient(t, brokers)).ListEndOffsets(ctx, "in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endsBy := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { endsBy[o.Partition] = o.Offset })
+	endsBy := endOffsets(t, ctx, brokers, "in")
 
 	l := newOrderLedger()
 	start := func(name string) (*Consumer[orderV1], func() error) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -136,12 +135,7 @@ func TestRecordsRebalance(t *testing.T) {
 	reg, _, _ := newFakeRegistry(t)
 	const n = 2000
 	keyedOrders(t, ctx, reg, brokers, "in", n, 40)
-	ends, err := kadm.NewClient(rawClient(t, brokers)).ListEndOffsets(ctx, "in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endsBy := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { endsBy[o.Partition] = o.Offset })
+	endsBy := endOffsets(t, ctx, brokers, "in")
 	l := newOrderLedger()
 	start := func(name string) (*Consumer[orderV1], func()) {
 		c, err := NewConsumer[orderV1](ctx, reg, "records-moving", []string{"in"}, AnyRecordName(),

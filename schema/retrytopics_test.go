@@ -140,27 +140,16 @@ func TestProcessRetryTopics(t *testing.T) {
 		}
 	}
 
-	dl := rawClient(t, brokers, kgo.ConsumeTopics("in.dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	wantDL := map[int64]DeadLetterInfo{
 		2: {Topic: "in", Offset: 2, Stage: StageHandle, Attempts: 6, Error: "price service: unavailable"},
 		3: {Topic: "in", Offset: 3, Stage: StageHandle, Attempts: 1, Error: "order id not allowed"},
 	}
-	for got := 0; got < 2; {
-		fs := dl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
+	for _, dl := range readDeadLetters(t, ctx, brokers, "in.dlq", 2) {
+		info := dl.DeadLetterInfo
+		info.SchemaID = 0
+		if w := wantDL[info.Offset]; info != w {
+			t.Errorf("dead letter %+v, want %+v", info, w)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			got++
-			info, err := ReadDeadLetter(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			info.SchemaID = 0
-			if w := wantDL[info.Offset]; info != w {
-				t.Errorf("dead letter %+v, want %+v", info, w)
-			}
-		})
 	}
 }
 
@@ -385,24 +374,13 @@ func TestIntegrationProcessRetryTopics(t *testing.T) {
 	}
 	mu.Unlock()
 
-	dl := rawClient(t, rp.brokers, kgo.ConsumeTopics(dlq), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	seen := map[string]bool{}
-	for len(seen) < wantDead {
-		fs := dl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("read the dead letters (%d of %d): %v", len(seen), wantDead, err)
+	for _, dl := range readDeadLetters(t, ctx, rp.brokers, dlq, wantDead) {
+		id := fmt.Sprintf("%d@%d", dl.Partition, dl.Offset)
+		if seen[id] || dl.Topic != topic || dl.Stage != StageHandle || dl.Attempts != 6 || dl.Error != "ledger refused the write" {
+			t.Errorf("dead letter %+v (seen before: %t), want from %s after 6 attempts", dl.DeadLetterInfo, seen[id], topic)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			info, err := ReadDeadLetter(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := fmt.Sprintf("%d@%d", info.Partition, info.Offset)
-			if seen[id] || info.Topic != topic || info.Stage != StageHandle || info.Attempts != 6 || info.Error != "ledger refused the write" {
-				t.Errorf("dead letter %+v (seen before: %t), want from %s after 6 attempts", info, seen[id], topic)
-			}
-			seen[id] = true
-		})
+		seen[id] = true
 	}
 	offsets, err := kadm.NewClient(rawClient(t, rp.brokers)).FetchOffsets(ctx, group)
 	if err != nil {
