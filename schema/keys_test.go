@@ -46,14 +46,10 @@ func TestStringKeys(t *testing.T) {
 	}
 }
 
-// TestKeyedAvroRoundTrip: a KeyedProducer registers the key schema under
-// the key subject and writes keys in the wire format; ProcessKeyed hands
-// each record's key to the handler decoded; a record without a key and
-// one whose key is not Avro are dead-lettered at once, with a *KeyError.
-func TestKeyedAvroRoundTrip(t *testing.T) {
-	ctx := testCtx(t)
-	brokers := newKafka(t, 2, "orders", "orders.dlq")
-	reg, _, _ := newFakeRegistry(t)
+// keyedOrderProducer returns Avro keys of orderKey and a producer of
+// orderV1 with them to "orders", closed when the test ends.
+func keyedOrderProducer(t *testing.T, ctx context.Context, reg *Registry, brokers []string) (KeyCodec[orderKey], *KeyedProducer[orderKey, orderV1]) {
+	t.Helper()
 	keys, err := AvroKeys[orderKey](reg, WithSchema(mustParse(t, orderKeySchema)))
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +59,19 @@ func TestKeyedAvroRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close(ctx)
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return keys, p
+}
+
+// TestKeyedAvroRoundTrip: a KeyedProducer registers the key schema under
+// the key subject and writes keys in the wire format; ProcessKeyed hands
+// each record's key to the handler decoded; a record without a key and
+// one whose key is not Avro are dead-lettered at once, with a *KeyError.
+func TestKeyedAvroRoundTrip(t *testing.T) {
+	ctx := testCtx(t)
+	brokers := newKafka(t, 2, "orders", "orders.dlq")
+	reg, _, _ := newFakeRegistry(t)
+	keys, p := keyedOrderProducer(t, ctx, reg, brokers)
 	subjects, err := reg.Client().Subjects(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -163,16 +171,7 @@ func TestProcessKeyedRegistryOutage(t *testing.T) {
 	ctx := testCtx(t)
 	brokers := newKafka(t, 1, "orders", "orders.dlq")
 	reg, fake, _ := newFakeRegistry(t)
-	keys, err := AvroKeys[orderKey](reg, WithSchema(mustParse(t, orderKeySchema)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewKeyedProducer[orderKey, orderV1](ctx, reg, "orders", keys, WithSchema(mustParse(t, orderV1Schema)),
-		WithClientOpts(kgo.SeedBrokers(brokers...)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
+	_, p := keyedOrderProducer(t, ctx, reg, brokers)
 	const n = 10
 	for i := range n {
 		if err := p.ProduceSync(ctx, KeyedMessage[orderKey, orderV1]{Key: orderKey{"s1", fmt.Sprint(i)}, Value: orderV1{ID: fmt.Sprint(i)}}); err != nil {
