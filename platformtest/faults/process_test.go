@@ -127,15 +127,15 @@ func TestFaultProcessAndPipeline(t *testing.T) {
 	var c2 *schema.Consumer[Order]
 	var stop2 func() error
 	start := time.Now()
-	for tick := 0; tick < 300; tick++ {
+	for tick := 0; tick < 180; tick++ {
 		switch tick {
-		case 40:
+		case 20:
 			kill(t, "kafka-2")
-		case 100:
+		case 50:
 			brokerBack = startAsync(t, "kafka-2")
-		case 160:
+		case 90:
 			kill(t, "registry")
-		case 170:
+		case 95:
 			// The service restarts while the registry is down.
 			if err := stop1(); err != nil {
 				t.Fatalf("Process of process-1: %v", err)
@@ -145,7 +145,7 @@ func TestFaultProcessAndPipeline(t *testing.T) {
 			}
 			c2 = newService("process-2")
 			stop2 = run(c2)
-		case 220:
+		case 110:
 			registryBack = startAsync(t, "registry")
 		}
 		write(200)
