@@ -27,6 +27,27 @@ const (
 	EnvKafkaAdminUser = "STREAMKIT_KAFKA_ADMIN_USER"
 	// EnvKafkaAdminPassword is the password of EnvKafkaAdminUser.
 	EnvKafkaAdminPassword = "STREAMKIT_KAFKA_ADMIN_PASSWORD"
+	// EnvSASLSSLBrokers is a comma-separated list of Kafka bootstrap
+	// brokers whose listeners speak TLS (a certificate of EnvTLSCAFile's
+	// authority), authenticate with SASL/SCRAM and authorize with ACLs.
+	EnvSASLSSLBrokers = "STREAMKIT_SASL_SSL_BROKERS"
+	// EnvMTLSBrokers is a comma-separated list of Kafka bootstrap brokers
+	// whose listeners speak TLS and require a client certificate of
+	// EnvTLSCAFile's authority, whose common name is the client's
+	// principal.
+	EnvMTLSBrokers = "STREAMKIT_MTLS_BROKERS"
+	// EnvTLSCAFile is the PEM file of the certificate authority that signed
+	// the platform's TLS certificates.
+	EnvTLSCAFile = "STREAMKIT_TLS_CA_FILE"
+	// EnvTLSCAKeyFile is the PEM file of that authority's private key, for
+	// tests that make certificates of their own (expired, of other
+	// principals).
+	EnvTLSCAKeyFile = "STREAMKIT_TLS_CA_KEY_FILE"
+	// EnvTLSCertFile is the PEM file of a client certificate of that
+	// authority whose principal is a Kafka super user.
+	EnvTLSCertFile = "STREAMKIT_TLS_CERT_FILE"
+	// EnvTLSKeyFile is the PEM file of EnvTLSCertFile's private key.
+	EnvTLSKeyFile = "STREAMKIT_TLS_KEY_FILE"
 	// EnvPostgresHost is the host of a PostgreSQL server with logical
 	// decoding (wal_level=logical), as the Connect worker reaches it.
 	EnvPostgresHost = "STREAMKIT_POSTGRES_HOST"

@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,10 +68,18 @@ const (
 	// Postgres is a PostgreSQL database with logical decoding and a
 	// superuser's credentials, for Debezium's PostgreSQL connector.
 	Postgres
+	// KafkaTLS is Kafka's TLS listeners (SASL_SSL, and SSL with client
+	// certificates), the certificate authority that signed them with its
+	// key, and a super user's client certificate. Only scripts/platform
+	// has them; Require asks for them only when named.
+	KafkaTLS
 )
 
 // allComponents is what Require asks for when it is given none.
 var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres}
+
+// knownComponents are every component.
+var knownComponents = append(slices.Clip(allComponents), KafkaTLS)
 
 // String returns the component's name.
 func (c Component) String() string {
@@ -87,6 +96,8 @@ func (c Component) String() string {
 		return "kafka sasl"
 	case Postgres:
 		return "postgres"
+	case KafkaTLS:
+		return "kafka tls"
 	default:
 		return fmt.Sprintf("component(%d)", int(c))
 	}
@@ -124,6 +135,21 @@ type Platform struct {
 	// KafkaAdminPassword is KafkaAdminUser's password. Platform's String,
 	// GoString and JSON encoding never show it.
 	KafkaAdminPassword string
+	// SASLSSLBrokers are Kafka bootstrap addresses of listeners that speak
+	// TLS and authenticate with SASL/SCRAM (KafkaAdminUser's credentials
+	// work there too).
+	SASLSSLBrokers []string
+	// MTLSBrokers are Kafka bootstrap addresses of listeners that speak
+	// TLS and require a client certificate of TLSCAFile's authority; the
+	// certificate's common name is the principal.
+	MTLSBrokers []string
+	// TLSCAFile is the PEM file of the authority that signed the
+	// platform's TLS certificates, and TLSCAKeyFile its key's, for tests
+	// that make certificates of their own.
+	TLSCAFile, TLSCAKeyFile string
+	// TLSCertFile and TLSKeyFile are a client certificate of that
+	// authority, and its key, whose principal is a Kafka super user.
+	TLSCertFile, TLSKeyFile string
 	// PostgresHost and PostgresPort locate a PostgreSQL server with
 	// logical decoding, as seen from this process and from the Connect
 	// worker (scripts/platform runs both on 127.0.0.1).
@@ -176,8 +202,10 @@ type Platform struct {
 // FromEnvironment reads the platform from EnvBrokers, EnvSchemaRegistryURL,
 // EnvConnectURL, EnvConnectSecretsDir, EnvVaultAddr, EnvVaultToken,
 // EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword,
-// EnvPostgresHost, EnvPostgresPort, EnvPostgresUser, EnvPostgresPassword
-// and EnvPostgresDB. It reads nothing else.
+// EnvSASLSSLBrokers, EnvMTLSBrokers, EnvTLSCAFile, EnvTLSCAKeyFile,
+// EnvTLSCertFile, EnvTLSKeyFile, EnvPostgresHost, EnvPostgresPort,
+// EnvPostgresUser, EnvPostgresPassword and EnvPostgresDB. It reads nothing
+// else.
 func FromEnvironment() Platform {
 	return fromLookup(os.Getenv)
 }
@@ -202,6 +230,12 @@ func fromLookup(getenv func(string) string) Platform {
 		SASLBrokers:        splitList(getenv(EnvSASLBrokers)),
 		KafkaAdminUser:     strings.TrimSpace(getenv(EnvKafkaAdminUser)),
 		KafkaAdminPassword: strings.TrimSpace(getenv(EnvKafkaAdminPassword)),
+		SASLSSLBrokers:     splitList(getenv(EnvSASLSSLBrokers)),
+		MTLSBrokers:        splitList(getenv(EnvMTLSBrokers)),
+		TLSCAFile:          strings.TrimSpace(getenv(EnvTLSCAFile)),
+		TLSCAKeyFile:       strings.TrimSpace(getenv(EnvTLSCAKeyFile)),
+		TLSCertFile:        strings.TrimSpace(getenv(EnvTLSCertFile)),
+		TLSKeyFile:         strings.TrimSpace(getenv(EnvTLSKeyFile)),
 		PostgresHost:       strings.TrimSpace(getenv(EnvPostgresHost)),
 		PostgresPort:       strings.TrimSpace(getenv(EnvPostgresPort)),
 		PostgresUser:       strings.TrimSpace(getenv(EnvPostgresUser)),
@@ -258,6 +292,22 @@ func (p Platform) Missing(components ...Component) []string {
 			if p.KafkaAdminPassword == "" {
 				missing = append(missing, EnvKafkaAdminPassword)
 			}
+		case KafkaTLS:
+			for _, f := range []struct {
+				ok  bool
+				env string
+			}{
+				{len(p.SASLSSLBrokers) > 0, EnvSASLSSLBrokers},
+				{len(p.MTLSBrokers) > 0, EnvMTLSBrokers},
+				{p.TLSCAFile != "", EnvTLSCAFile},
+				{p.TLSCAKeyFile != "", EnvTLSCAKeyFile},
+				{p.TLSCertFile != "", EnvTLSCertFile},
+				{p.TLSKeyFile != "", EnvTLSKeyFile},
+			} {
+				if !f.ok {
+					missing = append(missing, f.env)
+				}
+			}
 		case Postgres:
 			for _, f := range []struct{ value, env string }{
 				{p.PostgresHost, EnvPostgresHost},
@@ -288,9 +338,11 @@ func (p Platform) connectURLs() []string {
 // PostgreSQL password.
 func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
+		" sasl_ssl_brokers=%s mtls_brokers=%s tls_ca=%s tls_cert=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
+		strings.Join(p.SASLSSLBrokers, ","), strings.Join(p.MTLSBrokers, ","), p.TLSCAFile, p.TLSCertFile,
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }
 

@@ -83,7 +83,7 @@ func (c *config) validate() error {
 		return fmt.Errorf("platformtest: start timeout %v: must be positive", c.timeout)
 	}
 	for _, comp := range c.components {
-		if !slices.Contains(allComponents, comp) {
+		if !slices.Contains(knownComponents, comp) {
 			return fmt.Errorf("platformtest: unknown %v", comp)
 		}
 	}
@@ -154,7 +154,7 @@ func StartT(tb testing.TB, opts ...Option) *Platform {
 // present lists the components p has.
 func (p Platform) present() []Component {
 	var out []Component
-	for _, c := range allComponents {
+	for _, c := range knownComponents {
 		if len(p.Missing(c)) == 0 {
 			out = append(out, c)
 		}

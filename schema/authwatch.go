@@ -3,8 +3,10 @@ package schema
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +16,8 @@ import (
 )
 
 // authWatch is a kgo hook that sees every connection a client opens and
-// notices when a broker refuses the client's credentials. kgo retries such
+// notices when a broker refuses the client's credentials (SASL, or a
+// client certificate) or the client refuses the broker's certificate. kgo retries such
 // a connection for as long as the caller waits and tells only its logger,
 // so without it a consumer with a wrong password polls until its context
 // ends and a producer's records wait forever. A later connection that
@@ -56,6 +59,9 @@ func (w *authWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ 
 	case err == nil:
 		w.err = nil
 	case isAuthFailure(err):
+		if isRemoteTLSAlert(err) {
+			err = fmt.Errorf("%w: %w", ErrCertificateRefused, err)
+		}
 		w.err = &AuthError{Broker: net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port))), Err: err}
 		w.seq++
 		w.cancel(w.err)
@@ -85,7 +91,21 @@ func translateAuth(r *kgo.Record, err error) error {
 // refused the credentials, rather than because it could not be reached.
 func isAuthFailure(err error) bool {
 	return errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.UnsupportedSaslMechanism) ||
-		errors.Is(err, kerr.IllegalSaslState)
+		errors.Is(err, kerr.IllegalSaslState) ||
+		// The broker's certificate is not trusted (a wrong CA, expired,
+		// another host's), or the broker refused the client's (none,
+		// expired, of another CA): retrying the connection cannot help.
+		isCertificateError(err) || isRemoteTLSAlert(err)
+}
+
+// isRemoteTLSAlert reports whether the peer ended the TLS handshake with
+// an alert, as a broker does when it refuses the client's certificate.
+// crypto/tls reports it as a *net.OpError whose Op is "remote error"
+// around an alert of its own, unexported type (tls.AlertError is QUIC's
+// only).
+func isRemoteTLSAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" && strings.HasPrefix(op.Err.Error(), "tls: ")
 }
 
 // state returns the current generation's context, the failure that

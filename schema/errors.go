@@ -73,8 +73,14 @@ var (
 	// or incompatible (409, also ErrIncompatible).
 	ErrRefused = errors.New("refused by the schema registry")
 	// ErrAuthentication is returned, as an *AuthError, when a broker
-	// refuses the client's credentials (SASL authentication failed).
+	// refuses the client's credentials (SASL authentication failed, a
+	// client certificate refused) or the client refuses the broker's
+	// certificate.
 	ErrAuthentication = errors.New("kafka authentication failed")
+	// ErrCertificateRefused is returned, in an *AuthError, when a broker
+	// ends the TLS handshake with an alert: it refused the client's
+	// certificate (none, expired, or of an authority it does not trust).
+	ErrCertificateRefused = errors.New("the broker refused the client's TLS certificate")
 )
 
 // RegistryError is a schema registry's answer to a request it did not
@@ -382,9 +388,15 @@ func (e *HoldError) Error() string {
 // Unwrap returns Err.
 func (e *HoldError) Unwrap() error { return e.Err }
 
-// AuthError says a broker refused the client's credentials. It matches
-// ErrAuthentication and the broker's error (for example
-// kerr.SaslAuthenticationFailed) with errors.Is.
+// AuthError says a broker refused the client's credentials, or that the
+// TLS handshake failed on a certificate. It matches ErrAuthentication and
+// the cause with errors.Is and errors.As, which says which: the broker's
+// error for SASL (kerr.SaslAuthenticationFailed: a wrong password); an
+// x509.UnknownAuthorityError or x509.CertificateInvalidError (wrapped in
+// a *tls.CertificateVerificationError) for a broker certificate the
+// client does not trust (a wrong CA, expired); ErrCertificateRefused for
+// a client certificate the broker refused (none given, expired, of
+// another CA: the broker's TLS alert, in the message, is all it says).
 type AuthError struct {
 	// Broker is the address of the broker that refused.
 	Broker string

@@ -116,6 +116,43 @@ var variables = []Variable{
 		Go:  []Const{gen("platformtest", "EnvKafkaAdminPassword"), dec("scripts/platformcheck", "envPassword")},
 	},
 	{
+		Name: "STREAMKIT_SASL_SSL_BROKERS", Script: "platform", Value: "$(kafka_sasl_ssl_bootstrap)",
+		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
+			"speak TLS (a certificate of STREAMKIT_TLS_CA_FILE's authority), " +
+			"authenticate with SASL/SCRAM and authorize with ACLs.",
+		Go: []Const{gen("platformtest", "EnvSASLSSLBrokers")},
+	},
+	{
+		Name: "STREAMKIT_MTLS_BROKERS", Script: "platform", Value: "$(kafka_mtls_bootstrap)",
+		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
+			"speak TLS and require a client certificate of STREAMKIT_TLS_CA_FILE's " +
+			"authority, whose common name is the client's principal.",
+		Go: []Const{gen("platformtest", "EnvMTLSBrokers")},
+	},
+	{
+		Name: "STREAMKIT_TLS_CA_FILE", Script: "platform", Value: "$TLS_DIR/ca.pem",
+		Doc: "is the PEM file of the certificate authority that signed the " +
+			"platform's TLS certificates.",
+		Go: []Const{gen("platformtest", "EnvTLSCAFile")},
+	},
+	{
+		Name: "STREAMKIT_TLS_CA_KEY_FILE", Script: "platform", Value: "$TLS_DIR/ca-key.pem",
+		Doc: "is the PEM file of that authority's private key, for tests that " +
+			"make certificates of their own (expired, of other principals).",
+		Go: []Const{gen("platformtest", "EnvTLSCAKeyFile")},
+	},
+	{
+		Name: "STREAMKIT_TLS_CERT_FILE", Script: "platform", Value: "$TLS_DIR/client-$TLS_ADMIN_CLIENT.pem",
+		Doc: "is the PEM file of a client certificate of that authority whose " +
+			"principal is a Kafka super user.",
+		Go: []Const{gen("platformtest", "EnvTLSCertFile")},
+	},
+	{
+		Name: "STREAMKIT_TLS_KEY_FILE", Script: "platform", Value: "$TLS_DIR/client-$TLS_ADMIN_CLIENT-key.pem",
+		Doc: "is the PEM file of STREAMKIT_TLS_CERT_FILE's private key.",
+		Go:  []Const{gen("platformtest", "EnvTLSKeyFile")},
+	},
+	{
 		Name: "STREAMKIT_POSTGRES_HOST", Script: "platform", Value: "$HOST",
 		Doc: "is the host of a PostgreSQL server with logical decoding " +
 			"(wal_level=logical), as the Connect worker reaches it.",

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRun: the authority signs a server certificate for the hosts and a
+// client certificate per name, whose common name is the name; keys are
+// private to the owner; a second run keeps them all; a run once the
+// authority is near its end makes everything new.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	if err := run(dir, []string{"127.0.0.1", "localhost"}, []string{"app"}, now); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(read("ca.pem")) {
+		t.Fatal("ca.pem holds no certificate")
+	}
+	server, err := tls.X509KeyPair(read("server.pem"), read("server.pem"))
+	if err != nil {
+		t.Fatalf("server.pem is not a key and a chain: %v", err)
+	}
+	leaf, err := x509.ParseCertificate(server.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: host, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			t.Errorf("server certificate for %s: %v", host, err)
+		}
+	}
+	client, err := tls.X509KeyPair(read("client-app.pem"), read("client-app-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := x509.ParseCertificate(client.Certificate[0])
+	if _, err := cl.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil || cl.Subject.CommonName != "app" {
+		t.Errorf("client certificate %q: %v", cl.Subject.CommonName, err)
+	}
+	for _, key := range []string{"ca-key.pem", "client-app-key.pem", "server.pem"} {
+		if fi, _ := os.Stat(filepath.Join(dir, key)); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", key, fi.Mode().Perm())
+		}
+	}
+
+	ca, srv, app := read("ca.pem"), read("server.pem"), read("client-app.pem")
+	if err := run(dir, []string{"127.0.0.1"}, []string{"app"}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read("ca.pem"), ca) || !bytes.Equal(read("server.pem"), srv) || !bytes.Equal(read("client-app.pem"), app) {
+		t.Error("a second run replaced what the folder held")
+	}
+	if err := run(dir, []string{"127.0.0.1"}, []string{"app"}, now.AddDate(10, 0, -10)); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(read("ca.pem"), ca) {
+		t.Error("an authority 10 days from its end was kept")
+	}
+}
