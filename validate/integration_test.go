@@ -106,6 +106,15 @@ func TestIntegrationValidateLive(t *testing.T) {
 	if _, err := tc.Admin().CreateTopic(ctx, 1, 1, nil, ns+"on-cluster"); err != nil {
 		t.Fatal(err)
 	}
+	// Each of the brokers learns of a new topic a moment apart: wait until
+	// the ones asked know it.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		listed, lerr := tc.Admin().ListTopics(ctx, ns+"on-cluster")
+		ends, eerr := tc.Admin().ListEndOffsets(ctx, ns+"on-cluster")
+		if lerr == nil && eerr == nil && listed.Has(ns+"on-cluster") && ends.Error() == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	t.Cleanup(func() {
 		if _, err := tc.Admin().DeleteTopics(context.Background(), ns+"on-cluster"); err != nil {
 			t.Logf("cleanup: %v", err)
