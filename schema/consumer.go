@@ -515,10 +515,7 @@ func (c *Consumer[T]) poll(ctx context.Context, max int, dst []Record[T], reuse 
 	if c.closed.Load() {
 		return dst, ErrClosed
 	}
-	c.mu.Lock()
-	stopped := c.stopped
-	c.mu.Unlock()
-	if stopped != nil {
+	if stopped := c.stoppedErr(); stopped != nil {
 		return dst, stopped
 	}
 

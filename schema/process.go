@@ -108,10 +108,7 @@ func (c *Consumer[T]) Process(ctx context.Context, h Handler[T]) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	c.mu.Lock()
-	stopped := c.stopped
-	c.mu.Unlock()
-	if stopped != nil {
+	if stopped := c.stoppedErr(); stopped != nil {
 		return stopped
 	}
 	p := newProcessor(c, h)

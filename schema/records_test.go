@@ -119,10 +119,15 @@ func TestRecordsErrors(t *testing.T) {
 	stop := runProcess(c2, func(context.Context, *Record[orderV1]) error { return nil })
 	defer stop()
 	time.Sleep(50 * time.Millisecond)
+	yields := 0
 	for _, err := range c2.Records(ctx) {
+		yields++
 		if !errors.Is(err, ErrRunning) {
 			t.Fatalf("Records while Process runs: %v, want ErrRunning", err)
 		}
+	}
+	if yields != 1 {
+		t.Fatalf("Records while Process runs yielded %d times, want ErrRunning once", yields)
 	}
 }
 
