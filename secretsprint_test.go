@@ -33,6 +33,7 @@ import (
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/streamkit/streamkit/internal/configdiff"
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 	"github.com/streamkit/streamkit/internal/vaultref"
 	"github.com/streamkit/streamkit/metrics"
 	"github.com/streamkit/streamkit/metrics/platform"
@@ -797,6 +798,12 @@ func (f *fixtures) schema() {
 	// answering SaslAuthenticationFailed, so the error a real broker gives
 	// is built here.
 	add("schema.AuthError", "literal with the broker's error", &schema.AuthError{Broker: "kafka-1.internal:9094", Err: kerr.SaslAuthenticationFailed})
+	add("topics.AuthError", "literal with the broker's error", &topics.AuthError{Broker: "kafka-1.internal:9094", Err: kerr.SaslAuthenticationFailed})
+	add("internal/kafkaauth.Error", "literal with the broker's error", &kafkaauth.Error{Broker: "kafka-1.internal:9094", Err: kerr.SaslAuthenticationFailed})
+	authWatch := kafkaauth.NewWatch()
+	authWatch.OnBrokerConnect(kgo.BrokerMetadata{Host: "kafka-1.internal", Port: 9094}, 0, nil,
+		kerr.SaslAuthenticationFailed)
+	add("internal/kafkaauth.Watch", "after a failed login", authWatch)
 	add("schema.HoldError", "literal holding on a registry that refuses the credentials", &schema.HoldError{Topic: "pricing.orders.v1", Offset: 42,
 		Attempt: 3, Retry: time.Second, Err: errorOf(t, func() error {
 			r, err := schema.NewRegistryFromOptions(sr.URLs("http://app:"+canary("registry-url")+"@"+regHost), sr.BasicAuth("app", canary("wrong-registry-password")))

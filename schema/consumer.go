@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 	"github.com/streamkit/streamkit/internal/runloop"
 )
 
@@ -193,7 +194,7 @@ type Consumer[T any] struct {
 	log    *slog.Logger
 	obs    Observer
 	retry  backoff.Policy
-	auth   *authWatch // nil when the caller built the client
+	auth   *kafkaauth.Watch // nil when the caller built the client
 	now    func() time.Time
 
 	// Only Poll's goroutine uses these.
@@ -314,7 +315,7 @@ func NewConsumer[T any](ctx context.Context, reg *Registry, group string, topics
 		checked = append(checked, c.policy.topic)
 	}
 	if c.cl == nil {
-		c.auth = newAuthWatch()
+		c.auth = kafkaauth.NewWatch()
 		kopts := append([]kgo.Opt{
 			kgo.ConsumerGroup(group),
 			kgo.ConsumeTopics(append(slices.Clip(topics), checked[:len(c.retryTopics)]...)...),
@@ -624,7 +625,7 @@ func (c *Consumer[T]) fetch(ctx context.Context, max int) (kgo.Fetches, error) {
 	if c.auth != nil {
 		var aerr *AuthError
 		var seq uint64
-		authCtx, aerr, seq = c.auth.state()
+		authCtx, aerr, seq = c.auth.State()
 		if aerr != nil && seq > c.authSeen {
 			c.authSeen = seq
 			return nil, fmt.Errorf("poll: %w", aerr)
@@ -650,8 +651,8 @@ func (c *Consumer[T]) fetch(ctx context.Context, max int) (kgo.Fetches, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if ae := authCause(authCtx); ae != nil {
-		_, _, seq := c.auth.state()
+	if ae := kafkaauth.Cause(authCtx); ae != nil {
+		_, _, seq := c.auth.State()
 		c.authSeen = seq
 		return nil, fmt.Errorf("poll: %w", ae)
 	}

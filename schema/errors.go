@@ -3,8 +3,6 @@ package schema
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 )
 
 var (
@@ -75,12 +75,12 @@ var (
 	// ErrAuthentication is returned, as an *AuthError, when a broker
 	// refuses the client's credentials (SASL authentication failed, a
 	// client certificate refused) or the client refuses the broker's
-	// certificate.
-	ErrAuthentication = errors.New("kafka authentication failed")
+	// certificate. It is the same value as topics.ErrAuthentication.
+	ErrAuthentication = kafkaauth.ErrAuthentication
 	// ErrCertificateRefused is returned, in an *AuthError, when a broker
 	// ends the TLS handshake with an alert: it refused the client's
 	// certificate (none, expired, or of an authority it does not trust).
-	ErrCertificateRefused = errors.New("the broker refused the client's TLS certificate")
+	ErrCertificateRefused = kafkaauth.ErrCertificateRefused
 )
 
 // RegistryError is a schema registry's answer to a request it did not
@@ -170,7 +170,7 @@ func registryErr(ctx context.Context, op string, err error) error {
 		// net/http has already taken any password out of the URL in a
 		// *url.Error; the sr client's own wrapping has not, so only the
 		// *url.Error is kept.
-		if isCertificateError(ue) {
+		if kafkaauth.IsCertificateError(ue) {
 			return fmt.Errorf("%s: %w: %w", op, ErrRefused, ue)
 		}
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, ue)
@@ -178,18 +178,6 @@ func registryErr(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-// isCertificateError reports whether the TLS handshake failed on a
-// certificate: a configuration problem that waiting does not fix.
-func isCertificateError(err error) bool {
-	var (
-		ua  x509.UnknownAuthorityError
-		ci  x509.CertificateInvalidError
-		he  x509.HostnameError
-		cve *tls.CertificateVerificationError
-	)
-	return errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &he) || errors.As(err, &cve)
 }
 
 func newRegistryError(op string, re *sr.ResponseError) *RegistryError {
@@ -397,15 +385,7 @@ func (e *HoldError) Unwrap() error { return e.Err }
 // client does not trust (a wrong CA, expired); ErrCertificateRefused for
 // a client certificate the broker refused (none given, expired, of
 // another CA: the broker's TLS alert, in the message, is all it says).
-type AuthError struct {
-	// Broker is the address of the broker that refused.
-	Broker string
-	Err    error
-}
-
-func (e *AuthError) Error() string {
-	return fmt.Sprintf("%v: broker %s: %v", ErrAuthentication, e.Broker, e.Err)
-}
-
-// Unwrap returns ErrAuthentication and Err.
-func (e *AuthError) Unwrap() []error { return []error{ErrAuthentication, e.Err} }
+//
+// Its fields are Broker, the address of the broker that refused, and Err.
+// It is the same type as topics.AuthError.
+type AuthError = kafkaauth.Error

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 )
 
 // Message is one record to produce.
@@ -42,7 +44,7 @@ type Message[T any] struct {
 // a restart. It is safe for concurrent use by multiple goroutines.
 type Producer[T any] struct {
 	cl     *kgo.Client
-	auth   *authWatch // nil when the caller built the client
+	auth   *kafkaauth.Watch // nil when the caller built the client
 	owned  bool
 	topic  string
 	serde  *Serde[T]
@@ -73,7 +75,7 @@ func NewProducer[T any](ctx context.Context, reg *Registry, topic string, opts .
 	}
 	p := &Producer[T]{cl: cfg.client, topic: topic, serde: serde}
 	if p.cl == nil {
-		p.auth = newAuthWatch()
+		p.auth = kafkaauth.NewWatch()
 		kopts := append([]kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks()), kgo.WithHooks(p.auth)}, cfg.clientOpts...)
 		if p.cl, err = kgo.NewClient(kopts...); err != nil {
 			return nil, fmt.Errorf("new producer: %w", err)
@@ -104,7 +106,7 @@ func (p *Producer[T]) record(ctx context.Context, m *Message[T]) (*kgo.Record, e
 	}
 	r := &kgo.Record{Topic: p.topic, Key: m.Key, Value: value, Headers: m.Headers, Timestamp: m.Timestamp}
 	if p.auth != nil {
-		r.Context = p.auth.context()
+		r.Context = p.auth.Context()
 	}
 	return r, nil
 }
@@ -151,7 +153,7 @@ func (p *Producer[T]) ProduceSync(ctx context.Context, ms ...Message[T]) error {
 	}
 	for i, res := range p.cl.ProduceSync(ctx, rs...) {
 		if res.Err != nil {
-			return fmt.Errorf("produce message %d: %w", i, translateAuth(res.Record, res.Err))
+			return fmt.Errorf("produce message %d: %w", i, kafkaauth.TranslateRecord(res.Record, res.Err))
 		}
 	}
 	return nil
@@ -179,7 +181,7 @@ func (p *Producer[T]) Close(ctx context.Context) error {
 }
 
 // authPromise hands a record's result to the caller's promise with an
-// authentication failure as the *AuthError behind it (see authWatch).
+// authentication failure as the *AuthError behind it (see kafkaauth.Watch).
 // They are pooled, each with its bound method made once, so that Produce
 // allocates nothing for it: kgo calls a promise exactly once.
 type authPromise struct {
@@ -201,5 +203,5 @@ func (a *authPromise) call(r *kgo.Record, err error) {
 	user := a.user
 	a.user = nil
 	adapters.Put(a)
-	user(r, translateAuth(r, err))
+	user(r, kafkaauth.TranslateRecord(r, err))
 }

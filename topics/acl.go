@@ -217,7 +217,9 @@ func (p *ACLPlan) MarshalJSON() ([]byte, error) {
 // Every desired binding on a topic, group or transactional ID must belong
 // to the namespace; a desired binding on the cluster may be for any
 // principal.
-func (c *Client) PlanACLs(ctx context.Context, grants []Grant, raw []Binding, opts PlanOptions) (*ACLPlan, error) {
+func (c *Client) PlanACLs(ctx context.Context, grants []Grant, raw []Binding, opts PlanOptions) (_ *ACLPlan, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	if opts.Namespace == "" {
 		return nil, errors.New("plan acls: empty namespace")
 	}
@@ -322,7 +324,9 @@ func describeACLsWith(ctx context.Context, r kmsg.Requestor) ([]Binding, error) 
 // request and deletes its pruned bindings with one DeleteACLs request.
 // Creating a binding that exists and deleting one that is gone are no-ops
 // in Kafka, so ApplyACLs is idempotent.
-func (c *Client) ApplyACLs(ctx context.Context, p *ACLPlan) error {
+func (c *Client) ApplyACLs(ctx context.Context, p *ACLPlan) (err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	if len(p.Create) > 0 {
 		req := kmsg.NewPtrCreateACLsRequest()
 		for _, b := range p.Create {

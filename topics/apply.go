@@ -42,7 +42,9 @@ type ApplyResult struct {
 //
 // Apply is idempotent: a topic that already exists, or one already gone,
 // is not an error, and applying the same plan again changes nothing more.
-func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*ApplyResult, error) {
+func (c *Client) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (_ *ApplyResult, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	if opts.Wait == 0 {
 		opts.Wait = 5 * time.Minute
 	}

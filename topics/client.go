@@ -1,13 +1,17 @@
 package topics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 )
 
 // Client manages topics, ACLs and housekeeping of one Kafka cluster
@@ -17,6 +21,7 @@ type Client struct {
 	cl    *kgo.Client
 	adm   *kadm.Client
 	owned bool
+	auth  *kafkaauth.Watch // nil when the caller built the kgo client
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -54,9 +59,14 @@ func NewClient(cl *kgo.Client, opts ...Opt) (*Client, error) {
 }
 
 // NewFromOptions builds the kgo client from its options (kgo.SeedBrokers,
-// SASL, TLS, ...); Close closes it.
+// SASL, TLS, ...); Close closes it. A client built here fails a request
+// with an *AuthError as soon as a broker refuses its credentials or the
+// TLS handshake fails on a certificate, where kgo alone would retry the
+// connection for about half a minute; one that NewClient wraps cannot
+// watch its connections and returns what kgo returns.
 func NewFromOptions(kopts []kgo.Opt, opts ...Opt) (*Client, error) {
-	cl, err := kgo.NewClient(kopts...)
+	auth := kafkaauth.NewWatch()
+	cl, err := kgo.NewClient(append(slices.Clip(kopts), kgo.WithHooks(auth))...)
 	if err != nil {
 		return nil, fmt.Errorf("new topics client: %w", err)
 	}
@@ -65,7 +75,7 @@ func NewFromOptions(kopts []kgo.Opt, opts ...Opt) (*Client, error) {
 		cl.Close()
 		return nil, err
 	}
-	c.owned = true
+	c.owned, c.auth = true, auth
 	return c, nil
 }
 
@@ -78,5 +88,36 @@ func (c *Client) Admin() *kadm.Client { return c.adm }
 func (c *Client) Close() {
 	if c.owned {
 		c.cl.Close()
+	}
+}
+
+// guard gives a request the client's watch on its connections: the
+// returned context ends at the next authentication failure, and done
+// turns what the request returned into the *AuthError behind it. Use it
+// as
+//
+//	ctx, done := c.guard(ctx)
+//	defer done(&err)
+func (c *Client) guard(ctx context.Context) (context.Context, func(*error)) {
+	if c.auth == nil {
+		return ctx, func(*error) {}
+	}
+	guarded, release := c.auth.Guard(ctx)
+	return guarded, func(err *error) {
+		release()
+		if *err == nil || errors.Is(*err, ErrAuthentication) {
+			return
+		}
+		ae := kafkaauth.Cause(guarded)
+		if ae == nil && kafkaauth.IsFailure(*err) {
+			// kgo returned the failure itself, before the watch's news
+			// reached the guarded context.
+			if _, ae, _ = c.auth.State(); ae == nil {
+				ae = &AuthError{Err: *err}
+			}
+		}
+		if ae != nil {
+			*err = fmt.Errorf("%w (the request ended with: %v)", ae, *err)
+		}
 	}
 }

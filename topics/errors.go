@@ -6,9 +6,21 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/streamkit/streamkit/internal/kafkaauth"
 )
 
 var (
+	// ErrAuthentication is returned, as an *AuthError, when a broker
+	// refuses the client's credentials (SASL authentication failed, a
+	// client certificate refused) or the client refuses the broker's
+	// certificate. It is the same value as schema.ErrAuthentication.
+	ErrAuthentication = kafkaauth.ErrAuthentication
+	// ErrCertificateRefused is returned, in an *AuthError, when a broker
+	// ends the TLS handshake with an alert: it refused the client's
+	// certificate (none, expired, or of an authority it does not trust).
+	ErrCertificateRefused = kafkaauth.ErrCertificateRefused
+
 	// ErrOutsideNamespace is returned by Plan for a desired topic or ACL
 	// outside the plan's namespace.
 	ErrOutsideNamespace = errors.New("outside namespace")
@@ -75,3 +87,14 @@ func (e *HousekeepingError) Unwrap() []error {
 	}
 	return errs
 }
+
+// AuthError says a broker refused the client's credentials, or that the
+// TLS handshake failed on a certificate; a Client built by NewFromOptions
+// returns it at once. It matches ErrAuthentication and the cause with
+// errors.Is and errors.As: kerr.SaslAuthenticationFailed for a wrong
+// password, x509.UnknownAuthorityError or x509.CertificateInvalidError for
+// a broker certificate the client does not trust, ErrCertificateRefused
+// for a client certificate the broker refused (none, expired, of another
+// authority). Its fields are Broker, the address of the broker that
+// refused, and Err. It is the same type as schema.AuthError.
+type AuthError = kafkaauth.Error

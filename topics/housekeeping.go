@@ -154,7 +154,9 @@ type BrokerStorage struct {
 // Housekeeping returns the report of the rest together with an error
 // listing each failure. It returns a nil report only when the topics
 // cannot be listed, or when ctx ends.
-func (c *Client) Housekeeping(ctx context.Context, opts HousekeepingOptions) (*HousekeepingReport, error) {
+func (c *Client) Housekeeping(ctx context.Context, opts HousekeepingOptions) (_ *HousekeepingReport, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	now := c.now()
 	r := &HousekeepingReport{Time: now, Options: opts}
 	var problems []error

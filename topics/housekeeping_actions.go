@@ -108,7 +108,9 @@ func (c *Client) audit(ctx context.Context, action string, entries []AuditEntry)
 // a topic written since the report is left alone and its entry holds
 // ErrStaleReport. It returns one audit entry per idle topic, and a
 // *HousekeepingError when any failed.
-func (c *Client) DeleteIdleTopics(ctx context.Context, report *HousekeepingReport, mode ActionMode) ([]AuditEntry, error) {
+func (c *Client) DeleteIdleTopics(ctx context.Context, report *HousekeepingReport, mode ActionMode) (_ []AuditEntry, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	dryRun := mode != Execute
 	if report == nil || len(report.IdleTopics) == 0 {
 		return nil, nil
@@ -167,7 +169,9 @@ func (c *Client) DeleteIdleTopics(ctx context.Context, report *HousekeepingRepor
 // delete a group that has gained members since the report
 // (NON_EMPTY_GROUP); a group already gone counts as deleted. It returns
 // one audit entry per group, and a *HousekeepingError when any failed.
-func (c *Client) DeleteDeadGroups(ctx context.Context, report *HousekeepingReport, mode ActionMode) ([]AuditEntry, error) {
+func (c *Client) DeleteDeadGroups(ctx context.Context, report *HousekeepingReport, mode ActionMode) (_ []AuditEntry, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	dryRun := mode != Execute
 	if report == nil {
 		return nil, nil
@@ -214,7 +218,9 @@ func (c *Client) DeleteDeadGroups(ctx context.Context, report *HousekeepingRepor
 // Kafka finds that first record by the time index, so a record with an
 // older timestamp written after it (a producer with a skewed clock) is
 // kept.
-func (c *Client) TruncateBefore(ctx context.Context, topic string, before time.Time, mode ActionMode) ([]AuditEntry, error) {
+func (c *Client) TruncateBefore(ctx context.Context, topic string, before time.Time, mode ActionMode) (_ []AuditEntry, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	dryRun := mode != Execute
 	after, err := c.adm.ListOffsetsAfterMilli(ctx, before.UnixMilli(), topic)
 	if err != nil {

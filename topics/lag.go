@@ -153,7 +153,9 @@ type PartitionLag struct {
 // in the report with its Err set. Lag returns an error when the groups
 // cannot be listed or described at all, on an authorization failure, and
 // when ctx ends.
-func (c *Client) Lag(ctx context.Context, groups ...string) (LagReport, error) {
+func (c *Client) Lag(ctx context.Context, groups ...string) (_ LagReport, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	now := c.now()
 	described, err := c.adm.Lag(ctx, groups...)
 	if err != nil {

@@ -143,7 +143,9 @@ func (p *Plan) Count() (create, update, del, unchanged, refused int) {
 //
 // Configs are compared with the topic's dynamic (topic-level) configs
 // only, so broker defaults never show as drift.
-func (c *Client) Plan(ctx context.Context, desired []Spec, opts PlanOptions) (*Plan, error) {
+func (c *Client) Plan(ctx context.Context, desired []Spec, opts PlanOptions) (_ *Plan, err error) {
+	ctx, done := c.guard(ctx)
+	defer done(&err)
 	if err := validateSpecs(desired, opts); err != nil {
 		return nil, err
 	}

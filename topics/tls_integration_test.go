@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/streamkit/streamkit/platformtest"
 	"github.com/streamkit/streamkit/topics"
@@ -18,11 +20,11 @@ import (
 // TestIntegrationTLS plans and applies topics through the platform's SSL
 // listeners as the super user's client certificate (mTLS); a broker
 // certificate of an authority the client does not trust is an
-// x509.UnknownAuthorityError at once. (A client without a certificate is
-// refused too, but only after kgo's retries, about 28 s: the Client does
-// not yet watch its connections as schema's clients do.)
+// x509.UnknownAuthorityError at once, as are a missing client certificate
+// (ErrCertificateRefused) and a wrong password on the SASL_SSL listeners
+// (kerr.SaslAuthenticationFailed), each in an *AuthError.
 func TestIntegrationTLS(t *testing.T) {
-	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaTLS)
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaTLS, platformtest.KafkaSASL)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	caPEM, err := os.ReadFile(p.TLSCAFile)
@@ -37,8 +39,12 @@ func TestIntegrationTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := func(cfg *tls.Config) *topics.Client {
-		c, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(p.MTLSBrokers...), kgo.DialTLSConfig(cfg)})
+	client := func(cfg *tls.Config, extra ...kgo.Opt) *topics.Client {
+		brokers := p.MTLSBrokers
+		if len(extra) > 0 {
+			brokers = p.SASLSSLBrokers
+		}
+		c, err := topics.NewFromOptions(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.DialTLSConfig(cfg)}, extra...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,17 +80,27 @@ func TestIntegrationTLS(t *testing.T) {
 	refused := []struct {
 		name  string
 		cfg   *tls.Config
+		extra []kgo.Opt
 		check func(error) bool
 	}{
-		{"wrong CA", &tls.Config{RootCAs: x509.NewCertPool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		{"wrong CA", &tls.Config{RootCAs: x509.NewCertPool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil,
 			func(err error) bool { var ua x509.UnknownAuthorityError; return errors.As(err, &ua) }},
+		{"no client certificate", &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, nil,
+			func(err error) bool { return errors.Is(err, topics.ErrCertificateRefused) }},
+		{"wrong password over TLS", &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+			[]kgo.Opt{kgo.SASL(scram.Auth{User: p.KafkaAdminUser, Pass: "not-the-password"}.AsSha512Mechanism())},
+			func(err error) bool { return errors.Is(err, kerr.SaslAuthenticationFailed) }},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			_, err := client(tc.cfg).Plan(ctx, desired, topics.PlanOptions{Namespace: ns})
-			if err == nil || !tc.check(err) {
+			_, err := client(tc.cfg, tc.extra...).Plan(ctx, desired, topics.PlanOptions{Namespace: ns})
+			var ae *topics.AuthError
+			if err == nil || !tc.check(err) || !errors.As(err, &ae) || !errors.Is(err, topics.ErrAuthentication) {
 				t.Fatalf("Plan: %v", err)
+			}
+			if ae.Broker == "" {
+				t.Errorf("the AuthError names no broker: %v", err)
 			}
 			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("refused after %s: it should not wait", took)
