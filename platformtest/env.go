@@ -20,6 +20,28 @@ const (
 	EnvVaultAddr = "VAULT_ADDR"
 	// EnvVaultToken is a Vault token for tests.
 	EnvVaultToken = "VAULT_TOKEN"
+	// EnvVaultTLSAddr is the address of the same Vault server on a listener
+	// that speaks TLS, with a certificate of EnvTLSCAFile's authority.
+	EnvVaultTLSAddr = "STREAMKIT_VAULT_TLS_ADDR"
+	// EnvSchemaRegistryTLSURL is the same registry's base URL behind a
+	// proxy that speaks TLS (a certificate of EnvTLSCAFile's authority) and
+	// asks for HTTP basic authentication.
+	EnvSchemaRegistryTLSURL = "STREAMKIT_SCHEMA_REGISTRY_TLS_URL"
+	// EnvSchemaRegistryUser is the user of EnvSchemaRegistryTLSURL's basic
+	// authentication.
+	EnvSchemaRegistryUser = "STREAMKIT_SCHEMA_REGISTRY_USER"
+	// EnvSchemaRegistryPassword is that user's password.
+	EnvSchemaRegistryPassword = "STREAMKIT_SCHEMA_REGISTRY_PASSWORD"
+	// EnvConnectTLSURL is the REST URL of a Kafka Connect worker of its own
+	// group that speaks HTTPS (a certificate of EnvTLSCAFile's authority),
+	// asks for HTTP basic authentication and reaches Kafka on its SASL_SSL
+	// listeners.
+	EnvConnectTLSURL = "STREAMKIT_CONNECT_TLS_URL"
+	// EnvConnectUser is the user of EnvConnectTLSURL's basic
+	// authentication.
+	EnvConnectUser = "STREAMKIT_CONNECT_USER"
+	// EnvConnectPassword is that user's password.
+	EnvConnectPassword = "STREAMKIT_CONNECT_PASSWORD"
 	// EnvSASLBrokers is a comma-separated list of Kafka bootstrap brokers
 	// whose listeners authenticate with SASL/SCRAM and authorize with ACLs.
 	EnvSASLBrokers = "STREAMKIT_SASL_BROKERS"

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/internal/kafkaauth"
+	"github.com/streamkit/streamkit/internal/tlserr"
 )
 
 var (
@@ -170,7 +171,7 @@ func registryErr(ctx context.Context, op string, err error) error {
 		// net/http has already taken any password out of the URL in a
 		// *url.Error; the sr client's own wrapping has not, so only the
 		// *url.Error is kept.
-		if kafkaauth.IsCertificateError(ue) {
+		if tlserr.IsCertificate(ue) {
 			return fmt.Errorf("%s: %w: %w", op, ErrRefused, ue)
 		}
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, ue)

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/streamkit/streamkit/internal/runloop"
+	"github.com/streamkit/streamkit/internal/tlserr"
 	"github.com/streamkit/streamkit/internal/vaultref"
 )
 
@@ -35,6 +36,13 @@ var (
 	// ErrUnavailable is returned when Vault cannot be reached or answers
 	// with a server error.
 	ErrUnavailable = errors.New("vault unavailable")
+	// ErrCertificate is returned when the TLS handshake with Vault fails
+	// on a certificate: Vault's is not of an authority the client trusts
+	// (a wrong CA, WithCACert missing), has expired or names another
+	// host, or Vault refused the client's. Retrying cannot help, so it is
+	// no ErrUnavailable; the *VaultError wraps crypto/tls's and
+	// crypto/x509's errors, which say which.
+	ErrCertificate = errors.New("vault TLS certificate refused")
 	// ErrAuth is returned when logging in fails.
 	ErrAuth = errors.New("vault login failed")
 	// ErrRunning is returned by Client.Run when another Run of the same
@@ -44,8 +52,8 @@ var (
 )
 
 // VaultError is an error answer of Vault, or a failure to reach it. It
-// matches one of ErrNotFound, ErrPermissionDenied, ErrSealed or
-// ErrUnavailable with errors.Is when one applies. It never holds a secret:
+// matches one of ErrNotFound, ErrPermissionDenied, ErrSealed,
+// ErrCertificate or ErrUnavailable with errors.Is when one applies. It never holds a secret:
 // Vault's error messages do not carry secret data.
 type VaultError struct {
 	Op         string
@@ -112,6 +120,8 @@ func classify(op, path string, err error) error {
 		case re.StatusCode >= 500:
 			ve.sentinel = ErrUnavailable
 		}
+	case tlserr.IsRefusal(err):
+		ve.sentinel = ErrCertificate
 	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connection refused"):
 		ve.sentinel = ErrUnavailable
 	}

@@ -12,19 +12,18 @@ package kafkaauth
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamkit/streamkit/internal/tlserr"
 )
 
 var (
@@ -101,7 +100,7 @@ func (w *Watch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.
 	case err == nil:
 		w.err = nil
 	case IsFailure(err):
-		if isRemoteTLSAlert(err) {
+		if tlserr.IsRemoteAlert(err) {
 			err = fmt.Errorf("%w: %w", ErrCertificateRefused, err)
 		}
 		w.err = &Error{Broker: net.JoinHostPort(meta.Host, strconv.Itoa(int(meta.Port))), Err: err}
@@ -168,27 +167,5 @@ func IsFailure(err error) bool {
 		// The broker's certificate is not trusted (a wrong CA, expired,
 		// another host's), or the broker refused the client's (none,
 		// expired, of another CA): retrying the connection cannot help.
-		IsCertificateError(err) || isRemoteTLSAlert(err)
-}
-
-// IsCertificateError reports whether a TLS handshake failed on verifying
-// the peer's certificate.
-func IsCertificateError(err error) bool {
-	var (
-		ua  x509.UnknownAuthorityError
-		ci  x509.CertificateInvalidError
-		he  x509.HostnameError
-		cve *tls.CertificateVerificationError
-	)
-	return errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &he) || errors.As(err, &cve)
-}
-
-// isRemoteTLSAlert reports whether the peer ended the TLS handshake with
-// an alert, as a broker does when it refuses the client's certificate.
-// crypto/tls reports it as a *net.OpError whose Op is "remote error"
-// around an alert of its own, unexported type (tls.AlertError is QUIC's
-// only).
-func isRemoteTLSAlert(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "remote error" && strings.HasPrefix(op.Err.Error(), "tls: ")
+		tlserr.IsRefusal(err)
 }

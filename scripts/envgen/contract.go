@@ -100,6 +100,47 @@ var variables = []Variable{
 		Go:  []Const{gen("platformtest", "EnvVaultToken"), dec("secrets", "EnvVaultToken")},
 	},
 	{
+		Name: "STREAMKIT_VAULT_TLS_ADDR", Script: "platform", Value: "https://$HOST:$VAULT_TLS_PORT",
+		Doc: "is the address of the same Vault server on a listener that speaks " +
+			"TLS, with a certificate of STREAMKIT_TLS_CA_FILE's authority.",
+		Go: []Const{gen("platformtest", "EnvVaultTLSAddr")},
+	},
+	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_TLS_URL", Script: "platform", Value: "$(registry_tls_url)",
+		Doc: "is the same registry's base URL behind a proxy that speaks TLS " +
+			"(a certificate of STREAMKIT_TLS_CA_FILE's authority) and asks for " +
+			"HTTP basic authentication.",
+		Go: []Const{gen("platformtest", "EnvSchemaRegistryTLSURL")},
+	},
+	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_USER", Script: "platform", Value: "$REGISTRY_USER",
+		Doc: "is the user of STREAMKIT_SCHEMA_REGISTRY_TLS_URL's basic authentication.",
+		Go:  []Const{gen("platformtest", "EnvSchemaRegistryUser")},
+	},
+	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_PASSWORD", Script: "platform", Value: "$REGISTRY_PASSWORD",
+		Doc: "is that user's password.",
+		Go:  []Const{gen("platformtest", "EnvSchemaRegistryPassword")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_TLS_URL", Script: "platform", Value: "$(connect_tls_url)",
+		Doc: "is the REST URL of a Kafka Connect worker of its own group that " +
+			"speaks HTTPS (a certificate of STREAMKIT_TLS_CA_FILE's authority), " +
+			"asks for HTTP basic authentication and reaches Kafka on its SASL_SSL " +
+			"listeners.",
+		Go: []Const{gen("platformtest", "EnvConnectTLSURL")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_USER", Script: "platform", Value: "$CONNECT_USER",
+		Doc: "is the user of STREAMKIT_CONNECT_TLS_URL's basic authentication.",
+		Go:  []Const{gen("platformtest", "EnvConnectUser")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_PASSWORD", Script: "platform", Value: "$CONNECT_PASSWORD",
+		Doc: "is that user's password.",
+		Go:  []Const{gen("platformtest", "EnvConnectPassword")},
+	},
+	{
 		Name: "STREAMKIT_SASL_BROKERS", Script: "platform", Value: "$(kafka_sasl_bootstrap)",
 		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
 			"authenticate with SASL/SCRAM and authorize with ACLs.",
@@ -228,8 +269,8 @@ var variables = []Variable{
 	{Name: "STREAMKIT_CONNECT_WORKERS", Doc: "is the number of Connect workers, in one group, scripts/platform up starts (default 2)."},
 	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
 	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above."},
-	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081)."},
-	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200)."},
+	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above."},
+	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200); its TLS listener's is 10 above."},
 	{Name: "STREAMKIT_VAULT_DEV_TOKEN", Doc: "is the Vault dev server's root token (default streamkit-dev-root)."},
 	{Name: "STREAMKIT_POSTGRES_DIR", Doc: "is the folder of the PostgreSQL cluster (default: under STREAMKIT_STATE, or /var/tmp for root)."},
 	{Name: "STREAMKIT_KAFKA_VERSION", Doc: "overrides the Apache Kafka version of scripts/lib.sh."},
