@@ -938,6 +938,9 @@ func (f *fixtures) platformtest() {
 		platformtest.EnvKafkaAdminUser: "admin", platformtest.EnvKafkaAdminPassword: canary("platform-kafka-admin-password"),
 		platformtest.EnvPostgresHost: "127.0.0.1", platformtest.EnvPostgresPort: "5433", platformtest.EnvPostgresUser: "postgres",
 		platformtest.EnvPostgresPassword: canary("platform-postgres-password"), platformtest.EnvPostgresDB: "streamkit",
+		platformtest.EnvSchemaRegistryTLSURL: "https://registry.internal:8091/apis/ccompat/v7", platformtest.EnvSchemaRegistryUser: "streamkit",
+		platformtest.EnvSchemaRegistryPassword: canary("platform-registry-password"), platformtest.EnvConnectTLSURL: "https://connect.internal:8483",
+		platformtest.EnvConnectUser: "streamkit", platformtest.EnvConnectPassword: canary("platform-connect-password"),
 	} {
 		t.Setenv(env, v)
 	}
@@ -947,6 +950,7 @@ func (f *fixtures) platformtest() {
 	add("platformtest.Platform", "FromEnvironment", p)
 	started := embedded.StartT(t)
 	started.VaultToken, started.KafkaAdminPassword, started.PostgresPassword = p.VaultToken, p.KafkaAdminPassword, p.PostgresPassword
+	started.SchemaRegistryPassword, started.ConnectPassword = p.SchemaRegistryPassword, p.ConnectPassword
 	add("platformtest.Platform", "embedded.StartT, with credentials set", started)
 	add("platformtest.Clients", "literal", clients)
 	add("platformtest/containers.Error", "literal", &containers.Error{Component: platformtest.Vault, Image: "hashicorp/vault:1.20",

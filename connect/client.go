@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/streamkit/streamkit/internal/backoff"
+	"github.com/streamkit/streamkit/internal/tlserr"
 )
 
 // EnvConnectURL is the variable WithEnvironment reads: one or more worker
@@ -300,6 +301,9 @@ func (c *Client) once(ctx context.Context, base *url.URL, r request, payload []b
 		// basic auth in WithURLs.
 		if ctx.Err() != nil {
 			return 0, false, false, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		}
+		if tlserr.IsRefusal(err) {
+			return 0, false, false, fmt.Errorf("%s %s: %w: %w", r.method, r.path, ErrCertificate, err)
 		}
 		return 0, true, true, fmt.Errorf("%s %s: %w: %w", r.method, r.path, ErrUnavailable, err)
 	}

@@ -25,6 +25,17 @@ var (
 	// answered 502, 503 or 504, on every try: the Connect cluster is down
 	// or restarting. It is transient: the same call may succeed later.
 	ErrUnavailable = errors.New("connect worker unavailable")
+	// ErrUnauthorized is returned when the worker answers 401 or 403: no
+	// credentials, wrong ones (WithBasicAuth), or a user the worker's REST
+	// extension does not allow. Retrying cannot help.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrCertificate is returned when the TLS handshake with a worker fails
+	// on a certificate: the worker's is not of an authority the client
+	// trusts (WithTLSConfig's RootCAs), has expired or names another host,
+	// or the worker refused the client's. It is no ErrUnavailable:
+	// retrying cannot help. The error wraps crypto/tls's and crypto/x509's,
+	// which say which.
+	ErrCertificate = errors.New("connect worker TLS certificate refused")
 	// ErrMalformedResponse is returned when the worker's answer cannot be
 	// decoded.
 	ErrMalformedResponse = errors.New("malformed response")
@@ -45,8 +56,8 @@ var (
 )
 
 // APIError is an error response of the Connect REST API. It matches
-// ErrNotFound, ErrConflict, ErrBadRequest or ErrUnavailable with errors.Is
-// by its status.
+// ErrNotFound, ErrConflict, ErrBadRequest, ErrUnauthorized or
+// ErrUnavailable with errors.Is by its status.
 type APIError struct {
 	Method     string
 	Path       string
@@ -73,6 +84,8 @@ func (e *APIError) Unwrap() error {
 		return ErrConflict
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		return ErrBadRequest
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrUnauthorized
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return ErrUnavailable
 	}

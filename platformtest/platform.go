@@ -73,13 +73,19 @@ const (
 	// key, and a super user's client certificate. Only scripts/platform
 	// has them; Require asks for them only when named.
 	KafkaTLS
+	// HTTPS is the registry, Kafka Connect and Vault on endpoints that
+	// speak TLS (certificates of KafkaTLS's authority) and ask for
+	// credentials: the registry and Connect HTTP basic authentication,
+	// Vault its token. Only scripts/platform has them; Require asks for
+	// them only when named.
+	HTTPS
 )
 
 // allComponents is what Require asks for when it is given none.
 var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres}
 
 // knownComponents are every component.
-var knownComponents = append(slices.Clip(allComponents), KafkaTLS)
+var knownComponents = append(slices.Clip(allComponents), KafkaTLS, HTTPS)
 
 // String returns the component's name.
 func (c Component) String() string {
@@ -98,6 +104,8 @@ func (c Component) String() string {
 		return "postgres"
 	case KafkaTLS:
 		return "kafka tls"
+	case HTTPS:
+		return "https endpoints"
 	default:
 		return fmt.Sprintf("component(%d)", int(c))
 	}
@@ -150,6 +158,22 @@ type Platform struct {
 	// TLSCertFile and TLSKeyFile are a client certificate of that
 	// authority, and its key, whose principal is a Kafka super user.
 	TLSCertFile, TLSKeyFile string
+	// SchemaRegistryTLSURL is the registry's base URL behind a proxy that
+	// speaks TLS and asks for basic authentication as SchemaRegistryUser.
+	SchemaRegistryTLSURL, SchemaRegistryUser string
+	// SchemaRegistryPassword is SchemaRegistryUser's password. Platform's
+	// String, GoString and JSON encoding never show it.
+	SchemaRegistryPassword string
+	// ConnectTLSURL is the REST URL of a Connect worker, of a group of its
+	// own, that speaks HTTPS and asks for basic authentication as
+	// ConnectUser; it reaches Kafka on SASLSSLBrokers.
+	ConnectTLSURL, ConnectUser string
+	// ConnectPassword is ConnectUser's password. Platform's String,
+	// GoString and JSON encoding never show it.
+	ConnectPassword string
+	// VaultTLSAddr is VaultAddr's server on a listener that speaks TLS;
+	// VaultToken works there too.
+	VaultTLSAddr string
 	// PostgresHost and PostgresPort locate a PostgreSQL server with
 	// logical decoding, as seen from this process and from the Connect
 	// worker (scripts/platform runs both on 127.0.0.1).
@@ -203,7 +227,9 @@ type Platform struct {
 // EnvConnectURL, EnvConnectSecretsDir, EnvVaultAddr, EnvVaultToken,
 // EnvSASLBrokers, EnvKafkaAdminUser, EnvKafkaAdminPassword,
 // EnvSASLSSLBrokers, EnvMTLSBrokers, EnvTLSCAFile, EnvTLSCAKeyFile,
-// EnvTLSCertFile, EnvTLSKeyFile, EnvPostgresHost, EnvPostgresPort,
+// EnvTLSCertFile, EnvTLSKeyFile, EnvSchemaRegistryTLSURL,
+// EnvSchemaRegistryUser, EnvSchemaRegistryPassword, EnvConnectTLSURL,
+// EnvConnectUser, EnvConnectPassword, EnvVaultTLSAddr, EnvPostgresHost, EnvPostgresPort,
 // EnvPostgresUser, EnvPostgresPassword and EnvPostgresDB. It reads nothing
 // else.
 func FromEnvironment() Platform {
@@ -220,27 +246,34 @@ func fromLookup(getenv func(string) string) Platform {
 		first = workers[0]
 	}
 	return Platform{
-		Brokers:            splitList(getenv(EnvBrokers)),
-		SchemaRegistryURL:  strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryURL)), "/"),
-		ConnectURL:         first,
-		ConnectURLs:        workers,
-		ConnectSecretsDir:  strings.TrimSpace(getenv(EnvConnectSecretsDir)),
-		VaultAddr:          strings.TrimRight(strings.TrimSpace(getenv(EnvVaultAddr)), "/"),
-		VaultToken:         strings.TrimSpace(getenv(EnvVaultToken)),
-		SASLBrokers:        splitList(getenv(EnvSASLBrokers)),
-		KafkaAdminUser:     strings.TrimSpace(getenv(EnvKafkaAdminUser)),
-		KafkaAdminPassword: strings.TrimSpace(getenv(EnvKafkaAdminPassword)),
-		SASLSSLBrokers:     splitList(getenv(EnvSASLSSLBrokers)),
-		MTLSBrokers:        splitList(getenv(EnvMTLSBrokers)),
-		TLSCAFile:          strings.TrimSpace(getenv(EnvTLSCAFile)),
-		TLSCAKeyFile:       strings.TrimSpace(getenv(EnvTLSCAKeyFile)),
-		TLSCertFile:        strings.TrimSpace(getenv(EnvTLSCertFile)),
-		TLSKeyFile:         strings.TrimSpace(getenv(EnvTLSKeyFile)),
-		PostgresHost:       strings.TrimSpace(getenv(EnvPostgresHost)),
-		PostgresPort:       strings.TrimSpace(getenv(EnvPostgresPort)),
-		PostgresUser:       strings.TrimSpace(getenv(EnvPostgresUser)),
-		PostgresPassword:   strings.TrimSpace(getenv(EnvPostgresPassword)),
-		PostgresDB:         strings.TrimSpace(getenv(EnvPostgresDB)),
+		Brokers:                splitList(getenv(EnvBrokers)),
+		SchemaRegistryURL:      strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryURL)), "/"),
+		ConnectURL:             first,
+		ConnectURLs:            workers,
+		ConnectSecretsDir:      strings.TrimSpace(getenv(EnvConnectSecretsDir)),
+		VaultAddr:              strings.TrimRight(strings.TrimSpace(getenv(EnvVaultAddr)), "/"),
+		VaultToken:             strings.TrimSpace(getenv(EnvVaultToken)),
+		SASLBrokers:            splitList(getenv(EnvSASLBrokers)),
+		KafkaAdminUser:         strings.TrimSpace(getenv(EnvKafkaAdminUser)),
+		KafkaAdminPassword:     strings.TrimSpace(getenv(EnvKafkaAdminPassword)),
+		SASLSSLBrokers:         splitList(getenv(EnvSASLSSLBrokers)),
+		MTLSBrokers:            splitList(getenv(EnvMTLSBrokers)),
+		TLSCAFile:              strings.TrimSpace(getenv(EnvTLSCAFile)),
+		TLSCAKeyFile:           strings.TrimSpace(getenv(EnvTLSCAKeyFile)),
+		TLSCertFile:            strings.TrimSpace(getenv(EnvTLSCertFile)),
+		TLSKeyFile:             strings.TrimSpace(getenv(EnvTLSKeyFile)),
+		SchemaRegistryTLSURL:   strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryTLSURL)), "/"),
+		SchemaRegistryUser:     strings.TrimSpace(getenv(EnvSchemaRegistryUser)),
+		SchemaRegistryPassword: strings.TrimSpace(getenv(EnvSchemaRegistryPassword)),
+		ConnectTLSURL:          strings.TrimRight(strings.TrimSpace(getenv(EnvConnectTLSURL)), "/"),
+		ConnectUser:            strings.TrimSpace(getenv(EnvConnectUser)),
+		ConnectPassword:        strings.TrimSpace(getenv(EnvConnectPassword)),
+		VaultTLSAddr:           strings.TrimRight(strings.TrimSpace(getenv(EnvVaultTLSAddr)), "/"),
+		PostgresHost:           strings.TrimSpace(getenv(EnvPostgresHost)),
+		PostgresPort:           strings.TrimSpace(getenv(EnvPostgresPort)),
+		PostgresUser:           strings.TrimSpace(getenv(EnvPostgresUser)),
+		PostgresPassword:       strings.TrimSpace(getenv(EnvPostgresPassword)),
+		PostgresDB:             strings.TrimSpace(getenv(EnvPostgresDB)),
 	}
 }
 
@@ -308,6 +341,21 @@ func (p Platform) Missing(components ...Component) []string {
 					missing = append(missing, f.env)
 				}
 			}
+		case HTTPS:
+			for _, f := range []struct{ value, env string }{
+				{p.SchemaRegistryTLSURL, EnvSchemaRegistryTLSURL},
+				{p.SchemaRegistryUser, EnvSchemaRegistryUser},
+				{p.SchemaRegistryPassword, EnvSchemaRegistryPassword},
+				{p.ConnectTLSURL, EnvConnectTLSURL},
+				{p.ConnectUser, EnvConnectUser},
+				{p.ConnectPassword, EnvConnectPassword},
+				{p.VaultTLSAddr, EnvVaultTLSAddr},
+				{p.TLSCAFile, EnvTLSCAFile},
+			} {
+				if f.value == "" {
+					missing = append(missing, f.env)
+				}
+			}
 		case Postgres:
 			for _, f := range []struct{ value, env string }{
 				{p.PostgresHost, EnvPostgresHost},
@@ -334,15 +382,18 @@ func (p Platform) connectURLs() []string {
 	return []string{p.ConnectURL}
 }
 
-// String describes p without its Vault token, Kafka admin password and
-// PostgreSQL password.
+// String describes p without its Vault token and its Kafka admin,
+// PostgreSQL, registry and Connect passwords.
 func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
 		" sasl_ssl_brokers=%s mtls_brokers=%s tls_ca=%s tls_cert=%s"+
+		" registry_tls=%s registry_user=%s registry_password=%s connect_tls=%s connect_user=%s connect_password=%s vault_tls=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
 		strings.Join(p.SASLSSLBrokers, ","), strings.Join(p.MTLSBrokers, ","), p.TLSCAFile, p.TLSCertFile,
+		p.SchemaRegistryTLSURL, p.SchemaRegistryUser, redact(p.SchemaRegistryPassword),
+		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.VaultTLSAddr,
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }
 
@@ -372,6 +423,7 @@ func (p Platform) MarshalJSON() ([]byte, error) {
 	type platform Platform // Platform without its methods
 	r := platform(p)
 	r.VaultToken, r.KafkaAdminPassword, r.PostgresPassword = redact(p.VaultToken), redact(p.KafkaAdminPassword), redact(p.PostgresPassword)
+	r.SchemaRegistryPassword, r.ConnectPassword = redact(p.SchemaRegistryPassword), redact(p.ConnectPassword)
 	return json.Marshal(r)
 }
 

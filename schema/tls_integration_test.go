@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/streamkit/streamkit/internal/platformenv"
 )
@@ -237,6 +239,129 @@ func TestIntegrationTLSRefused(t *testing.T) {
 			if !errors.As(err, &ae) || !tc.check(err) {
 				t.Fatalf("Poll: %v; want an *AuthError with %s", err, tc.says)
 			}
+		})
+	}
+}
+
+// registryHTTPS is the platform's registry behind its TLS-terminating
+// proxy with basic authentication.
+type registryHTTPS struct{ url, user, password string }
+
+func requireRegistryHTTPS(t *testing.T) registryHTTPS {
+	t.Helper()
+	r := registryHTTPS{url: strings.TrimRight(os.Getenv("STREAMKIT_SCHEMA_REGISTRY_TLS_URL"), "/"),
+		user: os.Getenv("STREAMKIT_SCHEMA_REGISTRY_USER"), password: os.Getenv("STREAMKIT_SCHEMA_REGISTRY_PASSWORD")}
+	if r.url == "" || r.user == "" || r.password == "" {
+		platformenv.Missing(t, "platform has no registry over HTTPS: STREAMKIT_SCHEMA_REGISTRY_TLS_URL, _USER or _PASSWORD unset (scripts/platform up; eval \"$(scripts/platform env)\")")
+	}
+	return r
+}
+
+// TestIntegrationRegistryHTTPS runs the typed producer and consumer with
+// every connection on TLS: the registry through its HTTPS proxy with
+// basic authentication, the brokers on SASL_SSL. Then each way the
+// registry can refuse the client is a *RegistryError or an error that
+// says which, at once and without retries: no credentials and a wrong
+// password (401, ErrRefused), a certificate of an authority the client
+// does not trust, and one the client sees as expired (its clock set past
+// the certificate's end), both ErrRefused around crypto/x509's error.
+func TestIntegrationRegistryHTTPS(t *testing.T) {
+	ctx, tp := requireTLS(t)
+	rh := requireRegistryHTTPS(t)
+	reg, err := NewRegistryFromOptions(sr.URLs(rh.url), sr.DialTLSConfig(tp.pool.Clone()), sr.BasicAuth(rh.user, rh.password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := tp.topic(t, ctx, "it-registry-https", 2)
+	kopts := []kgo.Opt{kgo.SeedBrokers(tp.saslSSL...), kgo.DialTLSConfig(tp.pool.Clone()),
+		kgo.SASL(scram.Auth{User: tp.adminUser, Pass: tp.adminPw}.AsSha512Mechanism())}
+	p, err := NewProducer[orderV1](ctx, reg, topic, WithSchema(mustParse(t, orderV1Schema)), WithClientOpts(kopts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	const n = 100
+	ms := make([]Message[orderV1], n)
+	for i := range ms {
+		ms[i] = Message[orderV1]{Key: []byte{byte(i)}, Value: orderV1{ID: "https", Quantity: int32(i)}}
+	}
+	if err := p.ProduceSync(ctx, ms...); err != nil {
+		t.Fatal(err)
+	}
+	// A consumer with a registry client of its own: the schema id is looked
+	// up through the proxy, not taken from the producer's cache.
+	reader, err := NewRegistryFromOptions(sr.URLs(rh.url), sr.DialTLSConfig(tp.pool.Clone()), sr.BasicAuth(rh.user, rh.password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConsumer[orderV1](ctx, reader, platformenv.UniqueName("it-registry-https"), []string{topic}, AnyRecordName(),
+		WithClientOpts(append(kopts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	got := 0
+	for r, err := range c.Records(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Value.ID != "https" {
+			t.Fatalf("read %+v", r.Value)
+		}
+		if got++; got == n {
+			break
+		}
+	}
+
+	strangerCA, _ := otherCA(t)
+	strangers := x509.NewCertPool()
+	strangers.AddCert(strangerCA)
+	future := tp.pool.Clone()
+	future.Time = func() time.Time { return time.Now().AddDate(30, 0, 0) }
+	isStatus := func(code int) func(error) bool {
+		return func(err error) bool {
+			var re *RegistryError
+			return errors.As(err, &re) && re.StatusCode == code && errors.Is(err, ErrRefused)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  []sr.ClientOpt
+		check func(error) bool
+	}{
+		{"no credentials", []sr.ClientOpt{sr.DialTLSConfig(tp.pool.Clone())}, isStatus(http.StatusUnauthorized)},
+		{"wrong password", []sr.ClientOpt{sr.DialTLSConfig(tp.pool.Clone()), sr.BasicAuth(rh.user, "not-the-password")}, isStatus(http.StatusUnauthorized)},
+		{"wrong CA", []sr.ClientOpt{sr.DialTLSConfig(&tls.Config{RootCAs: strangers, MinVersion: tls.VersionTLS12}), sr.BasicAuth(rh.user, rh.password)},
+			func(err error) bool {
+				var ua x509.UnknownAuthorityError
+				return errors.As(err, &ua) && errors.Is(err, ErrRefused) && !errors.Is(err, ErrUnavailable)
+			}},
+		{"expired certificate", []sr.ClientOpt{sr.DialTLSConfig(future), sr.BasicAuth(rh.user, rh.password)},
+			func(err error) bool {
+				var ci x509.CertificateInvalidError
+				return errors.As(err, &ci) && ci.Reason == x509.Expired && errors.Is(err, ErrRefused) && !errors.Is(err, ErrUnavailable)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad, err := NewRegistryFromOptions(append([]sr.ClientOpt{sr.URLs(rh.url)}, tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = bad.Latest(ctx, topic+"-value")
+			if err == nil || !tc.check(err) {
+				t.Fatalf("Latest: %v", err)
+			}
+			if Permanent(err) {
+				t.Errorf("a refusal by the registry is not a corrupt record: Permanent(%v)", err)
+			}
+			if strings.Contains(err.Error(), rh.password) {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("refused after %s: it should not retry", took)
+			}
+			t.Logf("refused in %s: %v", time.Since(start).Round(time.Millisecond), err)
 		})
 	}
 }
