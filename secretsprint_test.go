@@ -3,6 +3,7 @@ package streamkit_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,7 @@ import (
 	"github.com/streamkit/streamkit/internal/backoff"
 	"github.com/streamkit/streamkit/internal/configdiff"
 	"github.com/streamkit/streamkit/internal/kafkaauth"
+	"github.com/streamkit/streamkit/internal/vaultfake"
 	"github.com/streamkit/streamkit/internal/vaultref"
 	"github.com/streamkit/streamkit/metrics"
 	"github.com/streamkit/streamkit/metrics/platform"
@@ -66,44 +68,45 @@ func canary(what string) string { return "s3cr3t-" + canaryMark + "-" + what }
 // exempt are the exported types without a sample, each with why none is
 // needed: it cannot hold a credential, or it is not streamkit's type.
 var exempt = map[string]string{
-	"topics.ActionMode":               "int enum (dry run, execute)",
-	"internal/runloop.Guard":          "a flag that says whether a Run is active: holds nothing else",
-	"connect.Action":                  "string enum set only from its four constants (create, update, delete, unchanged)",
-	"connect.HealEventKind":           "int enum",
-	"connect.InitialState":            "string enum set only from its constants (RUNNING, PAUSED, STOPPED)",
-	"internal/avrocodec.Schema":       "alias of hamba/avro's avro.Schema, a parsed Avro schema: not a type streamkit declares, and no credential",
-	"internal/avrocodec.NamedSchema":  "alias of hamba/avro's avro.NamedSchema, as internal/avrocodec.Schema",
-	"internal/vaultfake.Clock":        "test support that only tests import: a settable clock",
-	"internal/vaultfake.Fault":        "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
-	"internal/vaultfake.KV2Secret":    "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
-	"internal/vaultfake.Log":          "test support that only tests import: a log buffer that feeds the fake Vault's leak check",
-	"internal/vaultfake.Mount":        "test support that only tests import: a fake Vault mount (path, type, KV version), no credential",
-	"internal/vaultfake.Request":      "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
-	"internal/vaultfake.Server":       "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
-	"internal/vaultfake.TB":           "interface: the part of testing.TB the fake Vault uses",
-	"internal/vaultfake.Token":        "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
-	"metrics/platform.AlertState":     "string enum set only from its constants (firing, resolved)",
-	"metrics/platform.ForecastMethod": "int enum",
-	"metrics/platform.LagStatus":      "int enum",
-	"platformtest.Backend":            "int enum",
-	"platformtest.Component":          "int enum",
-	"platformtest.Option":             "sealed interface of options; its constructors take components and a timeout, no credential",
-	"platformtest/containers.Option":  "sealed interface of options; its constructors take components, a timeout, a logger, image names and labels, no credential",
-	"platformtest/embedded.Option":    "sealed interface of options; its constructors take components, a timeout, a broker count, a kfake cluster and an srfake registry, no credential",
-	"schema.CompatibilityLevel":       "string enum set only from its constants (BACKWARD, FORWARD, ...)",
-	"schema.Observer":                 "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
-	"schema.Part":                     "int enum (key or value)",
-	"schema.SubjectAction":            "string enum set only from its constants (create, update, delete, unchanged, refused, drift)",
-	"schema.SubjectPlanOptions":       "a namespace and a prune flag: no credential",
-	"schema.SubjectApplyOptions":      "a force flag: no credential",
-	"schema.SubjectStrategy":          "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
-	"schema.Handler":                  "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
-	"schema.Transform":                "func type: the team's own transform; fmt prints a func as its address and JSON refuses it",
-	"schema.KeyedHandler":             "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
-	"secrets/materialize.EventKind":   "string enum set only from its constants (written, restarted, failed)",
-	"topics.Action":                   "string enum set only from its constants (create, update, delete, unchanged, refused)",
-	"topics.Role":                     "string enum set only from its constants (producer, consumer, admin)",
-	"validate.Severity":               "int enum",
+	"topics.ActionMode":                "int enum (dry run, execute)",
+	"internal/runloop.Guard":           "a flag that says whether a Run is active: holds nothing else",
+	"connect.Action":                   "string enum set only from its four constants (create, update, delete, unchanged)",
+	"connect.HealEventKind":            "int enum",
+	"connect.InitialState":             "string enum set only from its constants (RUNNING, PAUSED, STOPPED)",
+	"internal/avrocodec.Schema":        "alias of hamba/avro's avro.Schema, a parsed Avro schema: not a type streamkit declares, and no credential",
+	"internal/avrocodec.NamedSchema":   "alias of hamba/avro's avro.NamedSchema, as internal/avrocodec.Schema",
+	"internal/vaultfake.Clock":         "test support that only tests import: a settable clock",
+	"internal/vaultfake.Fault":         "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
+	"internal/vaultfake.KV2Secret":     "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
+	"internal/vaultfake.Log":           "test support that only tests import: a log buffer that feeds the fake Vault's leak check",
+	"internal/vaultfake.Mount":         "test support that only tests import: a fake Vault mount (path, type, KV version), no credential",
+	"internal/vaultfake.Request":       "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
+	"internal/vaultfake.Server":        "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
+	"internal/vaultfake.TB":            "interface: the part of testing.TB the fake Vault uses",
+	"internal/vaultfake.Token":         "test support that only tests import: a fake Vault whose only secrets are its own fixed fakes",
+	"metrics/platform.AlertState":      "string enum set only from its constants (firing, resolved)",
+	"metrics/platform.ForecastMethod":  "int enum",
+	"metrics/platform.LagStatus":       "int enum",
+	"platformtest.Backend":             "int enum",
+	"platformtest.Component":           "int enum",
+	"platformtest.Option":              "sealed interface of options; its constructors take components and a timeout, no credential",
+	"platformtest/containers.Option":   "sealed interface of options; its constructors take components, a timeout, a logger, image names and labels, no credential",
+	"platformtest/embedded.Option":     "sealed interface of options; its constructors take components, a timeout, a broker count, a kfake cluster and an srfake registry, no credential",
+	"secrets.CertificateSourceOptions": "a renewal point, retry bounds and a callback: no credential",
+	"schema.CompatibilityLevel":        "string enum set only from its constants (BACKWARD, FORWARD, ...)",
+	"schema.Observer":                  "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
+	"schema.Part":                      "int enum (key or value)",
+	"schema.SubjectAction":             "string enum set only from its constants (create, update, delete, unchanged, refused, drift)",
+	"schema.SubjectPlanOptions":        "a namespace and a prune flag: no credential",
+	"schema.SubjectApplyOptions":       "a force flag: no credential",
+	"schema.SubjectStrategy":           "func type: fmt prints a func as its address and JSON refuses it; it computes subject names, no credential",
+	"schema.Handler":                   "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
+	"schema.Transform":                 "func type: the team's own transform; fmt prints a func as its address and JSON refuses it",
+	"schema.KeyedHandler":              "func type: the team's own record handler; fmt prints a func as its address and JSON refuses it",
+	"secrets/materialize.EventKind":    "string enum set only from its constants (written, restarted, failed)",
+	"topics.Action":                    "string enum set only from its constants (create, update, delete, unchanged, refused)",
+	"topics.Role":                      "string enum set only from its constants (producer, consumer, admin)",
+	"validate.Severity":                "int enum",
 
 	"internal/avrocodec.Decimal":       "a decimal logical type's precision and scale: two ints, no credential",
 	"internal/avrocodec.DecimalChange": "where a decimal is in a schema and its two Decimals: no credential",
@@ -717,6 +720,16 @@ func (f *fixtures) secrets() {
 		t.Fatal(err)
 	}
 	add("secrets.Credentials", "Credentials after Get", creds)
+	add("secrets.CertificateRequest", "literal", secrets.CertificateRequest{Mount: "pki", Role: "kafka-client", CommonName: "pricing", TTL: time.Minute})
+	pkiVault := vaultfake.NewServer(t)
+	pkiVault.Set(func(f *vaultfake.Server) { f.PKIRoles = map[string]time.Duration{"kafka-client": time.Hour} })
+	pkiClient := must[*secrets.Client](t)(secrets.New(ctx, secrets.WithAddress(pkiVault.Addr()), secrets.WithToken(secrets.NewValue(vaultfake.RootToken))))
+	source := must[*secrets.CertificateSource](t)(secrets.NewCertificateSource(ctx, pkiClient,
+		secrets.CertificateRequest{Mount: "pki", Role: "kafka-client", CommonName: "pricing"}, secrets.CertificateSourceOptions{}))
+	add("secrets.CertificateSource", "NewCertificateSource", source)
+	add("secrets.IssuedCertificate", "CertificateSource.Current", source.Current())
+	add("secrets.IssuedCertificate", "literal with a key", &secrets.IssuedCertificate{SerialNumber: "01:02",
+		TLS: tls.Certificate{Certificate: [][]byte{[]byte(canary("pki-cert-der"))}, PrivateKey: canary("pki-private-key")}})
 	add("secrets/materialize.Opt", "WithInterval", materialize.WithInterval(time.Minute))
 	add("secrets/materialize.Materializer", "New", must[*materialize.Materializer](t)(materialize.New(vc, cc, t.TempDir())))
 	add("secrets/materialize.Event", "literal with an error", materialize.Event{Kind: materialize.Failed,

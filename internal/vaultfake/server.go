@@ -119,6 +119,13 @@ type Server struct {
 	// Renewal answers: TTL in seconds, or an error status when above 0.
 	RenewTTL    int
 	RenewStatus int
+
+	// PKIRoles are the roles of a PKI engine mounted at "pki", each with
+	// its max TTL: pki/issue/<role> issues a certificate of PKICA's, with
+	// the request's common_name and ttl (capped at the max), backdated
+	// 30s as Vault does.
+	PKIRoles map[string]time.Duration
+	pki      *pkiCA
 }
 
 // NewServer starts a fake on plain HTTP; it stops when the test ends.
@@ -396,7 +403,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "auth/") && strings.HasSuffix(p, "/login"):
 		f.login(w, req)
 	case strings.HasPrefix(p, "secret/data/"), strings.HasPrefix(p, "secret/metadata/"),
-		strings.HasPrefix(p, "kv/"), p == "database/creds/app":
+		strings.HasPrefix(p, "kv/"), p == "database/creds/app", strings.HasPrefix(p, "pki/issue/"):
 		if _, ok := f.tokens[req.Token]; !ok {
 			writeErrors(w, 403, "permission denied")
 			return
@@ -509,6 +516,13 @@ func (f *Server) read(w http.ResponseWriter, req Request) {
 			"current_version": len(s.Versions), "updated_time": s.Updated.Format(time.RFC3339Nano),
 			"versions": versions,
 		}})
+	case strings.HasPrefix(p, "pki/issue/"):
+		maxTTL, ok := f.PKIRoles[strings.TrimPrefix(p, "pki/issue/")]
+		if !ok {
+			writeErrors(w, 400, "unknown role")
+			return
+		}
+		f.issuePKI(w, req.Body, maxTTL)
 	case p == "database/creds/app":
 		writeJSON(w, 200, map[string]any{
 			"lease_id": "database/creds/app/lease-1", "lease_duration": 3600, "renewable": true,
