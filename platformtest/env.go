@@ -58,6 +58,15 @@ const (
 	// EnvTLSCAFile's authority, whose common name is the client's
 	// principal.
 	EnvMTLSBrokers = "STREAMKIT_MTLS_BROKERS"
+	// EnvSecureSASLSSLBrokers is the bootstrap broker of the secure
+	// cluster, a separate cluster for restricted data with no plain-text
+	// listener, on its SASL_SSL listener (EnvKafkaAdminUser's credentials
+	// work there too).
+	EnvSecureSASLSSLBrokers = "STREAMKIT_SECURE_SASL_SSL_BROKERS"
+	// EnvSecureMTLSBrokers is the secure cluster's bootstrap broker on its
+	// SSL listener, which requires a client certificate of EnvTLSCAFile's
+	// authority.
+	EnvSecureMTLSBrokers = "STREAMKIT_SECURE_MTLS_BROKERS"
 	// EnvTLSCAFile is the PEM file of the certificate authority that signed
 	// the platform's TLS certificates.
 	EnvTLSCAFile = "STREAMKIT_TLS_CA_FILE"

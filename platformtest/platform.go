@@ -79,13 +79,18 @@ const (
 	// Vault its token. Only scripts/platform has them; Require asks for
 	// them only when named.
 	HTTPS
+	// SecureKafka is the secure cluster: a separate Kafka cluster for
+	// restricted data whose only client listeners are SASL_SSL and SSL
+	// with client certificates (KafkaTLS's authority and credentials).
+	// Only scripts/platform has it; Require asks for it only when named.
+	SecureKafka
 )
 
 // allComponents is what Require asks for when it is given none.
 var allComponents = []Component{Kafka, SchemaRegistry, Connect, Vault, KafkaSASL, Postgres}
 
 // knownComponents are every component.
-var knownComponents = append(slices.Clip(allComponents), KafkaTLS, HTTPS)
+var knownComponents = append(slices.Clip(allComponents), KafkaTLS, HTTPS, SecureKafka)
 
 // String returns the component's name.
 func (c Component) String() string {
@@ -106,6 +111,8 @@ func (c Component) String() string {
 		return "kafka tls"
 	case HTTPS:
 		return "https endpoints"
+	case SecureKafka:
+		return "secure kafka cluster"
 	default:
 		return fmt.Sprintf("component(%d)", int(c))
 	}
@@ -174,6 +181,9 @@ type Platform struct {
 	// VaultTLSAddr is VaultAddr's server on a listener that speaks TLS;
 	// VaultToken works there too.
 	VaultTLSAddr string
+	// SecureSASLSSLBrokers and SecureMTLSBrokers are the secure cluster's
+	// bootstrap brokers on its SASL_SSL and SSL listeners.
+	SecureSASLSSLBrokers, SecureMTLSBrokers []string
 	// PostgresHost and PostgresPort locate a PostgreSQL server with
 	// logical decoding, as seen from this process and from the Connect
 	// worker (scripts/platform runs both on 127.0.0.1).
@@ -229,7 +239,8 @@ type Platform struct {
 // EnvSASLSSLBrokers, EnvMTLSBrokers, EnvTLSCAFile, EnvTLSCAKeyFile,
 // EnvTLSCertFile, EnvTLSKeyFile, EnvSchemaRegistryTLSURL,
 // EnvSchemaRegistryUser, EnvSchemaRegistryPassword, EnvConnectTLSURL,
-// EnvConnectUser, EnvConnectPassword, EnvVaultTLSAddr, EnvPostgresHost, EnvPostgresPort,
+// EnvConnectUser, EnvConnectPassword, EnvVaultTLSAddr,
+// EnvSecureSASLSSLBrokers, EnvSecureMTLSBrokers, EnvPostgresHost, EnvPostgresPort,
 // EnvPostgresUser, EnvPostgresPassword and EnvPostgresDB. It reads nothing
 // else.
 func FromEnvironment() Platform {
@@ -269,6 +280,8 @@ func fromLookup(getenv func(string) string) Platform {
 		ConnectUser:            strings.TrimSpace(getenv(EnvConnectUser)),
 		ConnectPassword:        strings.TrimSpace(getenv(EnvConnectPassword)),
 		VaultTLSAddr:           strings.TrimRight(strings.TrimSpace(getenv(EnvVaultTLSAddr)), "/"),
+		SecureSASLSSLBrokers:   splitList(getenv(EnvSecureSASLSSLBrokers)),
+		SecureMTLSBrokers:      splitList(getenv(EnvSecureMTLSBrokers)),
 		PostgresHost:           strings.TrimSpace(getenv(EnvPostgresHost)),
 		PostgresPort:           strings.TrimSpace(getenv(EnvPostgresPort)),
 		PostgresUser:           strings.TrimSpace(getenv(EnvPostgresUser)),
@@ -356,6 +369,21 @@ func (p Platform) Missing(components ...Component) []string {
 					missing = append(missing, f.env)
 				}
 			}
+		case SecureKafka:
+			for _, f := range []struct {
+				ok  bool
+				env string
+			}{
+				{len(p.SecureSASLSSLBrokers) > 0, EnvSecureSASLSSLBrokers},
+				{len(p.SecureMTLSBrokers) > 0, EnvSecureMTLSBrokers},
+				{p.TLSCAFile != "", EnvTLSCAFile},
+				{p.TLSCertFile != "", EnvTLSCertFile},
+				{p.TLSKeyFile != "", EnvTLSKeyFile},
+			} {
+				if !f.ok {
+					missing = append(missing, f.env)
+				}
+			}
 		case Postgres:
 			for _, f := range []struct{ value, env string }{
 				{p.PostgresHost, EnvPostgresHost},
@@ -388,12 +416,14 @@ func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
 		" sasl_ssl_brokers=%s mtls_brokers=%s tls_ca=%s tls_cert=%s"+
 		" registry_tls=%s registry_user=%s registry_password=%s connect_tls=%s connect_user=%s connect_password=%s vault_tls=%s"+
+		" secure_sasl_ssl_brokers=%s secure_mtls_brokers=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
 		strings.Join(p.SASLSSLBrokers, ","), strings.Join(p.MTLSBrokers, ","), p.TLSCAFile, p.TLSCertFile,
 		p.SchemaRegistryTLSURL, p.SchemaRegistryUser, redact(p.SchemaRegistryPassword),
 		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.VaultTLSAddr,
+		strings.Join(p.SecureSASLSSLBrokers, ","), strings.Join(p.SecureMTLSBrokers, ","),
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }
 

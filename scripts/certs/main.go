@@ -7,6 +7,9 @@
 //	                           listener: the hosts given with -hosts as
 //	                           names and addresses; Kafka reads it as a PEM
 //	                           key store
+//	node.pem                   the same for the nodes of a cluster without
+//	                           plain-text listeners, which present it to
+//	                           each other as clients too: CN=streamkit-node
 //	client-NAME.pem, -key.pem  a client certificate and key for each name
 //	                           given with -clients, whose subject is
 //	                           CN=NAME: the principal Kafka's SSL listener
@@ -36,6 +39,10 @@ import (
 	"strings"
 	"time"
 )
+
+// NodePrincipal is the common name of node.pem: the principal of a
+// secure cluster's nodes to each other.
+const NodePrincipal = "streamkit-node"
 
 func main() {
 	dir := flag.String("dir", "", "folder for the authority and the certificates (required)")
@@ -78,7 +85,7 @@ func run(dir string, hosts, clients []string, now time.Time) error {
 	}
 	server := filepath.Join(dir, "server.pem")
 	if _, err := os.Stat(server); fresh || errors.Is(err, os.ErrNotExist) {
-		key, der, err := issue(ca, caKey, pkix.Name{CommonName: "streamkit-platform"}, hosts, x509.ExtKeyUsageServerAuth, now, now.AddDate(2, 0, 0))
+		key, der, err := issue(ca, caKey, pkix.Name{CommonName: "streamkit-platform"}, hosts, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now, now.AddDate(2, 0, 0))
 		if err != nil {
 			return err
 		}
@@ -87,12 +94,28 @@ func run(dir string, hosts, clients []string, now time.Time) error {
 			return err
 		}
 	}
+	// A node's certificate serves both ends of the connections between
+	// the nodes of a cluster that has no plain-text listener (the secure
+	// cluster's controller and inter-broker listeners, with client
+	// certificates required): server and client authentication, and the
+	// hosts' names. Its common name is the nodes' principal.
+	node := filepath.Join(dir, "node.pem")
+	if _, err := os.Stat(node); fresh || errors.Is(err, os.ErrNotExist) {
+		key, der, err := issue(ca, caKey, pkix.Name{CommonName: NodePrincipal}, hosts,
+			[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(node, append(keyPEM(key), append(certPEM(der), certPEM(ca.Raw)...)...), 0o600); err != nil {
+			return err
+		}
+	}
 	for _, name := range clients {
 		certFile, keyFile := filepath.Join(dir, "client-"+name+".pem"), filepath.Join(dir, "client-"+name+"-key.pem")
 		if _, err := os.Stat(certFile); !fresh && err == nil {
 			continue
 		}
-		key, der, err := issue(ca, caKey, pkix.Name{CommonName: name}, nil, x509.ExtKeyUsageClientAuth, now, now.AddDate(2, 0, 0))
+		key, der, err := issue(ca, caKey, pkix.Name{CommonName: name}, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0))
 		if err != nil {
 			return err
 		}
@@ -177,7 +200,7 @@ func newCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, err
 // issue makes a key and a certificate for subject signed by the
 // authority, valid from notBefore to notAfter, with hosts as its names
 // and addresses.
-func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, subject pkix.Name, hosts []string, usage x509.ExtKeyUsage,
+func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, subject pkix.Name, hosts []string, usage []x509.ExtKeyUsage,
 	notBefore, notAfter time.Time) (*ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -189,7 +212,7 @@ func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, subject pkix.Name, hos
 		NotBefore:    notBefore.Add(-time.Hour),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usage,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

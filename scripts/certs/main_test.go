@@ -44,6 +44,22 @@ func TestRun(t *testing.T) {
 			t.Errorf("server certificate for %s: %v", host, err)
 		}
 	}
+	node, err := tls.X509KeyPair(read("node.pem"), read("node.pem"))
+	if err != nil {
+		t.Fatalf("node.pem is not a key and a chain: %v", err)
+	}
+	nodeLeaf, err := x509.ParseCertificate(node.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, usage := range []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth} {
+		if _, err := nodeLeaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "127.0.0.1", KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+			t.Errorf("node certificate for usage %v: %v", usage, err)
+		}
+	}
+	if nodeLeaf.Subject.CommonName != NodePrincipal {
+		t.Errorf("node certificate's CN is %q", nodeLeaf.Subject.CommonName)
+	}
 	client, err := tls.X509KeyPair(read("client-app.pem"), read("client-app-key.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +68,7 @@ func TestRun(t *testing.T) {
 	if _, err := cl.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil || cl.Subject.CommonName != "app" {
 		t.Errorf("client certificate %q: %v", cl.Subject.CommonName, err)
 	}
-	for _, key := range []string{"ca-key.pem", "client-app-key.pem", "server.pem"} {
+	for _, key := range []string{"ca-key.pem", "client-app-key.pem", "server.pem", "node.pem"} {
 		if fi, _ := os.Stat(filepath.Join(dir, key)); fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", key, fi.Mode().Perm())
 		}

@@ -171,6 +171,19 @@ var variables = []Variable{
 		Go: []Const{gen("platformtest", "EnvMTLSBrokers")},
 	},
 	{
+		Name: "STREAMKIT_SECURE_SASL_SSL_BROKERS", Script: "platform", Value: "$(secure_sasl_ssl_bootstrap)",
+		Doc: "is the bootstrap broker of the secure cluster, a separate cluster " +
+			"for restricted data with no plain-text listener, on its SASL_SSL " +
+			"listener (STREAMKIT_KAFKA_ADMIN_USER's credentials work there too).",
+		Go: []Const{gen("platformtest", "EnvSecureSASLSSLBrokers")},
+	},
+	{
+		Name: "STREAMKIT_SECURE_MTLS_BROKERS", Script: "platform", Value: "$(secure_mtls_bootstrap)",
+		Doc: "is the secure cluster's bootstrap broker on its SSL listener, which " +
+			"requires a client certificate of STREAMKIT_TLS_CA_FILE's authority.",
+		Go: []Const{gen("platformtest", "EnvSecureMTLSBrokers")},
+	},
+	{
 		Name: "STREAMKIT_TLS_CA_FILE", Script: "platform", Value: "$TLS_DIR/ca.pem",
 		Doc: "is the PEM file of the certificate authority that signed the " +
 			"platform's TLS certificates.",
@@ -269,6 +282,7 @@ var variables = []Variable{
 	{Name: "STREAMKIT_CONNECT_WORKERS", Doc: "is the number of Connect workers, in one group, scripts/platform up starts (default 2)."},
 	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
 	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above."},
+	{Name: "STREAMKIT_SECURE_KAFKA_PORT", Doc: "is the base port of the secure cluster's node (default 9392): its controller, SASL_SSL and SSL listeners are 1, 2 and 3 above."},
 	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above."},
 	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200); its TLS listener's is 10 above."},
 	{Name: "STREAMKIT_VAULT_DEV_TOKEN", Doc: "is the Vault dev server's root token (default streamkit-dev-root)."},

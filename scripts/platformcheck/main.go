@@ -7,10 +7,16 @@
 // STREAMKIT_KAFKA_ADMIN_PASSWORD (an environment variable, so it does not
 // show in ps) lists the check topic, and the same login with a wrong password
 // is refused with SASL_AUTHENTICATION_FAILED.
+//
+// With -tls-ca, -tls-cert and -tls-key the round trip runs over TLS with
+// that client certificate: the probe of a cluster whose only listeners are
+// TLS ones.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,7 +43,20 @@ func main() {
 	saslBrokers := flag.String("sasl-brokers", "", "comma-separated SASL_PLAINTEXT listeners to check, one per broker; none when empty")
 	saslUser := flag.String("sasl-user", "admin", "SCRAM user of the SASL check; its password is read from "+envPassword)
 	timeout := flag.Duration("timeout", 90*time.Second, "how long to keep trying, all checks together")
+	tlsCA := flag.String("tls-ca", "", "PEM file of the authority of the brokers' certificates; the round trip runs over TLS when set")
+	tlsCert := flag.String("tls-cert", "", "PEM file of the client certificate for -tls-ca's round trip")
+	tlsKey := flag.String("tls-key", "", "PEM file of -tls-cert's key")
 	flag.Parse()
+
+	var clientOpts []kgo.Opt
+	if *tlsCA != "" {
+		cfg, err := tlsConfig(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "platformcheck: %v\n", err)
+			os.Exit(2)
+		}
+		clientOpts = append(clientOpts, kgo.DialTLSConfig(cfg))
+	}
 
 	password := os.Getenv(envPassword)
 	if *saslBrokers != "" && password == "" {
@@ -49,7 +68,7 @@ func main() {
 	defer cancel()
 	start := time.Now()
 	retry(ctx, "kafka round trip", start, func() error {
-		return roundTrip(ctx, strings.Split(*brokers, ","))
+		return roundTrip(ctx, strings.Split(*brokers, ","), clientOpts...)
 	})
 	if *saslBrokers == "" {
 		return
@@ -150,8 +169,8 @@ func listTopicsAt(ctx context.Context, addr string, mech sasl.Mechanism) ([]stri
 
 // roundTrip creates the check topic if needed, produces one record with a
 // unique value and consumes from the produced offset until it reads it.
-func roundTrip(ctx context.Context, brokers []string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RequestRetries(2))
+func roundTrip(ctx context.Context, brokers []string, opts ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.RequestRetries(2)}, opts...)...)
 	if err != nil {
 		return err
 	}
@@ -175,10 +194,10 @@ func roundTrip(ctx context.Context, brokers []string) error {
 		return fmt.Errorf("produce: %w", err)
 	}
 
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+	consumer, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
 			topic: {r.Partition: kgo.NewOffset().At(r.Offset)},
-		}))
+		})}, opts...)...)
 	if err != nil {
 		return err
 	}
@@ -194,4 +213,22 @@ func roundTrip(ctx context.Context, brokers []string) error {
 			return nil
 		}
 	}
+}
+
+// tlsConfig trusts the authority in caFile and presents the client
+// certificate in certFile and keyFile.
+func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("%s holds no certificate", caFile)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
