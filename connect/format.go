@@ -29,9 +29,10 @@ func (s Spec) Format(f fmt.State, verb rune) {
 	// says connect.Spec, printing it does not come back here, and the
 	// conversion stops compiling when Spec gains a field.
 	type Spec struct {
-		Name   string
-		Config map[string]string
-		State  string
+		Name    string
+		Config  map[string]string
+		State   string
+		Cluster string
 	}
 	r := Spec(s)
 	r.Config = redact.Config(s.Config)

@@ -94,14 +94,14 @@ func TestConfigHoldersRedact(t *testing.T) {
 }
 
 func TestSpecFormatKeepsTheShape(t *testing.T) {
-	s := Spec{Name: "pricing-db", Config: map[string]string{"database.password": literalPass}, State: StatePaused}
-	if got, want := fmt.Sprintf("%#v", s), `connect.Spec{Name:"pricing-db", Config:map[string]string{"database.password":"[redacted]"}, State:"PAUSED"}`; got != want {
+	s := Spec{Name: "pricing-db", Config: map[string]string{"database.password": literalPass}, State: StatePaused, Cluster: "secure"}
+	if got, want := fmt.Sprintf("%#v", s), `connect.Spec{Name:"pricing-db", Config:map[string]string{"database.password":"[redacted]"}, State:"PAUSED", Cluster:"secure"}`; got != want {
 		t.Errorf("%%#v: got %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprintf("%+v", Spec{Name: "x"}), "{Name:x Config:map[] State:}"; got != want {
+	if got, want := fmt.Sprintf("%+v", Spec{Name: "x"}), "{Name:x Config:map[] State: Cluster:}"; got != want {
 		t.Errorf("%%+v: got %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprintf("%#v", Spec{Name: "x"}), `connect.Spec{Name:"x", Config:map[string]string(nil), State:""}`; got != want {
+	if got, want := fmt.Sprintf("%#v", Spec{Name: "x"}), `connect.Spec{Name:"x", Config:map[string]string(nil), State:"", Cluster:""}`; got != want {
 		t.Errorf("%%#v of a nil config: got %s, want %s", got, want)
 	}
 	if s.Config["database.password"] != literalPass {

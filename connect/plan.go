@@ -26,6 +26,11 @@ type Spec struct {
 	Config map[string]string `json:"config"`
 	// State is RUNNING (the default when empty), PAUSED or STOPPED.
 	State string `json:"state,omitempty"`
+	// Cluster names the Kafka cluster whose Connect workers run the
+	// connector, one of the team file's; empty lets the classification of
+	// its topics choose. Plan and Apply ignore it: a Client is one
+	// Connect cluster's.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 func (s Spec) desiredState() string {

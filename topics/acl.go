@@ -44,6 +44,11 @@ type Grant struct {
 	// Host is the client host the grant is limited to; "*" (any) when
 	// empty.
 	Host string `json:"host,omitempty"`
+	// Approval names the decision that allows a consumer or admin to read
+	// restricted data (a ticket, a record of the data owner's consent);
+	// validate refuses such a grant without one. It does not change the
+	// ACLs.
+	Approval string `json:"approval,omitempty"`
 }
 
 // Binding is one Kafka ACL. Resource, Pattern, Operation and Permission use

@@ -29,6 +29,15 @@ type Spec struct {
 	// but not listed in Configs to their defaults. Off by default: a key
 	// dropped from Configs is left as it is.
 	ResetUnlisted bool `json:"reset_unlisted,omitempty"`
+	// Classification is how sensitive the topic's data is, one of the
+	// levels of the team's data policy (e.g. public, internal,
+	// confidential, restricted). Plan and Apply ignore it; validate checks
+	// it, and the CLI applies the topic to a cluster that may hold it.
+	Classification string `json:"classification,omitempty"`
+	// Cluster names the Kafka cluster the topic lives on, one of the team
+	// file's; empty lets the classification choose. Plan and Apply ignore
+	// it: a Client is one cluster's.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // PlanOptions scope a plan.

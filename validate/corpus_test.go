@@ -31,6 +31,19 @@ func corpusPolicy() Policy {
 	}
 }
 
+// corpusDataPolicy is the data policy of the DATA rules' folders: four
+// levels, restricted the highest, on two clusters.
+func corpusDataPolicy() DataPolicy {
+	return DataPolicy{
+		Levels: []string{"public", "internal", "confidential", "restricted"},
+		Clusters: map[string]ClusterPolicy{
+			"standard": {Levels: []string{"public", "internal", "confidential"}},
+			"secure":   {Levels: []string{"confidential", "restricted"}, TLS: true},
+		},
+		DefaultCluster: "standard",
+	}
+}
+
 // corpusRoot holds one folder per rule ID: bad.jsonnet triggers the rule,
 // good.jsonnet is its minimal fix, bad.golden is bad's Result.Text().
 var corpusRoot = filepath.Join("testdata", "rules")
@@ -43,9 +56,12 @@ func TestRuleCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Policy: corpusPolicy()}
 	validate := func(t *testing.T, path string) *Result {
 		t.Helper()
+		cfg := Config{Policy: corpusPolicy()}
+		if strings.HasPrefix(filepath.Base(filepath.Dir(path)), "DATA") {
+			cfg.Policy.Data = corpusDataPolicy()
+		}
 		res, err := Validate(context.Background(), Options{
 			Files:   []string{path},
 			ExtVars: map[string]string{"env": "prod", "team": "pricing"},

@@ -51,6 +51,9 @@ type Policy struct {
 	// ExistingTopics are topics known to exist on the cluster, which a
 	// connector may use without declaring them. Optional.
 	ExistingTopics map[string]bool
+	// Data is the policy on classified data and the clusters that hold
+	// it (the DATA rules).
+	Data DataPolicy
 }
 
 // RuleInternal is the ID of the finding reported when a rule panics.
@@ -66,6 +69,7 @@ func BuiltinRules() []Rule {
 	rules = append(rules, aclRules()...)
 	rules = append(rules, schemaRules()...)
 	rules = append(rules, namespaceRules()...)
+	rules = append(rules, dataRules()...)
 	return rules
 }
 

@@ -29,6 +29,12 @@ const DefaultTeamFile = "team.jsonnet"
 //	  manifests: 'manifests',
 //	  services: ['publisher', 'billing'],
 //	  ext_vars: { data_dir: '/var/tmp/pricing' },
+//	  data: {
+//	    levels: ['public', 'internal', 'confidential', 'restricted'],
+//	    clusters: { standard: { levels: ['public', 'internal', 'confidential'] },
+//	                secure: { levels: ['confidential', 'restricted'], tls: true } },
+//	    default_cluster: 'standard',
+//	  },
 //	  policy: {
 //	    topics: { min_partitions: 1, max_partitions: 48, min_replication_factor: 3,
 //	              max_replication_factor: 3, max_retention: '2160h',
@@ -56,10 +62,39 @@ type team struct {
 	// always the namespace.
 	ExtVars map[string]string `json:"ext_vars"`
 	Policy  teamPolicy        `json:"policy"`
+	// Data is the team's data policy: the classification levels of its
+	// topics, which are restricted, and the Kafka clusters it deploys to,
+	// with the levels each may hold (the DATA rules; see
+	// validate.DataPolicy). Each topic is applied to its cluster.
+	Data teamData `json:"data"`
 
 	// file is the team file's path and root the repository root, where
 	// reported positions are relative to.
 	file, root string
+}
+
+type teamData struct {
+	Levels         []string               `json:"levels"`
+	Restricted     []string               `json:"restricted"`
+	Clusters       map[string]teamCluster `json:"clusters"`
+	DefaultCluster string                 `json:"default_cluster"`
+}
+
+type teamCluster struct {
+	Levels []string `json:"levels"`
+	TLS    bool     `json:"tls"`
+}
+
+// dataPolicy is the team file's data section as validate takes it.
+func (t *team) dataPolicy() validate.DataPolicy {
+	d := validate.DataPolicy{Levels: t.Data.Levels, Restricted: t.Data.Restricted, DefaultCluster: t.Data.DefaultCluster}
+	if len(t.Data.Clusters) > 0 {
+		d.Clusters = map[string]validate.ClusterPolicy{}
+		for name, c := range t.Data.Clusters {
+			d.Clusters[name] = validate.ClusterPolicy{Levels: c.Levels, TLS: c.TLS}
+		}
+	}
+	return d
 }
 
 type teamPolicy struct {
@@ -140,6 +175,9 @@ func loadTeam(path, namespace string) (*team, error) {
 			return nil, fmt.Errorf("%w %s: policy.rules.%s: %w", errTeam, path, id, err)
 		}
 	}
+	if err := t.dataPolicy().Check(); err != nil {
+		return nil, fmt.Errorf("%w %s: data: %w", errTeam, path, err)
+	}
 	for _, s := range t.Services {
 		if s == "" || strings.ContainsAny(s, ": ") {
 			return nil, fmt.Errorf("%w %s: service %q: want a short name such as \"publisher\"", errTeam, path, s)
@@ -215,6 +253,7 @@ func (t *team) config() validate.Config {
 				CleanupPolicies: p.Topics.CleanupPolicies,
 			},
 			MinTasks: p.Connectors.MinTasks, MaxTasks: p.Connectors.MaxTasks,
+			Data: t.dataPolicy(),
 		},
 		Custom: []validate.Rule{t.principalRule()},
 	}

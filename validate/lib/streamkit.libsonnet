@@ -26,7 +26,10 @@ local nonEmpty(what, v) =
   // losing acknowledged writes; configs override the defaults.
   // The asserts are the function's, not the object's, so that a failure
   // is reported at the team's call.
-  topic(name, partitions=3, replication=3, configs={})::
+  // classification is the data's level under the team's data policy
+  // (e.g. 'restricted'); the CLI applies the topic to a cluster that may
+  // hold it.
+  topic(name, partitions=3, replication=3, configs={}, classification=null)::
     assert std.isNumber(partitions) && partitions >= 1 && std.floor(partitions) == partitions :
            'topic %s: partitions must be a whole number >= 1, got %s' % [name, partitions];
     assert std.isNumber(replication) && replication >= 1 && std.floor(replication) == replication :
@@ -39,7 +42,7 @@ local nonEmpty(what, v) =
         'cleanup.policy': 'delete',
         'min.insync.replicas': if replication >= 3 then '2' else '1',
       } + strings(configs),
-    },
+    } + (if classification == null then {} else { classification: nonEmpty('classification', classification) }),
 
   // producer may write and describe topics (names, or prefixes ending in *).
   producer(principal, topics):: {
@@ -48,13 +51,14 @@ local nonEmpty(what, v) =
     topics: list(topics),
   },
 
-  // consumer may read topics and join and commit in groups.
-  consumer(principal, topics, groups):: {
+  // consumer may read topics and join and commit in groups. A consumer of
+  // restricted data names the approval that allows it (e.g. 'SEC-1234').
+  consumer(principal, topics, groups, approval=null):: {
     principal: nonEmpty('principal', principal),
     role: 'consumer',
     topics: list(topics),
     groups: list(groups),
-  },
+  } + (if approval == null then {} else { approval: nonEmpty('approval', approval) }),
 
   // admin may do anything to the topics and groups starting with prefix,
   // e.g. admin('User:pricing-ops', 'pricing.').

@@ -1,0 +1,14 @@
+// DATA005: a consumer of restricted data, by name and by prefix, without an approval.
+local sk = import 'streamkit.libsonnet';
+
+{
+  topics: [
+    sk.topic('pricing.cards.v1', classification='restricted'),
+    sk.topic('pricing.prices.v1', classification='internal'),
+  ],
+  acls: [
+    sk.consumer('User:pricing-analytics', ['pricing.cards.v1'], ['pricing-analytics']),
+    sk.consumer('User:pricing-audit', ['pricing.*'], ['pricing-audit']),
+    sk.producer('User:pricing-publisher', ['pricing.cards.v1']),
+  ],
+}
