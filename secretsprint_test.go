@@ -92,6 +92,8 @@ var exempt = map[string]string{
 	"platformtest.Option":              "sealed interface of options; its constructors take components and a timeout, no credential",
 	"platformtest/containers.Option":   "sealed interface of options; its constructors take components, a timeout, a logger, image names and labels, no credential",
 	"platformtest/embedded.Option":     "sealed interface of options; its constructors take components, a timeout, a broker count, a kfake cluster and an srfake registry, no credential",
+	"validate.DataPolicy":              "classification levels and cluster names: no credential",
+	"validate.ClusterPolicy":           "classification levels and a TLS flag: no credential",
 	"secrets.CertificateSourceOptions": "a renewal point, retry bounds and a callback: no credential",
 	"schema.CompatibilityLevel":        "string enum set only from its constants (BACKWARD, FORWARD, ...)",
 	"schema.Observer":                  "interface of metric callbacks; this module's implementation, metrics.ClientMetrics, is sampled",
