@@ -21,14 +21,15 @@ import (
 )
 
 // TestIntegrationConnectHTTPS applies a connector through the platform's
-// HTTPS worker, which asks for basic authentication and whose own clients
-// reach Kafka on SASL_SSL: the connector's records arrive. Then each way
+// HTTPS worker, the secure cluster's, which asks for basic authentication
+// and whose own clients reach that cluster on SASL_SSL: the connector's
+// records arrive there. Then each way
 // the worker can refuse the client is a typed error at once, without
 // retries: no credentials and a wrong password (401, ErrUnauthorized), a
 // certificate of an authority the client does not trust and one the
 // client sees as expired (ErrCertificate, never ErrUnavailable).
 func TestIntegrationConnectHTTPS(t *testing.T) {
-	p := platformtest.Require(t, platformtest.HTTPS, platformtest.KafkaTLS, platformtest.KafkaSASL)
+	p := platformtest.Require(t, platformtest.HTTPS, platformtest.SecureKafka, platformtest.KafkaSASL)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	trust, err := p.TLSConfig()
@@ -40,7 +41,7 @@ func TestIntegrationConnectHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	kc, err := kgo.NewClient(kgo.SeedBrokers(p.SASLSSLBrokers...), kgo.DialTLSConfig(trust.Clone()),
+	kc, err := kgo.NewClient(kgo.SeedBrokers(p.SecureSASLSSLBrokers...), kgo.DialTLSConfig(trust.Clone()),
 		kgo.SASL(scram.Auth{User: p.KafkaAdminUser, Pass: p.KafkaAdminPassword}.AsSha512Mechanism()))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestIntegrationConnectHTTPS(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = c.Delete(context.Background(), spec.Name) })
 
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(p.SASLSSLBrokers...), kgo.DialTLSConfig(trust.Clone()),
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(p.SecureSASLSSLBrokers...), kgo.DialTLSConfig(trust.Clone()),
 		kgo.SASL(scram.Auth{User: p.KafkaAdminUser, Pass: p.KafkaAdminPassword}.AsSha512Mechanism()),
 		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {

@@ -32,10 +32,10 @@ const (
 	EnvSchemaRegistryUser = "STREAMKIT_SCHEMA_REGISTRY_USER"
 	// EnvSchemaRegistryPassword is that user's password.
 	EnvSchemaRegistryPassword = "STREAMKIT_SCHEMA_REGISTRY_PASSWORD"
-	// EnvConnectTLSURL is the REST URL of a Kafka Connect worker of its own
-	// group that speaks HTTPS (a certificate of EnvTLSCAFile's authority),
-	// asks for HTTP basic authentication and reaches Kafka on its SASL_SSL
-	// listeners.
+	// EnvConnectTLSURL is the REST URL of the secure cluster's Kafka
+	// Connect worker, which speaks HTTPS (a certificate of EnvTLSCAFile's
+	// authority), asks for HTTP basic authentication and reaches the secure
+	// cluster on its SASL_SSL listener.
 	EnvConnectTLSURL = "STREAMKIT_CONNECT_TLS_URL"
 	// EnvConnectUser is the user of EnvConnectTLSURL's basic
 	// authentication.

@@ -171,9 +171,9 @@ type Platform struct {
 	// SchemaRegistryPassword is SchemaRegistryUser's password. Platform's
 	// String, GoString and JSON encoding never show it.
 	SchemaRegistryPassword string
-	// ConnectTLSURL is the REST URL of a Connect worker, of a group of its
-	// own, that speaks HTTPS and asks for basic authentication as
-	// ConnectUser; it reaches Kafka on SASLSSLBrokers.
+	// ConnectTLSURL is the REST URL of the secure cluster's Connect
+	// worker, which speaks HTTPS and asks for basic authentication as
+	// ConnectUser; it reaches the secure cluster on SecureSASLSSLBrokers.
 	ConnectTLSURL, ConnectUser string
 	// ConnectPassword is ConnectUser's password. Platform's String,
 	// GoString and JSON encoding never show it.

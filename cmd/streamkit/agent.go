@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/secrets/materialize"
+	"github.com/streamkit/streamkit/validate"
 )
 
 // The agent's defaults.
@@ -142,7 +143,7 @@ func runAgent(ctx context.Context, ao agentOptions, env func(string) string, std
 	if len(missing) > 0 {
 		return fail(fmt.Errorf("agent needs %s: %w", strings.Join(missing, ", "), errMissing))
 	}
-	p, err := dial(ctx, env, nil)
+	p, err := dial(ctx, env, nil, validate.DataPolicy{})
 	if err != nil {
 		return fail(err)
 	}

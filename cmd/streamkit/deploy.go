@@ -40,17 +40,96 @@ const (
 
 // deployPlan is the one plan of a repository: topics, subjects, ACLs and
 // connectors, applied in that order. A nil part is a component the
-// manifests do not use.
+// manifests do not use. Topics, ACLs and Connectors are the default
+// cluster's; Clusters hold the same parts for each other cluster of the
+// team's data policy that the manifests use.
 type deployPlan struct {
 	Topics     *topics.Plan        `json:"topics,omitempty"`
 	Subjects   *schema.SubjectPlan `json:"subjects,omitempty"`
 	ACLs       *topics.ACLPlan     `json:"acls,omitempty"`
 	Connectors *connect.Plan       `json:"connectors,omitempty"`
+	Clusters   []*clusterPlan      `json:"clusters,omitempty"`
 
 	// connectors are the manifests' connectors as written, with their
 	// ${vault:...} references, which apply delivers before it writes
 	// the connectors; the plan holds them translated.
 	connectors []connect.Spec
+}
+
+// clusterPlan is the plan of one more cluster of the team: its topics, the
+// ACLs of the grants on them, and the connectors that run on it.
+type clusterPlan struct {
+	Cluster    string          `json:"cluster"`
+	Topics     *topics.Plan    `json:"topics,omitempty"`
+	ACLs       *topics.ACLPlan `json:"acls,omitempty"`
+	Connectors *connect.Plan   `json:"connectors,omitempty"`
+
+	connectors []connect.Spec
+}
+
+// routed is the part of a manifest that one cluster holds.
+type routed struct {
+	topics     []topics.Spec
+	grants     []topics.Grant
+	bindings   []topics.Binding
+	connectors []connect.Spec
+}
+
+// route splits m by cluster (validate.DataPolicy's TopicCluster and
+// ConnectorCluster): a grant goes to every cluster that holds a declared
+// topic it covers, or to the default one when it covers none; raw
+// bindings go to the default cluster. A policy without clusters routes
+// everything to "".
+func route(data validate.DataPolicy, m validate.Manifest) (map[string]*routed, error) {
+	out := map[string]*routed{data.DefaultCluster: {}}
+	at := func(name string) *routed {
+		if out[name] == nil {
+			out[name] = &routed{}
+		}
+		return out[name]
+	}
+	where := map[string]string{}
+	for _, t := range m.Topics {
+		name, err := data.TopicCluster(t)
+		if err != nil {
+			return nil, err
+		}
+		where[t.Name] = name
+		at(name).topics = append(at(name).topics, t)
+	}
+	for _, g := range m.ACLs {
+		var clusters []string
+		for _, t := range m.Topics {
+			if slices.ContainsFunc(g.Topics, func(pattern string) bool { return coversTopic(pattern, t.Name) }) &&
+				!slices.Contains(clusters, where[t.Name]) {
+				clusters = append(clusters, where[t.Name])
+			}
+		}
+		if len(clusters) == 0 {
+			clusters = []string{data.DefaultCluster}
+		}
+		for _, name := range clusters {
+			at(name).grants = append(at(name).grants, g)
+		}
+	}
+	at(data.DefaultCluster).bindings = m.Bindings
+	for _, s := range m.Connectors {
+		name, err := data.ConnectorCluster(s, &m)
+		if err != nil {
+			return nil, err
+		}
+		at(name).connectors = append(at(name).connectors, s)
+	}
+	return out, nil
+}
+
+// coversTopic reports whether a grant's topic (a name, or a prefix ending
+// in "*") covers topic.
+func coversTopic(pattern, topic string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(topic, prefix)
+	}
+	return pattern == topic
 }
 
 // counts is one kind's summary line.
@@ -87,6 +166,22 @@ func (p *deployPlan) summary() []counts {
 		c.Create, c.Update, c.Delete, c.Unchanged = p.Connectors.Count()
 		out = append(out, c)
 	}
+	for _, cp := range p.Clusters {
+		on := " on " + cp.Cluster
+		if cp.Topics != nil {
+			c := counts{Kind: "topics" + on}
+			c.Create, c.Update, c.Delete, c.Unchanged, c.Refused = cp.Topics.Count()
+			out = append(out, c)
+		}
+		if cp.ACLs != nil {
+			out = append(out, counts{Kind: "acls" + on, Create: len(cp.ACLs.Create), Delete: len(cp.ACLs.Delete), Unchanged: cp.ACLs.Unchanged})
+		}
+		if cp.Connectors != nil {
+			c := counts{Kind: "connectors" + on}
+			c.Create, c.Update, c.Delete, c.Unchanged = cp.Connectors.Count()
+			out = append(out, c)
+		}
+	}
 	return out
 }
 
@@ -104,6 +199,18 @@ func (p *deployPlan) text() string {
 	}
 	if p.Connectors != nil {
 		b.WriteString(p.Connectors.String())
+	}
+	for _, cp := range p.Clusters {
+		fmt.Fprintf(&b, "on cluster %s:\n", cp.Cluster)
+		if cp.Topics != nil {
+			b.WriteString(cp.Topics.String())
+		}
+		if cp.ACLs != nil {
+			b.WriteString(cp.ACLs.String())
+		}
+		if cp.Connectors != nil {
+			b.WriteString(cp.Connectors.String())
+		}
 	}
 	var total counts
 	for _, c := range p.summary() {
@@ -142,6 +249,12 @@ var errMissing = errors.New("not configured")
 // plan plans every part the manifests use. Everything is read, nothing is
 // written.
 func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune bool) (*deployPlan, error) {
+	data := t.dataPolicy()
+	routes, err := route(data, m)
+	if err != nil {
+		return nil, fmt.Errorf("route: %w", err)
+	}
+	home := routes[data.DefaultCluster]
 	var missing []string
 	if p.topics == nil {
 		missing = append(missing, EnvBrokers)
@@ -149,16 +262,34 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 	if (len(m.Schemas) > 0 || prune) && p.registry == nil {
 		missing = append(missing, EnvSchemaRegistryURL)
 	}
-	if (len(m.Connectors) > 0 || prune) && p.connect == nil {
+	if (len(home.connectors) > 0 || prune) && p.connect == nil {
 		missing = append(missing, EnvConnectURL)
+	}
+	// Another cluster is planned when the manifests put something on it,
+	// and with a prune, which must see every cluster the team has.
+	var others []string
+	for _, name := range sortedKeys(data.Clusters) {
+		if name == data.DefaultCluster || (routes[name] == nil && !prune) {
+			continue
+		}
+		others = append(others, name)
+		r, c := routes[name], p.clusters[name]
+		if r == nil {
+			r = &routed{}
+		}
+		if c == nil || c.topics == nil {
+			missing = append(missing, clusterEnv(EnvBrokers, name, false))
+		}
+		if (len(r.connectors) > 0 || prune) && (c == nil || c.connect == nil) {
+			missing = append(missing, clusterEnv(EnvConnectURL, name, false))
+		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("plan and apply need %s: %w", strings.Join(missing, ", "), errMissing)
 	}
 	dp := &deployPlan{}
-	var err error
 	topicOpts := topics.PlanOptions{Namespace: t.Namespace, Prune: prune}
-	if dp.Topics, err = p.topics.Plan(ctx, m.Topics, topicOpts); err != nil {
+	if dp.Topics, err = p.topics.Plan(ctx, home.topics, topicOpts); err != nil {
 		return nil, fmt.Errorf("plan topics: %w", err)
 	}
 	if p.registry != nil {
@@ -170,21 +301,47 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 			return nil, err
 		}
 	}
-	if dp.ACLs, err = p.topics.PlanACLs(ctx, m.ACLs, m.Bindings, topicOpts); err != nil {
+	if dp.ACLs, err = p.topics.PlanACLs(ctx, home.grants, home.bindings, topicOpts); err != nil {
 		return nil, fmt.Errorf("plan acls: %w", err)
 	}
 	if p.connect != nil {
-		specs, err := p.workerSpecs(m.Connectors)
+		specs, err := p.workerSpecs(home.connectors)
 		if err != nil {
 			return nil, fmt.Errorf("plan connectors: %w", err)
 		}
 		if dp.Connectors, err = p.connect.Plan(ctx, specs, connect.PlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
 			return nil, fmt.Errorf("plan connectors: %w", err)
 		}
-		dp.connectors = m.Connectors
+		dp.connectors = home.connectors
+	}
+	for _, name := range others {
+		r, c := routes[name], p.clusters[name]
+		if r == nil {
+			r = &routed{}
+		}
+		cp := &clusterPlan{Cluster: name}
+		if cp.Topics, err = c.topics.Plan(ctx, r.topics, topicOpts); err != nil {
+			return nil, fmt.Errorf("plan topics on %s: %w", name, err)
+		}
+		if cp.ACLs, err = c.topics.PlanACLs(ctx, r.grants, r.bindings, topicOpts); err != nil {
+			return nil, fmt.Errorf("plan acls on %s: %w", name, err)
+		}
+		if c.connect != nil {
+			specs, err := p.workerSpecs(r.connectors)
+			if err != nil {
+				return nil, fmt.Errorf("plan connectors on %s: %w", name, err)
+			}
+			if cp.Connectors, err = c.connect.Plan(ctx, specs, connect.PlanOptions{Namespace: t.Namespace, Prune: prune}); err != nil {
+				return nil, fmt.Errorf("plan connectors on %s: %w", name, err)
+			}
+			cp.connectors = r.connectors
+		}
+		dp.Clusters = append(dp.Clusters, cp)
 	}
 	return dp, nil
 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // findings are the plan's refusals as findings, placed at the resources
 // they are about.
@@ -197,8 +354,15 @@ func (p *deployPlan) findings(loc validate.Locator, force bool) []validate.Findi
 		}
 		out = append(out, f)
 	}
-	if p.Topics != nil {
-		for _, c := range p.Topics.Changes {
+	topicPlans := []*topics.Plan{p.Topics}
+	for _, cp := range p.Clusters {
+		topicPlans = append(topicPlans, cp.Topics)
+	}
+	for _, tp := range topicPlans {
+		if tp == nil {
+			continue
+		}
+		for _, c := range tp.Changes {
 			switch {
 			case c.Action == topics.Refused:
 				add(RulePlanRefused, "topic", c.Topic, "Kafka cannot make this change: "+c.Reason)
@@ -251,9 +415,9 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 		todo bool // something to change
 		run  func() error
 	}
-	topicStep := func(name string, part *topics.Plan) step {
+	topicStep := func(name string, tc *topics.Client, part *topics.Plan) step {
 		return step{name, part != nil && !part.Empty(), func() error {
-			r, err := p.topics.Apply(ctx, part, topics.ApplyOptions{Force: force})
+			r, err := tc.Apply(ctx, part, topics.ApplyOptions{Force: force})
 			done.Topics = mergeTopics(done.Topics, r)
 			return err
 		}}
@@ -265,9 +429,9 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 			return err
 		}}
 	}
-	aclStep := func(name string, part *topics.ACLPlan) step {
+	aclStep := func(name string, tc *topics.Client, part *topics.ACLPlan) step {
 		return step{name, part != nil && !part.Empty(), func() error {
-			if err := p.topics.ApplyACLs(ctx, part); err != nil {
+			if err := tc.ApplyACLs(ctx, part); err != nil {
 				return err
 			}
 			if done.ACLs == nil {
@@ -278,30 +442,55 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 			return nil
 		}}
 	}
-	connectorStep := func(name string, part *connect.Plan) step {
+	connectorStep := func(name string, cc *connect.Client, specs []connect.Spec, part *connect.Plan) step {
 		return step{name, part != nil && !part.Empty(), func() error {
 			// The files the placeholders name are in place before a
 			// worker reads them: validation wrote them, and this writes
 			// what Vault changed since.
 			if slices.ContainsFunc(part.Changes, func(c connect.Change) bool { return c.Action != connect.Delete }) {
-				if _, err := p.deliver(ctx, dp.connectors); err != nil {
+				if _, err := p.deliver(ctx, specs); err != nil {
 					return fmt.Errorf("deliver secrets: %w", err)
 				}
 			}
-			r, err := p.connect.Apply(ctx, part, connect.ApplyOptions{})
+			r, err := cc.Apply(ctx, part, connect.ApplyOptions{})
 			done.Connectors = mergeConnectors(done.Connectors, r)
 			return err
 		}}
 	}
-	steps := []step{
-		topicStep("topics", writes.Topics),
-		subjectStep("subjects", writes.Subjects),
-		aclStep("acls", writes.ACLs),
-		connectorStep("connectors", writes.Connectors),
-		connectorStep("connector deletes", deletes.Connectors),
-		aclStep("acl deletes", deletes.ACLs),
-		subjectStep("subject deletes", deletes.Subjects),
-		topicStep("topic deletes", deletes.Topics),
+	// Each step runs on every cluster, the default one first.
+	type where struct {
+		suffix string
+		tc     *topics.Client
+		cc     *connect.Client
+		w, d   *clusterPlan
+	}
+	clusters := []where{{"", p.topics, p.connect,
+		&clusterPlan{Topics: writes.Topics, ACLs: writes.ACLs, Connectors: writes.Connectors, connectors: dp.connectors},
+		&clusterPlan{Topics: deletes.Topics, ACLs: deletes.ACLs, Connectors: deletes.Connectors}}}
+	for i, cp := range dp.Clusters {
+		c := p.clusters[cp.Cluster]
+		clusters = append(clusters, where{" on " + cp.Cluster, c.topics, c.connect, writes.Clusters[i], deletes.Clusters[i]})
+	}
+	var steps []step
+	for _, c := range clusters {
+		steps = append(steps, topicStep("topics"+c.suffix, c.tc, c.w.Topics))
+	}
+	steps = append(steps, subjectStep("subjects", writes.Subjects))
+	for _, c := range clusters {
+		steps = append(steps, aclStep("acls"+c.suffix, c.tc, c.w.ACLs))
+	}
+	for _, c := range clusters {
+		steps = append(steps, connectorStep("connectors"+c.suffix, c.cc, c.w.connectors, c.w.Connectors))
+	}
+	for _, c := range clusters {
+		steps = append(steps, connectorStep("connector deletes"+c.suffix, c.cc, nil, c.d.Connectors))
+	}
+	for _, c := range clusters {
+		steps = append(steps, aclStep("acl deletes"+c.suffix, c.tc, c.d.ACLs))
+	}
+	steps = append(steps, subjectStep("subject deletes", deletes.Subjects))
+	for _, c := range clusters {
+		steps = append(steps, topicStep("topic deletes"+c.suffix, c.tc, c.d.Topics))
 	}
 	for i, s := range steps {
 		if !s.todo {
@@ -328,27 +517,50 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 // nil in both.
 func (dp *deployPlan) split() (writes, deletes *deployPlan) {
 	writes, deletes = &deployPlan{connectors: dp.connectors}, &deployPlan{}
-	if p := dp.Topics; p != nil {
-		w, d := *p, *p
-		w.Changes, d.Changes = partition(p.Changes, func(c topics.Change) bool { return c.Action == topics.Delete })
-		writes.Topics, deletes.Topics = &w, &d
+	writes.Topics, deletes.Topics = splitTopics(dp.Topics)
+	writes.ACLs, deletes.ACLs = splitACLs(dp.ACLs)
+	writes.Connectors, deletes.Connectors = splitConnectors(dp.Connectors)
+	for _, cp := range dp.Clusters {
+		w := &clusterPlan{Cluster: cp.Cluster, connectors: cp.connectors}
+		d := &clusterPlan{Cluster: cp.Cluster}
+		w.Topics, d.Topics = splitTopics(cp.Topics)
+		w.ACLs, d.ACLs = splitACLs(cp.ACLs)
+		w.Connectors, d.Connectors = splitConnectors(cp.Connectors)
+		writes.Clusters, deletes.Clusters = append(writes.Clusters, w), append(deletes.Clusters, d)
 	}
 	if p := dp.Subjects; p != nil {
 		w, d := *p, *p
 		w.Changes, d.Changes = partition(p.Changes, func(c schema.SubjectChange) bool { return c.Action == schema.SubjectDelete })
 		writes.Subjects, deletes.Subjects = &w, &d
 	}
-	if p := dp.ACLs; p != nil {
-		w, d := *p, *p
-		w.Delete, d.Create, d.Unchanged = nil, nil, 0
-		writes.ACLs, deletes.ACLs = &w, &d
-	}
-	if p := dp.Connectors; p != nil {
-		w, d := *p, *p
-		w.Changes, d.Changes = partition(p.Changes, func(c connect.Change) bool { return c.Action == connect.Delete })
-		writes.Connectors, deletes.Connectors = &w, &d
-	}
 	return writes, deletes
+}
+
+func splitTopics(p *topics.Plan) (writes, deletes *topics.Plan) {
+	if p == nil {
+		return nil, nil
+	}
+	w, d := *p, *p
+	w.Changes, d.Changes = partition(p.Changes, func(c topics.Change) bool { return c.Action == topics.Delete })
+	return &w, &d
+}
+
+func splitACLs(p *topics.ACLPlan) (writes, deletes *topics.ACLPlan) {
+	if p == nil {
+		return nil, nil
+	}
+	w, d := *p, *p
+	w.Delete, d.Create, d.Unchanged = nil, nil, 0
+	return &w, &d
+}
+
+func splitConnectors(p *connect.Plan) (writes, deletes *connect.Plan) {
+	if p == nil {
+		return nil, nil
+	}
+	w, d := *p, *p
+	w.Changes, d.Changes = partition(p.Changes, func(c connect.Change) bool { return c.Action == connect.Delete })
+	return &w, &d
 }
 
 // partition splits s into the elements del does not match and those it

@@ -235,7 +235,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		st = newStats(t.Namespace)
 		defer st.write(stderr)
 	}
-	p, err := dial(ctx, env, st)
+	p, err := dial(ctx, env, st, t.dataPolicy())
 	if err != nil {
 		fmt.Fprintln(stderr, "streamkit:", err)
 		return exitError

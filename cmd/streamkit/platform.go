@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -13,6 +18,7 @@ import (
 	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/secrets/materialize"
 	"github.com/streamkit/streamkit/topics"
+	"github.com/streamkit/streamkit/validate"
 )
 
 // The environment variables streamkit reads, and no others.
@@ -23,13 +29,46 @@ const (
 	EnvVaultAddr         = "VAULT_ADDR"
 	EnvVaultToken        = "VAULT_TOKEN"
 	EnvSecretsDir        = "STREAMKIT_CONNECT_SECRETS_DIR"
+	// EnvTLSCAFile is the PEM file of the authority that signed the
+	// certificates of the platform's TLS endpoints. Set, every Kafka
+	// connection speaks TLS, and https:// registry and Connect URLs trust
+	// it.
+	EnvTLSCAFile = "STREAMKIT_TLS_CA_FILE"
+	// EnvTLSCertFile and EnvTLSKeyFile are the client certificate (and
+	// key) Kafka connections present: the CLI's principal on SSL
+	// listeners.
+	EnvTLSCertFile = "STREAMKIT_TLS_CERT_FILE"
+	EnvTLSKeyFile  = "STREAMKIT_TLS_KEY_FILE"
+	// The HTTP basic authentication of the registry and of Connect.
+	EnvRegistryUser     = "STREAMKIT_SCHEMA_REGISTRY_USER"
+	EnvRegistryPassword = "STREAMKIT_SCHEMA_REGISTRY_PASSWORD"
+	EnvConnectUser      = "STREAMKIT_CONNECT_USER"
+	EnvConnectPassword  = "STREAMKIT_CONNECT_PASSWORD"
+	// EnvVaultCACert is the PEM file of the authority of Vault's
+	// certificate, as Vault's own CLI reads it.
+	EnvVaultCACert = "VAULT_CACERT"
 )
+
+// clusterEnv returns the variable that holds a team cluster's brokers, or
+// its Connect URLs (base EnvBrokers or EnvConnectURL): the base itself for
+// the default cluster, the base, an underscore and the name in upper case
+// (dashes as underscores) for another: STREAMKIT_BROKERS_SECURE and
+// STREAMKIT_CONNECT_URL_SECURE for the cluster secure.
+func clusterEnv(base, cluster string, isDefault bool) string {
+	if isDefault {
+		return base
+	}
+	return base + "_" + strings.ToUpper(strings.ReplaceAll(cluster, "-", "_"))
+}
 
 // clients holds the clients of the components the environment names; a
 // nil client is a component that is not configured.
 type clients struct {
+	// topics and connect are the default cluster's; clusters are the
+	// others of the team's data policy, by name.
 	topics   *topics.Client
 	connect  *connect.Client
+	clusters map[string]*cluster
 	registry *schema.Registry
 	vault    *secrets.Client
 	// secrets delivers ${vault:...} references to the workers' secrets
@@ -39,9 +78,21 @@ type clients struct {
 	secretsMissing []string
 }
 
+// cluster is the clients of one more Kafka cluster of the team, and of
+// the Connect workers that run on it; nil when its variable is unset.
+type cluster struct {
+	topics  *topics.Client
+	connect *connect.Client
+}
+
 func (p *clients) close() {
 	if p.topics != nil {
 		p.topics.Close()
+	}
+	for _, c := range p.clusters {
+		if c.topics != nil {
+			c.topics.Close()
+		}
 	}
 }
 
@@ -59,37 +110,118 @@ func splitList(s string) []string {
 	return out
 }
 
+// tlsFromEnv is the TLS config of EnvTLSCAFile, with EnvTLSCertFile's
+// client certificate when it is set (for Kafka only); nil when the CA is
+// unset.
+func tlsFromEnv(env func(string) string, withCert bool) (*tls.Config, error) {
+	caFile := env(EnvTLSCAFile)
+	if caFile == "" {
+		if withCert && env(EnvTLSCertFile) != "" {
+			return nil, fmt.Errorf("%s is set without %s", EnvTLSCertFile, EnvTLSCAFile)
+		}
+		return nil, nil
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvTLSCAFile, err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", EnvTLSCAFile, caFile)
+	}
+	cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	if certFile := env(EnvTLSCertFile); withCert && certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, env(EnvTLSKeyFile))
+		if err != nil {
+			return nil, fmt.Errorf("%s and %s: %w", EnvTLSCertFile, EnvTLSKeyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
 // dial builds the clients from env, counting their requests in st when
-// it is not nil. It asks nothing of Kafka, Connect and the registry (an
-// unreachable one is found by the first call that needs it), but the
-// Vault client logs in: a Vault that cannot be reached stops every
-// command before it starts.
-func dial(ctx context.Context, env func(string) string, st *stats) (*clients, error) {
+// it is not nil: the default cluster's from EnvBrokers and EnvConnectURL,
+// and each other cluster of data's from its own variables (clusterEnv).
+// It asks nothing of Kafka, Connect and the registry (an unreachable one
+// is found by the first call that needs it), but the Vault client logs
+// in: a Vault that cannot be reached stops every command before it
+// starts.
+func dial(ctx context.Context, env func(string) string, st *stats, data validate.DataPolicy) (*clients, error) {
 	p := &clients{}
 	var (
 		kafkaOpts   []kgo.Opt
 		connectOpts []connect.ClientOpt
 		srOpts      []sr.ClientOpt
 	)
-	if st != nil {
+	kafkaTLS, err := tlsFromEnv(env, true)
+	if err != nil {
+		return nil, err
+	}
+	httpTLS, err := tlsFromEnv(env, false)
+	if err != nil {
+		return nil, err
+	}
+	if kafkaTLS != nil {
+		kafkaOpts = append(kafkaOpts, kgo.DialTLSConfig(kafkaTLS))
+	}
+	switch {
+	case st != nil:
 		kafkaOpts = append(kafkaOpts, kgo.WithHooks(kafkaHook{st}))
-		connectOpts = append(connectOpts, connect.WithHTTPClient(st.httpClient("connect")))
-		srOpts = append(srOpts, sr.HTTPClient(st.httpClient("registry")))
+		connectOpts = append(connectOpts, connect.WithHTTPClient(st.httpClient("connect", httpTLS)))
+		srOpts = append(srOpts, sr.HTTPClient(st.httpClient("registry", httpTLS)))
+	case httpTLS != nil:
+		connectOpts = append(connectOpts, connect.WithTLSConfig(httpTLS))
+		srOpts = append(srOpts, sr.DialTLSConfig(httpTLS))
 	}
-	if brokers := splitList(env(EnvBrokers)); len(brokers) > 0 {
-		tc, err := topics.NewFromOptions(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...))
-		if err != nil {
-			return nil, fmt.Errorf("kafka client: %w", err)
+	if user := env(EnvConnectUser); user != "" {
+		connectOpts = append(connectOpts, connect.WithBasicAuth(user, env(EnvConnectPassword)))
+	}
+	if user := env(EnvRegistryUser); user != "" {
+		srOpts = append(srOpts, sr.BasicAuth(user, env(EnvRegistryPassword)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
+		if data.Clusters[name].TLS && kafkaTLS == nil {
+			return nil, fmt.Errorf("cluster %s of the team file is TLS-only: set %s (and %s and %s for a client certificate)",
+				name, EnvTLSCAFile, EnvTLSCertFile, EnvTLSKeyFile)
 		}
-		p.topics = tc
 	}
-	if urls := splitList(env(EnvConnectURL)); len(urls) > 0 {
-		cc, err := connect.New(append([]connect.ClientOpt{connect.WithURLs(urls...)}, connectOpts...)...)
-		if err != nil {
+	kafka := func(brokers []string) (*topics.Client, error) {
+		if len(brokers) == 0 {
+			return nil, nil
+		}
+		return topics.NewFromOptions(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...))
+	}
+	workers := func(urls []string) (*connect.Client, error) {
+		if len(urls) == 0 {
+			return nil, nil
+		}
+		return connect.New(append([]connect.ClientOpt{connect.WithURLs(urls...)}, connectOpts...)...)
+	}
+	if p.topics, err = kafka(splitList(env(EnvBrokers))); err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	if p.connect, err = workers(splitList(env(EnvConnectURL))); err != nil {
+		p.close()
+		return nil, fmt.Errorf("connect client: %w", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
+		if name == data.DefaultCluster {
+			continue
+		}
+		if p.clusters == nil {
+			p.clusters = map[string]*cluster{}
+		}
+		c := &cluster{}
+		p.clusters[name] = c
+		if c.topics, err = kafka(splitList(env(clusterEnv(EnvBrokers, name, false)))); err != nil {
 			p.close()
-			return nil, fmt.Errorf("connect client: %w", err)
+			return nil, fmt.Errorf("kafka client of cluster %s: %w", name, err)
 		}
-		p.connect = cc
+		if c.connect, err = workers(splitList(env(clusterEnv(EnvConnectURL, name, false)))); err != nil {
+			p.close()
+			return nil, fmt.Errorf("connect client of cluster %s: %w", name, err)
+		}
 	}
 	if urls := splitList(env(EnvSchemaRegistryURL)); len(urls) > 0 {
 		reg, err := schema.NewRegistryFromOptions(append([]sr.ClientOpt{sr.URLs(urls...)}, srOpts...)...)
@@ -101,6 +233,9 @@ func dial(ctx context.Context, env func(string) string, st *stats) (*clients, er
 	}
 	if addr := env(EnvVaultAddr); addr != "" {
 		opts := []secrets.Opt{secrets.WithAddress(addr)}
+		if ca := env(EnvVaultCACert); ca != "" {
+			opts = append(opts, secrets.WithCACert(ca))
+		}
 		if tok := env(EnvVaultToken); tok != "" {
 			opts = append(opts, secrets.WithToken(secrets.NewValue(tok)))
 		}

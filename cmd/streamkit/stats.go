@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"maps"
@@ -63,8 +64,14 @@ func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // httpClient is a client of component that counts its requests; it keeps
 // http.DefaultTransport's settings.
-func (s *stats) httpClient(component string) *http.Client {
-	return &http.Client{Transport: transport{s: s, component: component, next: http.DefaultTransport}}
+func (s *stats) httpClient(component string, tlsConfig *tls.Config) *http.Client {
+	next := http.DefaultTransport
+	if tlsConfig != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tlsConfig
+		next = tr
+	}
+	return &http.Client{Transport: transport{s: s, component: component, next: next}}
 }
 
 // kind is path with each name in it replaced: a segment that starts with

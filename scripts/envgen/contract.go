@@ -124,10 +124,10 @@ var variables = []Variable{
 	},
 	{
 		Name: "STREAMKIT_CONNECT_TLS_URL", Script: "platform", Value: "$(connect_tls_url)",
-		Doc: "is the REST URL of a Kafka Connect worker of its own group that " +
+		Doc: "is the REST URL of the secure cluster's Kafka Connect worker, which " +
 			"speaks HTTPS (a certificate of STREAMKIT_TLS_CA_FILE's authority), " +
-			"asks for HTTP basic authentication and reaches Kafka on its SASL_SSL " +
-			"listeners.",
+			"asks for HTTP basic authentication and reaches the secure cluster on " +
+			"its SASL_SSL listener.",
 		Go: []Const{gen("platformtest", "EnvConnectTLSURL")},
 	},
 	{
@@ -282,6 +282,8 @@ var variables = []Variable{
 	{Name: "STREAMKIT_CONNECT_WORKERS", Doc: "is the number of Connect workers, in one group, scripts/platform up starts (default 2)."},
 	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
 	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above."},
+	{Name: "STREAMKIT_BROKERS_SECURE", Doc: "is, for the CLI, the bootstrap brokers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_BROKERS_<NAME>."},
+	{Name: "STREAMKIT_CONNECT_URL_SECURE", Doc: "is, for the CLI, the Connect workers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_CONNECT_URL_<NAME>."},
 	{Name: "STREAMKIT_SECURE_KAFKA_PORT", Doc: "is the base port of the secure cluster's node (default 9392): its controller, SASL_SSL and SSL listeners are 1, 2 and 3 above."},
 	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above."},
 	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200); its TLS listener's is 10 above."},
