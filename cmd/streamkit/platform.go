@@ -30,16 +30,17 @@ const (
 	EnvVaultToken        = "VAULT_TOKEN"
 	EnvSecretsDir        = "STREAMKIT_CONNECT_SECRETS_DIR"
 	// EnvTLSCAFile is the PEM file of the authority that signed the
-	// certificates of the platform's TLS endpoints. Set, every Kafka
-	// connection speaks TLS, and https:// registry and Connect URLs trust
-	// it.
+	// certificates of the platform's TLS endpoints: https:// registry and
+	// Connect URLs trust it, and so do the connections to the Kafka
+	// clusters the team file marks tls.
 	EnvTLSCAFile = "STREAMKIT_TLS_CA_FILE"
 	// EnvTLSCertFile and EnvTLSKeyFile are the client certificate (and
 	// key) Kafka connections present: the CLI's principal on SSL
 	// listeners.
 	EnvTLSCertFile = "STREAMKIT_TLS_CERT_FILE"
 	EnvTLSKeyFile  = "STREAMKIT_TLS_KEY_FILE"
-	// The HTTP basic authentication of the registry and of Connect.
+	// The HTTP basic authentication of the registry and of Connect, sent
+	// only to https:// URLs: a password never goes over plain text.
 	EnvRegistryUser     = "STREAMKIT_SCHEMA_REGISTRY_USER"
 	EnvRegistryPassword = "STREAMKIT_SCHEMA_REGISTRY_PASSWORD"
 	EnvConnectUser      = "STREAMKIT_CONNECT_USER"
@@ -110,6 +111,16 @@ func splitList(s string) []string {
 	return out
 }
 
+// allHTTPS reports whether there are URLs and each is https://.
+func allHTTPS(urls []string) bool {
+	for _, u := range urls {
+		if !strings.HasPrefix(strings.ToLower(u), "https://") {
+			return false
+		}
+	}
+	return len(urls) > 0
+}
+
 // tlsFromEnv is the TLS config of EnvTLSCAFile, with EnvTLSCertFile's
 // client certificate when it is set (for Kafka only); nil when the CA is
 // unset.
@@ -162,9 +173,6 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 	if err != nil {
 		return nil, err
 	}
-	if kafkaTLS != nil {
-		kafkaOpts = append(kafkaOpts, kgo.DialTLSConfig(kafkaTLS))
-	}
 	switch {
 	case st != nil:
 		kafkaOpts = append(kafkaOpts, kgo.WithHooks(kafkaHook{st}))
@@ -174,10 +182,7 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 		connectOpts = append(connectOpts, connect.WithTLSConfig(httpTLS))
 		srOpts = append(srOpts, sr.DialTLSConfig(httpTLS))
 	}
-	if user := env(EnvConnectUser); user != "" {
-		connectOpts = append(connectOpts, connect.WithBasicAuth(user, env(EnvConnectPassword)))
-	}
-	if user := env(EnvRegistryUser); user != "" {
+	if user := env(EnvRegistryUser); user != "" && allHTTPS(splitList(env(EnvSchemaRegistryURL))) {
 		srOpts = append(srOpts, sr.BasicAuth(user, env(EnvRegistryPassword)))
 	}
 	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
@@ -186,19 +191,30 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 				name, EnvTLSCAFile, EnvTLSCertFile, EnvTLSKeyFile)
 		}
 	}
-	kafka := func(brokers []string) (*topics.Client, error) {
+	// A cluster the team file marks tls is reached over TLS with the
+	// client certificate; the others, as the platform's PLAINTEXT
+	// listeners, without.
+	kafka := func(cluster string, brokers []string) (*topics.Client, error) {
 		if len(brokers) == 0 {
 			return nil, nil
 		}
-		return topics.NewFromOptions(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...))
+		opts := append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...)
+		if data.Clusters[cluster].TLS {
+			opts = append(opts, kgo.DialTLSConfig(kafkaTLS.Clone()))
+		}
+		return topics.NewFromOptions(opts)
 	}
 	workers := func(urls []string) (*connect.Client, error) {
 		if len(urls) == 0 {
 			return nil, nil
 		}
-		return connect.New(append([]connect.ClientOpt{connect.WithURLs(urls...)}, connectOpts...)...)
+		opts := append([]connect.ClientOpt{connect.WithURLs(urls...)}, connectOpts...)
+		if user := env(EnvConnectUser); user != "" && allHTTPS(urls) {
+			opts = append(opts, connect.WithBasicAuth(user, env(EnvConnectPassword)))
+		}
+		return connect.New(opts...)
 	}
-	if p.topics, err = kafka(splitList(env(EnvBrokers))); err != nil {
+	if p.topics, err = kafka(data.DefaultCluster, splitList(env(EnvBrokers))); err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	if p.connect, err = workers(splitList(env(EnvConnectURL))); err != nil {
@@ -214,7 +230,7 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 		}
 		c := &cluster{}
 		p.clusters[name] = c
-		if c.topics, err = kafka(splitList(env(clusterEnv(EnvBrokers, name, false)))); err != nil {
+		if c.topics, err = kafka(name, splitList(env(clusterEnv(EnvBrokers, name, false)))); err != nil {
 			p.close()
 			return nil, fmt.Errorf("kafka client of cluster %s: %w", name, err)
 		}

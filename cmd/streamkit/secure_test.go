@@ -22,7 +22,7 @@ const secureTeam = `{
   data: {
     levels: ['public', 'internal', 'confidential', 'restricted'],
     clusters: {
-      standard: { levels: ['public', 'internal', 'confidential'] },
+      standard: { levels: ['public', 'internal', 'confidential'], tls: true },
       secure: { levels: ['confidential', 'restricted'], tls: true },
     },
     default_cluster: 'standard',
