@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,13 +20,36 @@ import (
 )
 
 func pkiClient(t *testing.T, maxTTL time.Duration) (*vaultfake.Server, *Client) {
+	f, c, _ := pkiClientLog(t, maxTTL)
+	return f, c
+}
+
+func pkiClientLog(t *testing.T, maxTTL time.Duration) (*vaultfake.Server, *Client, *vaultfake.Log) {
 	t.Helper()
 	f := vaultfake.NewServer(t)
 	f.Set(func(f *vaultfake.Server) { f.PKIRoles = map[string]time.Duration{"kafka-client": maxTTL} })
-	logger, _ := vaultfake.NewLogger()
+	logger, log := vaultfake.NewLogger()
 	c, err := New(context.Background(), WithAddress(f.Addr()), WithToken(NewValue(vaultfake.RootToken)), WithLogger(logger))
 	vaultfake.NoErr(t, err)
-	return f, c
+	return f, c, log
+}
+
+// noKeyIn fails when text holds a private key: its PEM armor, or the
+// base64 of any of the keys.
+func noKeyIn(t *testing.T, what, text string, certs ...*IssuedCertificate) {
+	t.Helper()
+	if strings.Contains(text, "PRIVATE KEY") {
+		t.Errorf("%s holds a PEM private key", what)
+	}
+	for _, ic := range certs {
+		der, err := x509.MarshalPKCS8PrivateKey(ic.TLS.PrivateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b64 := base64.StdEncoding.EncodeToString(der); strings.Contains(text, b64[:40]) {
+			t.Errorf("%s holds the private key of %s", what, ic.SerialNumber)
+		}
+	}
 }
 
 func TestIssueCertificate(t *testing.T) {
@@ -47,9 +72,17 @@ func TestIssueCertificate(t *testing.T) {
 		t.Errorf("the certificate does not chain to the engine's authority: %v", err)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		if out := fmt.Sprintf(verb, ic); strings.Contains(out, "D:") || strings.Contains(out, "PRIVATE") || !strings.Contains(out, ic.SerialNumber) {
+		out := fmt.Sprintf(verb, ic)
+		noKeyIn(t, verb, out, ic)
+		if strings.Contains(out, "D:") || !strings.Contains(out, ic.SerialNumber) {
 			t.Errorf("%s prints %s", verb, out)
 		}
+	}
+	js, err := json.Marshal(ic)
+	vaultfake.NoErr(t, err)
+	noKeyIn(t, "the JSON encoding", string(js), ic)
+	if !strings.Contains(string(js), `"common_name":"pricing-app"`) {
+		t.Errorf("JSON: %s", js)
 	}
 
 	_, err = c.IssueCertificate(ctx, CertificateRequest{Mount: "pki", Role: "no-such-role", CommonName: "x"})
@@ -88,7 +121,7 @@ func TestCertificateSourceOptions(t *testing.T) {
 // expires, and each new TLS connection presents the current one to a
 // server that requires the engine's client certificates.
 func TestCertificateSourceRenews(t *testing.T) {
-	f, c := pkiClient(t, time.Hour)
+	f, c, log := pkiClientLog(t, time.Hour)
 	var mu sync.Mutex
 	var issued []*IssuedCertificate
 	src, err := NewCertificateSource(context.Background(), c,
@@ -150,6 +183,10 @@ func TestCertificateSourceRenews(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	noKeyIn(t, "the log", log.String(), issued...)
+	if !strings.Contains(log.String(), issued[len(issued)-1].SerialNumber) {
+		t.Errorf("the log does not name the certificates it issued:\n%s", log.String())
+	}
 	seen := map[string]bool{}
 	for _, ic := range issued {
 		if seen[ic.SerialNumber] {
@@ -191,6 +228,7 @@ func TestCertificateSourceOutage(t *testing.T) {
 	if !errors.As(err, &ve) || ve.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("the error does not carry Vault's last answer: %v", err)
 	}
+	noKeyIn(t, "the error", err.Error(), first)
 	f.FailWith("pki/issue/kafka-client", 0)
 	deadline := time.Now().Add(5 * time.Second)
 	for src.Current() == first {
