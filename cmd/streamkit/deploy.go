@@ -266,10 +266,11 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 		missing = append(missing, EnvConnectURL)
 	}
 	// Another cluster is planned when the manifests put something on it,
-	// and with a prune, which must see every cluster the team has.
+	// when the team has roles (their ACLs are on every cluster), and with
+	// a prune, which must see every cluster the team has.
 	var others []string
 	for _, name := range sortedKeys(data.Clusters) {
-		if name == data.DefaultCluster || (routes[name] == nil && !prune) {
+		if name == data.DefaultCluster || (routes[name] == nil && !prune && len(t.Roles) == 0) {
 			continue
 		}
 		others = append(others, name)
@@ -287,6 +288,12 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("plan and apply need %s: %w", strings.Join(missing, ", "), errMissing)
 	}
+	// The team roles' ACLs go to every cluster.
+	roles, err := t.roleBindings()
+	if err != nil {
+		return nil, err
+	}
+	home.bindings = append(slices.Clip(home.bindings), roles...)
 	dp := &deployPlan{}
 	topicOpts := topics.PlanOptions{Namespace: t.Namespace, Prune: prune}
 	if dp.Topics, err = p.topics.Plan(ctx, home.topics, topicOpts); err != nil {
@@ -323,7 +330,7 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 		if cp.Topics, err = c.topics.Plan(ctx, r.topics, topicOpts); err != nil {
 			return nil, fmt.Errorf("plan topics on %s: %w", name, err)
 		}
-		if cp.ACLs, err = c.topics.PlanACLs(ctx, r.grants, r.bindings, topicOpts); err != nil {
+		if cp.ACLs, err = c.topics.PlanACLs(ctx, r.grants, append(slices.Clip(r.bindings), roles...), topicOpts); err != nil {
 			return nil, fmt.Errorf("plan acls on %s: %w", name, err)
 		}
 		if c.connect != nil {

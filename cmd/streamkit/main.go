@@ -13,6 +13,9 @@
 //	streamkit apply [-prune [-force]] [-dry-run]
 //	streamkit status                 # the team's connectors and tasks, consumer groups and their lag
 //	streamkit restart NAME           # a connector of the team and its failed tasks
+//	streamkit principals apply       # the team's principals (roles): SCRAM credentials with
+//	                                 # generated passwords written to Vault only, and quotas
+//	streamkit principals rotate NAME # a new password for one, in Vault, then on every cluster
 //	streamkit version
 //
 // And the platform team's agent, one beside each Connect worker (no team
@@ -101,6 +104,9 @@ commands:
   apply      validate, plan and change the platform: topics, subjects, ACLs, connectors
   status     the team's connectors and tasks, consumer groups and their lag
   restart    restart a connector of the team and its failed tasks: restart NAME
+  principals the team's principals (the team file's roles): principals apply creates their
+             SCRAM credentials with generated passwords that only Vault holds, and their
+             quotas; principals rotate NAME gives one a new password (platform admin's)
   version    print the version
   agent      the connector nodes' agent: secrets from Vault, restarts on rotation, healing
              agent [-namespaces a.,b.] [-listen addr] [-interval d] [-group g] [-topic t]
@@ -153,7 +159,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{cmd: args[0]}
 	switch o.cmd {
-	case "validate", "plan", "apply", "status", "restart", "version", "agent":
+	case "validate", "plan", "apply", "status", "restart", "version", "agent", "principals":
 	case "-h", "-help", "--help", "help":
 		return nil, flag.ErrHelp
 	default:
@@ -188,7 +194,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.cmd == "restart" && len(o.args) != 1:
 		return nil, fmt.Errorf("%w: restart takes one connector name, got %d arguments", errUsage, len(o.args))
-	case o.cmd != "restart" && len(o.args) > 0:
+	case o.cmd == "principals" && !(len(o.args) == 1 && o.args[0] == "apply" || len(o.args) == 2 && o.args[0] == "rotate"):
+		return nil, fmt.Errorf("%w: principals apply, or principals rotate NAME", errUsage)
+	case o.cmd != "restart" && o.cmd != "principals" && len(o.args) > 0:
 		return nil, fmt.Errorf("%w: %s: unexpected arguments %q", errUsage, o.cmd, o.args)
 	case o.force && !o.prune:
 		return nil, fmt.Errorf("%w: -force only applies with -prune", errUsage)
@@ -246,6 +254,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return p.status(ctx, t, o, stdout, stderr)
 	case "restart":
 		return p.restart(ctx, t, o.args[0], o, stdout, stderr)
+	case "principals":
+		return p.principals(ctx, t, o, stdout, stderr)
 	}
 	return p.deploy(ctx, t, o, stdout, stderr)
 }

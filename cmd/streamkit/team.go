@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +64,15 @@ type team struct {
 	// always the namespace.
 	ExtVars map[string]string `json:"ext_vars"`
 	Policy  teamPolicy        `json:"policy"`
+	// Roles are the team's own principals by short name, each with its
+	// team role (owner, deployer, service or reader): the principal
+	// User:<namespace><name>, whose ACLs the role gives on every cluster
+	// of the team (part of the plan, like the manifests' grants), and
+	// whose SCRAM credential `streamkit principals` creates with a
+	// generated password that only Vault holds.
+	Roles map[string]string `json:"roles"`
+	// Quotas are client quotas of those principals, by short name.
+	Quotas map[string]teamQuota `json:"quotas"`
 	// Data is the team's data policy: the classification levels of its
 	// topics, which are restricted, and the Kafka clusters it deploys to,
 	// with the levels each may hold (the DATA rules; see
@@ -71,6 +82,13 @@ type team struct {
 	// file is the team file's path and root the repository root, where
 	// reported positions are relative to.
 	file, root string
+}
+
+// teamQuota is one principal's client quotas; a zero field is not set.
+type teamQuota struct {
+	ProducerByteRate  int64   `json:"producer_byte_rate"`
+	ConsumerByteRate  int64   `json:"consumer_byte_rate"`
+	RequestPercentage float64 `json:"request_percentage"`
 }
 
 type teamData struct {
@@ -175,6 +193,22 @@ func loadTeam(path, namespace string) (*team, error) {
 			return nil, fmt.Errorf("%w %s: policy.rules.%s: %w", errTeam, path, id, err)
 		}
 	}
+	for name, role := range t.Roles {
+		if name == "" || strings.ContainsAny(name, ": ") {
+			return nil, fmt.Errorf("%w %s: roles: %q: want a short name such as \"publisher\"", errTeam, path, name)
+		}
+		if !slices.Contains(topics.TeamRoles, topics.TeamRole(role)) {
+			return nil, fmt.Errorf("%w %s: roles.%s: role %q: want owner, deployer, service or reader", errTeam, path, name, role)
+		}
+	}
+	for name, q := range t.Quotas {
+		if _, ok := t.Roles[name]; !ok {
+			return nil, fmt.Errorf("%w %s: quotas.%s: not one of the roles' principals", errTeam, path, name)
+		}
+		if q.ProducerByteRate < 0 || q.ConsumerByteRate < 0 || q.RequestPercentage < 0 {
+			return nil, fmt.Errorf("%w %s: quotas.%s: negative quota", errTeam, path, name)
+		}
+	}
 	if err := t.dataPolicy().Check(); err != nil {
 		return nil, fmt.Errorf("%w %s: data: %w", errTeam, path, err)
 	}
@@ -271,11 +305,28 @@ const RuleTeamPrincipal = "TEAM001"
 
 // principals are the principals the team may grant to.
 func (t *team) principals() []string {
-	out := make([]string, 0, len(t.Services)+len(t.Principals))
+	out := make([]string, 0, len(t.Services)+len(t.Principals)+len(t.Roles))
 	for _, s := range t.Services {
 		out = append(out, "User:"+t.Namespace+s)
 	}
+	for _, name := range slices.Sorted(maps.Keys(t.Roles)) {
+		out = append(out, "User:"+t.Namespace+name)
+	}
 	return append(out, t.Principals...)
+}
+
+// roleBindings are the ACLs of the team's roles, the same on every
+// cluster of the team.
+func (t *team) roleBindings() ([]topics.Binding, error) {
+	var out []topics.Binding
+	for _, name := range slices.Sorted(maps.Keys(t.Roles)) {
+		bs, err := topics.TeamRole(t.Roles[name]).Bindings("User:"+t.Namespace+name, t.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	return out, nil
 }
 
 func (t *team) principalRule() validate.Rule {

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/topics"
+)
+
+// principalsMount is the KV v2 mount of the principals' credentials.
+const principalsMount = "secret"
+
+// principalPath is where Vault keeps a principal's SCRAM credential, under
+// principalsMount: username and password.
+func principalPath(user string) string { return "streamkit/principals/" + user }
+
+// newPassword is a password no person chooses or sees: 32 random bytes,
+// hex.
+func newPassword() (secrets.Value, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return secrets.Value{}, err
+	}
+	return secrets.NewValue(hex.EncodeToString(b[:])), nil
+}
+
+// kafkaClusters are the team's Kafka clients by cluster name, the default
+// one first; an unset one is named in missing.
+func (p *clients) kafkaClusters(t *team) (names []string, byName map[string]*topics.Client, missing []string) {
+	data := t.dataPolicy()
+	byName = map[string]*topics.Client{}
+	def := data.DefaultCluster
+	names = append(names, def)
+	byName[def] = p.topics
+	if p.topics == nil {
+		missing = append(missing, EnvBrokers)
+	}
+	for _, name := range sortedKeys(data.Clusters) {
+		if name == def {
+			continue
+		}
+		names = append(names, name)
+		if c := p.clusters[name]; c != nil && c.topics != nil {
+			byName[name] = c.topics
+		} else {
+			missing = append(missing, clusterEnv(EnvBrokers, name, false))
+		}
+	}
+	return names, byName, missing
+}
+
+// principals runs `streamkit principals apply` or `rotate NAME`: the
+// team's principals (the team file's roles) get SCRAM credentials with
+// generated passwords written to Vault first, then to every cluster of the
+// team, and their quotas; rotate gives one a new password the same way.
+// No password is printed or logged. Setting credentials and quotas needs
+// ALTER on each cluster: the platform administrator's, not a team role's.
+func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, stderr io.Writer) int {
+	names, byName, missing := p.kafkaClusters(t)
+	if p.vault == nil {
+		missing = append(missing, EnvVaultAddr)
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "streamkit: principals need %s: %v\n", strings.Join(missing, ", "), errMissing)
+		return exitError
+	}
+	if len(t.Roles) == 0 {
+		fmt.Fprintln(stderr, "streamkit: principals: the team file has no roles")
+		return exitError
+	}
+	var todo []string
+	switch o.args[0] {
+	case "apply":
+		todo = slices.Sorted(maps.Keys(t.Roles))
+	case "rotate":
+		if _, ok := t.Roles[o.args[1]]; !ok {
+			fmt.Fprintf(stderr, "streamkit: principals rotate: %q is not one of the team file's roles: %s\n",
+				o.args[1], strings.Join(slices.Sorted(maps.Keys(t.Roles)), ", "))
+			return exitError
+		}
+		todo = []string{o.args[1]}
+	}
+	kv := p.vault.API().KVv2(principalsMount)
+	for _, name := range todo {
+		user := t.Namespace + name
+		path := principalPath(user)
+		var pass secrets.Value
+		fresh := o.args[0] == "rotate"
+		if !fresh {
+			s, err := p.vault.ReadKV2(ctx, principalsMount, path, 0)
+			switch {
+			case errors.Is(err, secrets.ErrNotFound):
+				fresh = true
+			case err != nil:
+				fmt.Fprintf(stderr, "streamkit: principal %s: read its credential: %v\n", user, err)
+				return applyCode(err)
+			default:
+				if err := s.Require("password"); err != nil {
+					fmt.Fprintf(stderr, "streamkit: principal %s: %v\n", user, err)
+					return exitError
+				}
+				pass = s.Data["password"]
+			}
+		}
+		version := 0
+		if fresh {
+			var err error
+			if pass, err = newPassword(); err != nil {
+				fmt.Fprintf(stderr, "streamkit: principal %s: %v\n", user, err)
+				return exitError
+			}
+			// Vault first: a credential set on a cluster whose password
+			// Vault lost could never be used.
+			s, err := kv.Put(ctx, path, map[string]any{"username": user, "password": pass.Reveal()})
+			if err != nil {
+				fmt.Fprintf(stderr, "streamkit: principal %s: write its credential to Vault: %v\n", user, err)
+				return exitError
+			}
+			if s != nil && s.VersionMetadata != nil {
+				version = s.VersionMetadata.Version
+			}
+		}
+		for _, cluster := range names {
+			tc := byName[cluster]
+			if err := tc.SetSCRAM(ctx, user, pass.Reveal()); err != nil {
+				fmt.Fprintf(stderr, "streamkit: principal %s on %s: %v\n", user, clusterName(cluster), err)
+				return applyCode(err)
+			}
+			if q, ok := t.Quotas[name]; ok {
+				if err := setQuotas(ctx, tc, user, q); err != nil {
+					fmt.Fprintf(stderr, "streamkit: principal %s on %s: quotas: %v\n", user, clusterName(cluster), err)
+					return applyCode(err)
+				}
+			}
+		}
+		what := "credential set"
+		switch {
+		case o.args[0] == "rotate":
+			what = fmt.Sprintf("rotated: new password in Vault (version %d)", version)
+		case fresh:
+			what = fmt.Sprintf("created: password generated into Vault (version %d)", version)
+		}
+		fmt.Fprintf(stdout, "principal User:%s (%s): %s at %s/data/%s; SCRAM-SHA-512 on %s\n", user, t.Roles[name], what,
+			principalsMount, path, strings.Join(mapNames(names), ", "))
+	}
+	return exitOK
+}
+
+func clusterName(name string) string {
+	if name == "" {
+		return "the cluster"
+	}
+	return "cluster " + name
+}
+
+func mapNames(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = clusterName(n)
+	}
+	return out
+}
+
+// setQuotas sets user's client quotas; a zero one is removed.
+func setQuotas(ctx context.Context, tc *topics.Client, user string, q teamQuota) error {
+	var ops []kadm.AlterClientQuotaOp
+	for _, v := range []struct {
+		key   string
+		value float64
+	}{
+		{"producer_byte_rate", float64(q.ProducerByteRate)},
+		{"consumer_byte_rate", float64(q.ConsumerByteRate)},
+		{"request_percentage", q.RequestPercentage},
+	} {
+		ops = append(ops, kadm.AlterClientQuotaOp{Key: v.key, Value: v.value, Remove: v.value == 0})
+	}
+	res, err := tc.Admin().AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{{
+		Entity: []kadm.ClientQuotaEntityComponent{{Type: "user", Name: &user}},
+		Ops:    ops,
+	}})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/streamkit/streamkit/platformtest"
+)
+
+// rolesTeam is a team file with principals by role, a quota, and the
+// platform's two clusters.
+const rolesTeam = `{
+  namespace: 'NS',
+  manifests: 'manifests',
+  roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer' },
+  quotas: { publisher: { producer_byte_rate: 1048576, request_percentage: 50 } },
+  data: {
+    levels: ['public', 'internal', 'confidential', 'restricted'],
+    clusters: {
+      standard: { levels: ['public', 'internal', 'confidential'] },
+      secure: { levels: ['confidential', 'restricted'], tls: true },
+    },
+    default_cluster: 'standard',
+  },
+}
+`
+
+// TestIntegrationPrincipals runs the platform administrator's pipeline on
+// a team's repository: principals apply gives each principal of the team
+// file's roles a SCRAM credential on both clusters with a generated
+// password that only Vault holds (nothing printed shows it), and its
+// quotas; apply gives the roles' ACLs on both clusters; rotate replaces
+// one password, in Vault first: the old one is refused, the new one
+// accepted.
+func TestIntegrationPrincipals(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaSASL, platformtest.Vault, platformtest.SchemaRegistry,
+		platformtest.Connect, platformtest.KafkaTLS, platformtest.SecureKafka, platformtest.HTTPS)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := platformtest.UniqueName("it-roles") + "."
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(rolesTeam, "NS", ns))
+	manifests := filepath.Join(root, "manifests", "main.jsonnet")
+	writeFile(t, manifests, `local sk = import 'streamkit.libsonnet';
+{ topics: [sk.topic(std.extVar('ns') + 'prices.v1', partitions=1, replication=1, classification='internal')] }
+`)
+	// The administrator: the standard cluster's PLAINTEXT listeners (a
+	// super user there), the secure cluster as the admin's certificate.
+	env := []string{
+		EnvBrokers + "=" + strings.Join(p.Brokers, ","),
+		clusterEnv(EnvBrokers, "secure", false) + "=" + strings.Join(p.SecureMTLSBrokers, ","),
+		EnvTLSCAFile + "=" + p.TLSCAFile, EnvTLSCertFile + "=" + p.TLSCertFile, EnvTLSKeyFile + "=" + p.TLSKeyFile,
+		EnvVaultAddr + "=" + p.VaultAddr, EnvVaultToken + "=" + p.VaultToken,
+	}
+	users := []string{ns + "analytics", ns + "deploy", ns + "publisher"}
+	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	adm := kadm.NewClient(admin)
+	tlsAdmin, err := p.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secureAdmin, err := kgo.NewClient(kgo.SeedBrokers(p.SecureMTLSBrokers...), kgo.DialTLSConfig(tlsAdmin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer secureAdmin.Close()
+	secAdm := kadm.NewClient(secureAdmin)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// Without the roles and the topic, a prune removes their ACLs and
+		// the topic from both clusters.
+		writeFile(t, manifests, "{}")
+		noRoles := strings.NewReplacer("roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer' },", "",
+			"quotas: { publisher: { producer_byte_rate: 1048576, request_percentage: 50 } },", "").Replace(rolesTeam)
+		writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(noRoles, "NS", ns))
+		full := append(slices.Clip(env), EnvSchemaRegistryURL+"="+p.SchemaRegistryURL,
+			EnvConnectURL+"="+strings.Join(p.ConnectURLs, ","), clusterEnv(EnvConnectURL, "secure", false)+"="+p.ConnectTLSURL,
+			EnvConnectUser+"="+p.ConnectUser, EnvConnectPassword+"="+p.ConnectPassword)
+		if r := streamkit(t, root, full, "apply", "-prune", "-force"); r.code != exitOK {
+			t.Errorf("cleanup apply -prune:\n%s", r)
+		}
+		var dels []kadm.DeleteSCRAM
+		for _, u := range users {
+			dels = append(dels, kadm.DeleteSCRAM{User: u, Mechanism: kadm.ScramSha512})
+			_ = vaultKV(t, p).DeleteMetadata(ctx, principalPath(u))
+		}
+		_, _ = adm.AlterUserSCRAMs(ctx, dels, nil)
+		_, _ = secAdm.AlterUserSCRAMs(ctx, dels, nil)
+	})
+
+	r := streamkit(t, root, env, "principals", "apply")
+	if r.code != exitOK {
+		t.Fatalf("principals apply:\n%s", r)
+	}
+	vault := vaultKV(t, p)
+	password := func(user string) string {
+		t.Helper()
+		s, err := vault.Get(ctx, principalPath(user))
+		if err != nil {
+			t.Fatalf("vault: %s: %v", user, err)
+		}
+		pw, _ := s.Data["password"].(string)
+		if len(pw) < 32 {
+			t.Fatalf("vault holds no generated password for %s", user)
+		}
+		return pw
+	}
+	for _, u := range users {
+		pw := password(u)
+		if strings.Contains(r.stdout+r.stderr, pw) {
+			t.Fatalf("principals apply printed %s's password", u)
+		}
+		if err := p.WaitForSCRAM(ctx, u, pw, true); err != nil {
+			t.Fatalf("%s on the standard cluster: %v", u, err)
+		}
+		if err := secureLogin(ctx, p, u, pw); err != nil {
+			t.Fatalf("%s on the secure cluster: %v", u, err)
+		}
+	}
+	quotas, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{{Type: "user", MatchName: &users[2]}})
+	if err != nil || len(quotas) != 1 || len(quotas[0].Values) != 2 {
+		t.Fatalf("publisher's quotas: %v %+v", err, quotas)
+	}
+	// A second apply keeps the passwords.
+	before := password(users[2])
+	if r := streamkit(t, root, env, "principals", "apply"); r.code != exitOK || password(users[2]) != before {
+		t.Fatalf("a second principals apply changed a password, or failed:\n%s", r)
+	}
+
+	// The roles' ACLs come with the team's plan, on both clusters.
+	if r := streamkit(t, root, env, "apply"); r.code != exitOK {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, a := range []*kadm.Client{adm, secAdm} {
+		res, err := a.DescribeACLs(ctx, kadm.NewACLs().Topics(ns).Groups(ns).ResourcePatternType(kadm.ACLPatternPrefixed).
+			Allow("User:"+users[0]).AllowHosts().Operations(kadm.OpAny))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range res {
+			n += len(r.Described)
+		}
+		if n == 0 {
+			t.Errorf("the reader has no ACLs on a cluster")
+		}
+	}
+
+	// Rotation: Vault first, then every cluster; the old password stops
+	// working for new connections.
+	r = streamkit(t, root, env, "principals", "rotate", "publisher")
+	if r.code != exitOK {
+		t.Fatalf("principals rotate:\n%s", r)
+	}
+	after := password(users[2])
+	if after == before || strings.Contains(r.stdout+r.stderr, after) {
+		t.Fatalf("rotate: same password, or printed:\n%s", r)
+	}
+	if err := p.WaitForSCRAM(ctx, users[2], before, false); err != nil {
+		t.Fatalf("the old password still works: %v", err)
+	}
+	if err := p.WaitForSCRAM(ctx, users[2], after, true); err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+	if err := secureLogin(ctx, p, users[2], after); err != nil {
+		t.Fatalf("the new password on the secure cluster: %v", err)
+	}
+	if r := streamkit(t, root, env, "principals", "rotate", "nobody"); r.code != exitError {
+		t.Fatalf("rotate of a principal the team does not have:\n%s", r)
+	}
+}
+
+// secureLogin waits until the secure cluster accepts user's password.
+func secureLogin(ctx context.Context, p platformtest.Platform, user, pass string) error {
+	trust, err := p.TLSConfig()
+	if err != nil {
+		return err
+	}
+	for {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(p.SecureSASLSSLBrokers...), kgo.DialTLSConfig(trust), kgo.RequestRetries(0),
+			kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
+		if err != nil {
+			return err
+		}
+		err = cl.Ping(ctx)
+		cl.Close()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// vaultKV is the platform Vault's KV v2 mount of the principals.
+func vaultKV(t *testing.T, p platformtest.Platform) *vault.KVv2 {
+	t.Helper()
+	vc, err := vault.NewClient(&vault.Config{Address: p.VaultAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.SetToken(p.VaultToken)
+	return vc.KVv2(principalsMount)
+}
+
+// TestPrincipalsMistakes: the mistakes a team makes in its roles, and in
+// the command line, exit 2 with what is wrong, before any platform is
+// asked.
+func TestPrincipalsMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		name, team string
+		args       []string
+		want       string
+	}{
+		{"unknown role", `{namespace: 'pricing.', roles: {publisher: 'admin'}}`, []string{"validate"}, `role "admin": want owner, deployer, service or reader`},
+		{"full principal as a name", `{namespace: 'pricing.', roles: {'User:x': 'service'}}`, []string{"validate"}, "want a short name"},
+		{"quota of nobody", `{namespace: 'pricing.', roles: {publisher: 'service'}, quotas: {billing: {producer_byte_rate: 1}}}`,
+			[]string{"validate"}, "quotas.billing: not one of the roles' principals"},
+		{"no subcommand", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals"}, "principals apply, or principals rotate NAME"},
+		{"rotate without a name", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals", "rotate"}, "principals apply, or principals rotate NAME"},
+		{"no vault", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals", "apply"}, "principals need STREAMKIT_BROKERS, VAULT_ADDR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "team.jsonnet"), tc.team)
+			writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), "{}")
+			r := streamkit(t, root, nil, tc.args...)
+			if r.code != exitError || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("want exit 2 with %q:\n%s", tc.want, r)
+			}
+		})
+	}
+}
