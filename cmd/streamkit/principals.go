@@ -24,6 +24,37 @@ const principalsMount = "secret"
 // principalsMount: username and password.
 func principalPath(user string) string { return "streamkit/principals/" + user }
 
+// teamSecretsPath is the team's folder of secrets under principalsMount,
+// as the template's p.secret references it: the namespace without its
+// trailing separators ("pricing." -> "pricing").
+func teamSecretsPath(namespace string) string { return strings.TrimRight(namespace, ".-_") }
+
+// policyName is the Vault policy of a principal: streamkit-<user> with
+// dots as dashes.
+func policyName(user string) string { return "streamkit-" + strings.ReplaceAll(user, ".", "-") }
+
+// rolePolicy is the Vault policy of a principal in role: every principal
+// reads its own credential; the team's secrets are the owner's to write,
+// and the deployer's (whose validate and apply deliver them to the
+// workers) and services' to read; a reader reads none of them.
+func rolePolicy(role topics.TeamRole, namespace, user string) string {
+	team := principalsMount + "/data/" + teamSecretsPath(namespace) + "/*"
+	meta := principalsMount + "/metadata/" + teamSecretsPath(namespace) + "/*"
+	var b strings.Builder
+	fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", principalsMount+"/data/"+principalPath(user))
+	switch role {
+	case topics.TeamOwner:
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"create\", \"read\", \"update\", \"delete\"]\n}\n", team)
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\", \"list\", \"delete\"]\n}\n", meta)
+	case topics.TeamDeployer:
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", team)
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\", \"list\"]\n}\n", meta)
+	case topics.TeamService:
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", team)
+	}
+	return b.String()
+}
+
 // newPassword is a password no person chooses or sees: 32 random bytes,
 // hex.
 func newPassword() (secrets.Value, error) {
@@ -62,7 +93,9 @@ func (p *clients) kafkaClusters(t *team) (names []string, byName map[string]*top
 // principals runs `streamkit principals apply` or `rotate NAME`: the
 // team's principals (the team file's roles) get SCRAM credentials with
 // generated passwords written to Vault first, then to every cluster of the
-// team, and their quotas; rotate gives one a new password the same way.
+// team, their quotas, and a Vault policy of their role (rolePolicy) for
+// the token an auth method gives them; rotate gives one a new password
+// the same way.
 // No password is printed or logged. Setting credentials and quotas needs
 // ALTER on each cluster: the platform administrator's, not a team role's.
 func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, stderr io.Writer) int {
@@ -143,6 +176,11 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 				}
 			}
 		}
+		policy := policyName(user)
+		if err := p.vault.API().Sys().PutPolicyWithContext(ctx, policy, rolePolicy(topics.TeamRole(t.Roles[name]), t.Namespace, user)); err != nil {
+			fmt.Fprintf(stderr, "streamkit: principal %s: Vault policy %s: %v\n", user, policy, err)
+			return exitError
+		}
 		what := "credential set"
 		switch {
 		case o.args[0] == "rotate":
@@ -150,8 +188,8 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 		case fresh:
 			what = fmt.Sprintf("created: password generated into Vault (version %d)", version)
 		}
-		fmt.Fprintf(stdout, "principal User:%s (%s): %s at %s/data/%s; SCRAM-SHA-512 on %s\n", user, t.Roles[name], what,
-			principalsMount, path, strings.Join(mapNames(names), ", "))
+		fmt.Fprintf(stdout, "principal User:%s (%s): %s at %s/data/%s; SCRAM-SHA-512 on %s; Vault policy %s\n", user, t.Roles[name], what,
+			principalsMount, path, strings.Join(mapNames(names), ", "), policy)
 	}
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/secrets"
 )
 
 // rolesTeam is a team file with principals by role, a quota, and the
@@ -21,7 +23,7 @@ import (
 const rolesTeam = `{
   namespace: 'NS',
   manifests: 'manifests',
-  roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer' },
+  roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer', ops: 'owner' },
   quotas: { publisher: { producer_byte_rate: 1048576, request_percentage: 50 } },
   data: {
     levels: ['public', 'internal', 'confidential', 'restricted'],
@@ -61,7 +63,8 @@ func TestIntegrationPrincipals(t *testing.T) {
 		EnvTLSCAFile + "=" + p.TLSCAFile, EnvTLSCertFile + "=" + p.TLSCertFile, EnvTLSKeyFile + "=" + p.TLSKeyFile,
 		EnvVaultAddr + "=" + p.VaultAddr, EnvVaultToken + "=" + p.VaultToken,
 	}
-	users := []string{ns + "analytics", ns + "deploy", ns + "publisher"}
+	users := []string{ns + "analytics", ns + "deploy", ns + "ops", ns + "publisher"}
+	const publisher = 3
 	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +87,7 @@ func TestIntegrationPrincipals(t *testing.T) {
 		// Without the roles and the topic, a prune removes their ACLs and
 		// the topic from both clusters.
 		writeFile(t, manifests, "{}")
-		noRoles := strings.NewReplacer("roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer' },", "",
+		noRoles := strings.NewReplacer("roles: { publisher: 'service', analytics: 'reader', deploy: 'deployer', ops: 'owner' },", "",
 			"quotas: { publisher: { producer_byte_rate: 1048576, request_percentage: 50 } },", "").Replace(rolesTeam)
 		writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(noRoles, "NS", ns))
 		full := append(slices.Clip(env), EnvSchemaRegistryURL+"="+p.SchemaRegistryURL,
@@ -131,13 +134,13 @@ func TestIntegrationPrincipals(t *testing.T) {
 			t.Fatalf("%s on the secure cluster: %v", u, err)
 		}
 	}
-	quotas, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{{Type: "user", MatchName: &users[2]}})
+	quotas, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{{Type: "user", MatchName: &users[publisher]}})
 	if err != nil || len(quotas) != 1 || len(quotas[0].Values) != 2 {
 		t.Fatalf("publisher's quotas: %v %+v", err, quotas)
 	}
 	// A second apply keeps the passwords.
-	before := password(users[2])
-	if r := streamkit(t, root, env, "principals", "apply"); r.code != exitOK || password(users[2]) != before {
+	before := password(users[publisher])
+	if r := streamkit(t, root, env, "principals", "apply"); r.code != exitOK || password(users[publisher]) != before {
 		t.Fatalf("a second principals apply changed a password, or failed:\n%s", r)
 	}
 
@@ -166,22 +169,123 @@ func TestIntegrationPrincipals(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("principals rotate:\n%s", r)
 	}
-	after := password(users[2])
+	after := password(users[publisher])
 	if after == before || strings.Contains(r.stdout+r.stderr, after) {
 		t.Fatalf("rotate: same password, or printed:\n%s", r)
 	}
-	if err := p.WaitForSCRAM(ctx, users[2], before, false); err != nil {
+	if err := p.WaitForSCRAM(ctx, users[publisher], before, false); err != nil {
 		t.Fatalf("the old password still works: %v", err)
 	}
-	if err := p.WaitForSCRAM(ctx, users[2], after, true); err != nil {
+	if err := p.WaitForSCRAM(ctx, users[publisher], after, true); err != nil {
 		t.Fatalf("the new password: %v", err)
 	}
-	if err := secureLogin(ctx, p, users[2], after); err != nil {
+	if err := secureLogin(ctx, p, users[publisher], after); err != nil {
 		t.Fatalf("the new password on the secure cluster: %v", err)
 	}
 	if r := streamkit(t, root, env, "principals", "rotate", "nobody"); r.code != exitError {
 		t.Fatalf("rotate of a principal the team does not have:\n%s", r)
 	}
+
+	vaultMatrix(t, ctx, p, ns, map[string]string{"reader": users[0], "deployer": users[1], "owner": users[2], "service": users[3]})
+}
+
+// vaultMatrix is the Vault part of the denial matrix: each role's
+// principal gets a token of the policy principals apply wrote (as an auth
+// method would give it), and tries five operations on Vault paths; each
+// is allowed where the role allows it and refused with 403
+// (secrets.ErrPermissionDenied) everywhere else.
+func vaultMatrix(t *testing.T, ctx context.Context, p platformtest.Platform, ns string, userOf map[string]string) {
+	t.Helper()
+	root, err := vault.NewClient(&vault.Config{Address: p.VaultAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.SetToken(p.VaultToken)
+	team := teamSecretsPath(ns)
+	other := platformtest.UniqueName("otherteam")
+	for _, path := range []string{team + "/db", other + "/db"} {
+		if _, err := root.KVv2(principalsMount).Put(ctx, path, map[string]any{"password": "team-secret"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, path := range []string{team + "/db", other + "/db"} {
+			_ = root.KVv2(principalsMount).DeleteMetadata(context.Background(), path)
+		}
+		for _, u := range userOf {
+			_ = root.Sys().DeletePolicy(policyName(u))
+		}
+	})
+	type op struct {
+		name    string
+		allowed []string
+		run     func(c *secrets.Client, user string) error
+	}
+	read := func(path string) func(c *secrets.Client, user string) error {
+		return func(c *secrets.Client, _ string) error {
+			_, err := c.ReadKV2(ctx, principalsMount, path, 0)
+			return err
+		}
+	}
+	ops := []op{
+		{"read its own credential", []string{"owner", "deployer", "service", "reader"},
+			func(c *secrets.Client, user string) error {
+				_, err := c.ReadKV2(ctx, principalsMount, principalPath(user), 0)
+				return err
+			}},
+		{"read another principal's credential", nil,
+			func(c *secrets.Client, user string) error {
+				other := userOf["owner"]
+				if user == other {
+					other = userOf["reader"]
+				}
+				_, err := c.ReadKV2(ctx, principalsMount, principalPath(other), 0)
+				return err
+			}},
+		{"read a team secret", []string{"owner", "deployer", "service"}, read(team + "/db")},
+		{"write a team secret", []string{"owner"}, func(c *secrets.Client, _ string) error {
+			_, err := c.API().KVv2(principalsMount).Put(ctx, team+"/db", map[string]any{"password": "changed"})
+			var re *vault.ResponseError
+			if errors.As(err, &re) && re.StatusCode == 403 {
+				return secrets.ErrPermissionDenied
+			}
+			return err
+		}},
+		{"read another team's secret", nil, read(other + "/db")},
+	}
+	var tried, allowed, refused, unexpected int
+	for _, role := range []string{"owner", "deployer", "service", "reader"} {
+		user := userOf[role]
+		tok, err := root.Auth().Token().CreateWithContext(ctx, &vault.TokenCreateRequest{Policies: []string{policyName(user)}, TTL: "10m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(tok.Auth.ClientToken)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range ops {
+			want := slices.Contains(o.allowed, role)
+			err := o.run(c, user)
+			tried++
+			switch {
+			case err == nil:
+				allowed++
+				if !want {
+					t.Errorf("vault: %s as %s was allowed", o.name, role)
+				}
+			case errors.Is(err, secrets.ErrPermissionDenied):
+				refused++
+				if want {
+					t.Errorf("vault: %s as %s was refused: %v", o.name, role, err)
+				}
+			default:
+				unexpected++
+				t.Errorf("vault: %s as %s: %v", o.name, role, err)
+			}
+		}
+	}
+	t.Logf("denial matrix on Vault: %d operations tried, %d allowed, %d refused, %d unexpected", tried, allowed, refused, unexpected)
 }
 
 // secureLogin waits until the secure cluster accepts user's password.
