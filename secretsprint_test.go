@@ -731,6 +731,8 @@ func (f *fixtures) secrets() {
 		secrets.CertificateRequest{Mount: "pki", Role: "kafka-client", CommonName: "pricing"}, secrets.CertificateSourceOptions{}))
 	add("secrets.CertificateSource", "NewCertificateSource", source)
 	add("secrets.IssuedCertificate", "CertificateSource.Current", source.Current())
+	add("secrets.IssuedCertificate", "literal with a key, by value", secrets.IssuedCertificate{SerialNumber: "01:03",
+		TLS: tls.Certificate{Certificate: [][]byte{[]byte(canary("pki-cert-der-value"))}, PrivateKey: canary("pki-private-key-value")}})
 	add("secrets.IssuedCertificate", "literal with a key", &secrets.IssuedCertificate{SerialNumber: "01:02",
 		TLS: tls.Certificate{Certificate: [][]byte{[]byte(canary("pki-cert-der"))}, PrivateKey: canary("pki-private-key")}})
 	add("secrets/materialize.Opt", "WithInterval", materialize.WithInterval(time.Minute))

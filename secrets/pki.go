@@ -77,25 +77,23 @@ type IssuedCertificate struct {
 	Issued time.Time
 }
 
-// Format prints the certificate without its private key, for every verb.
-func (ic *IssuedCertificate) Format(f fmt.State, _ rune) {
-	if ic == nil {
-		_, _ = fmt.Fprint(f, "secrets.IssuedCertificate(nil)")
-		return
-	}
+// Format prints the certificate without its private key, for every verb
+// (a value receiver: a copy prints the same way).
+func (ic IssuedCertificate) Format(f fmt.State, _ rune) {
 	d := ic.describe()
 	_, _ = fmt.Fprintf(f, "secrets.IssuedCertificate{cn: %s, serial: %s, not_after: %s}",
 		d.CommonName, d.SerialNumber, d.NotAfter.UTC().Format(time.RFC3339))
 }
 
 // MarshalJSON encodes the certificate's common name, serial number and
-// validity, never its key.
-func (ic *IssuedCertificate) MarshalJSON() ([]byte, error) {
+// validity, never its key. Its receiver is a value, so that a copy held in
+// another struct is encoded the same way.
+func (ic IssuedCertificate) MarshalJSON() ([]byte, error) {
 	return json.Marshal(ic.describe())
 }
 
 // LogValue is the JSON form, for slog.
-func (ic *IssuedCertificate) LogValue() slog.Value {
+func (ic IssuedCertificate) LogValue() slog.Value {
 	d := ic.describe()
 	return slog.GroupValue(slog.String("common_name", d.CommonName), slog.String("serial", d.SerialNumber),
 		slog.Time("not_after", d.NotAfter))
@@ -108,10 +106,7 @@ type certDescription struct {
 	NotAfter     time.Time `json:"not_after"`
 }
 
-func (ic *IssuedCertificate) describe() certDescription {
-	if ic == nil {
-		return certDescription{}
-	}
+func (ic IssuedCertificate) describe() certDescription {
 	d := certDescription{SerialNumber: ic.SerialNumber, NotBefore: ic.NotBefore, NotAfter: ic.NotAfter}
 	if ic.TLS.Leaf != nil {
 		d.CommonName = ic.TLS.Leaf.Subject.CommonName
@@ -343,8 +338,11 @@ func (s *CertificateSource) Run(ctx context.Context) error {
 	defer leave()
 	retry := backoff.Policy{Min: s.opts.RetryMin, Max: s.opts.RetryMax}
 	for {
+		// At least RetryMin between two requests, however short the
+		// life Vault gave the last certificate (an issuing CA that ends
+		// soon truncates it; clocks may differ).
 		wait := s.renewAt(s.current.Load()).Sub(s.client.now())
-		if backoff.Sleep(ctx, max(wait, 0)) != nil {
+		if backoff.Sleep(ctx, max(wait, s.opts.RetryMin)) != nil {
 			return nil
 		}
 		for attempt := 0; ; attempt++ {

@@ -36,13 +36,19 @@ const (
 	RulePlanDrift = "PLAN004"
 	// RulePlanForce is a subject delete without -force.
 	RulePlanForce = "PLAN005"
+	// RulePlanMove is a topic that moves to another cluster (its
+	// classification or cluster changed) without -force: the prune that
+	// creates it there deletes it, with its records, where it was.
+	RulePlanMove = "PLAN006"
 )
 
 // deployPlan is the one plan of a repository: topics, subjects, ACLs and
 // connectors, applied in that order. A nil part is a component the
 // manifests do not use. Topics, ACLs and Connectors are the default
 // cluster's; Clusters hold the same parts for each other cluster of the
-// team's data policy that the manifests use.
+// team's data policy that is planned: one the manifests put something on,
+// every one when the team has roles (their ACLs are on every cluster) or
+// with a prune.
 type deployPlan struct {
 	Topics     *topics.Plan        `json:"topics,omitempty"`
 	Subjects   *schema.SubjectPlan `json:"subjects,omitempty"`
@@ -365,6 +371,17 @@ func (p *deployPlan) findings(loc validate.Locator, force bool) []validate.Findi
 	for _, cp := range p.Clusters {
 		topicPlans = append(topicPlans, cp.Topics)
 	}
+	created := map[string]bool{}
+	for _, tp := range topicPlans {
+		if tp == nil {
+			continue
+		}
+		for _, c := range tp.Changes {
+			if c.Action == topics.Create {
+				created[c.Topic] = true
+			}
+		}
+	}
 	for _, tp := range topicPlans {
 		if tp == nil {
 			continue
@@ -373,6 +390,9 @@ func (p *deployPlan) findings(loc validate.Locator, force bool) []validate.Findi
 			switch {
 			case c.Action == topics.Refused:
 				add(RulePlanRefused, "topic", c.Topic, "Kafka cannot make this change: "+c.Reason)
+			case c.Action == topics.Delete && created[c.Topic] && !force:
+				add(RulePlanMove, "topic", c.Topic, "the topic moves to another cluster: it is created there empty and deleted here, with its records "+
+					"(copy them first, e.g. with MirrorMaker; apply -prune -force moves it)")
 			case c.Action == topics.Delete && c.Danger != "" && !force:
 				add(RulePlanDangerous, "topic", c.Topic, "deleting the topic may hurt: "+c.Danger+" (apply -prune -force deletes it)")
 			}
@@ -734,6 +754,14 @@ func applyCode(err error) int {
 // unreachable reports whether err is a platform that could not be reached
 // rather than one that refused.
 func unreachable(err error) bool {
+	// A certificate or a credential refused is the platform's answer, not
+	// its absence: *url.Error and *net.OpError, which carry them, are
+	// net.Errors too.
+	if errors.Is(err, connect.ErrCertificate) || errors.Is(err, connect.ErrUnauthorized) ||
+		errors.Is(err, secrets.ErrCertificate) || errors.Is(err, secrets.ErrPermissionDenied) ||
+		errors.Is(err, topics.ErrAuthentication) || errors.Is(err, schema.ErrRefused) {
+		return false
+	}
 	var ne net.Error
 	return errors.Is(err, connect.ErrUnavailable) || errors.Is(err, schema.ErrUnavailable) ||
 		errors.Is(err, secrets.ErrUnavailable) || errors.Is(err, secrets.ErrSealed) ||

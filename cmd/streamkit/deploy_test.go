@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/schema"
+	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/topics"
 )
 
@@ -107,5 +112,27 @@ func TestSplitDeletesLast(t *testing.T) {
 	}
 	if len(dp.Topics.Changes) != 3 || len(dp.ACLs.Delete) != 3 {
 		t.Error("split changed the plan it split")
+	}
+}
+
+// TestRefusalsAreNotUnreachable: a certificate or a credential refused is
+// the platform's answer (exit 1), though the errors that carry them are
+// net.Errors; a platform that cannot be reached is exit 2.
+func TestRefusalsAreNotUnreachable(t *testing.T) {
+	refused := &url.Error{Op: "Get", URL: "https://connect:8083", Err: x509.UnknownAuthorityError{}}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("GET /connectors: %w: %w", connect.ErrCertificate, refused), false},
+		{fmt.Errorf("vault: %w: %w", secrets.ErrCertificate, refused), false},
+		{&connect.APIError{Method: "GET", Path: "/connectors", StatusCode: 401}, false},
+		{fmt.Errorf("plan: %w", &topics.AuthError{Broker: "b:9096", Err: topics.ErrCertificateRefused}), false},
+		{fmt.Errorf("GET /connectors: %w", connect.ErrUnavailable), true},
+		{&url.Error{Op: "Get", URL: "http://connect:8083", Err: syscall.ECONNREFUSED}, true},
+	} {
+		if got := unreachable(tc.err); got != tc.want {
+			t.Errorf("unreachable(%v) = %t, want %t", tc.err, got, tc.want)
+		}
 	}
 }

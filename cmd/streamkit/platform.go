@@ -185,8 +185,11 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 	if user := env(EnvRegistryUser); user != "" && allHTTPS(splitList(env(EnvSchemaRegistryURL))) {
 		srOpts = append(srOpts, sr.BasicAuth(user, env(EnvRegistryPassword)))
 	}
+	// A TLS-only cluster whose brokers are named needs the CA; one that is
+	// not named is not dialled (offline validate needs none).
 	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
-		if data.Clusters[name].TLS && kafkaTLS == nil {
+		named := env(clusterEnv(EnvBrokers, name, name == data.DefaultCluster)) != ""
+		if data.Clusters[name].TLS && named && kafkaTLS == nil {
 			return nil, fmt.Errorf("cluster %s of the team file is TLS-only: set %s (and %s and %s for a client certificate)",
 				name, EnvTLSCAFile, EnvTLSCertFile, EnvTLSKeyFile)
 		}

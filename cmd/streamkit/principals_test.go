@@ -336,15 +336,36 @@ func TestPrincipalsMistakes(t *testing.T) {
 		{"no subcommand", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals"}, "principals apply, or principals rotate NAME"},
 		{"rotate without a name", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals", "rotate"}, "principals apply, or principals rotate NAME"},
 		{"no vault", `{namespace: 'pricing.', roles: {publisher: 'service'}}`, []string{"principals", "apply"}, "principals need STREAMKIT_BROKERS, VAULT_ADDR"},
+		{"the principals' own vault folder", `{namespace: 'streamkit.', roles: {publisher: 'service'}}`, []string{"validate"}, "its Vault folder would be the principals' credentials'"},
+		{"a cluster name two variables share", `{namespace: 'pricing.', data: {levels: ['public'], clusters: {Secure: {levels: ['public']}}, default_cluster: 'Secure'}}`,
+			[]string{"validate"}, "data.clusters.Secure: want lower-case letters"},
+		{"a TLS-only cluster named without a CA", `{namespace: 'pricing.', data: {levels: ['public', 'restricted'], clusters: {standard: {levels: ['public']}, secure: {levels: ['restricted'], tls: true}}, default_cluster: 'standard'}}`,
+			[]string{"plan", "-team", "team.jsonnet"}, "cluster secure of the team file is TLS-only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			writeFile(t, filepath.Join(root, "team.jsonnet"), tc.team)
 			writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), "{}")
-			r := streamkit(t, root, nil, tc.args...)
+			var env []string
+			if strings.Contains(tc.name, "TLS-only") {
+				env = []string{clusterEnv(EnvBrokers, "secure", false) + "=127.0.0.1:1"}
+			}
+			r := streamkit(t, root, env, tc.args...)
 			if r.code != exitError || !strings.Contains(r.stderr, tc.want) {
 				t.Fatalf("want exit 2 with %q:\n%s", tc.want, r)
 			}
 		})
+	}
+}
+
+// TestValidateOfflineWithTLSClusters: a team file with a TLS-only cluster
+// validates offline, with no platform and no TLS settings, as a CI lint
+// does.
+func TestValidateOfflineWithTLSClusters(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(secureTeam, "NS", "pricing."))
+	writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), strings.ReplaceAll(secureManifests, "std.extVar('ns')", "'pricing.'"))
+	if r := streamkit(t, root, nil, "validate"); r.code != exitOK {
+		t.Fatalf("offline validate:\n%s", r)
 	}
 }

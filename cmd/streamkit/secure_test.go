@@ -159,6 +159,14 @@ func TestIntegrationSecureRouting(t *testing.T) {
 		t.Error("the publisher has no ACLs on the standard cluster")
 	}
 
+	// Reclassifying a topic moves it to the other cluster: a prune would
+	// delete it, records and all, where it is; PLAN006 says so.
+	writeFile(t, manifests, strings.Replace(secureManifests, "partitions=3, classification='internal'", "partitions=3, replication=1, classification='restricted'", 1))
+	r = streamkit(t, root, env, "plan", "-prune")
+	if r.code != exitFindings || !strings.Contains(r.stdout+r.stderr, "PLAN006") {
+		t.Fatalf("plan -prune of a topic that moves cluster:\n%s", r)
+	}
+
 	// The mistake: restricted data pinned to the standard cluster.
 	writeFile(t, manifests, strings.Replace(secureManifests, "classification='restricted')",
 		"classification='restricted') + { cluster: 'standard' }", 1))

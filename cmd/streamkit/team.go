@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -151,6 +152,10 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// clusterNamePattern is a cluster name of the team file: each maps to
+// its own STREAMKIT_BROKERS_<NAME>.
+var clusterNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 // errTeam is a team file that cannot be used; the CLI exits 2.
 var errTeam = errors.New("team file")
 
@@ -207,6 +212,17 @@ func loadTeam(path, namespace string) (*team, error) {
 		}
 		if q.ProducerByteRate < 0 || q.ConsumerByteRate < 0 || q.RequestPercentage < 0 {
 			return nil, fmt.Errorf("%w %s: quotas.%s: negative quota", errTeam, path, name)
+		}
+	}
+	if len(t.Roles) > 0 && teamSecretsPath(t.Namespace) == "streamkit" {
+		// The owner's Vault policy covers secret/data/<team>/*, and the
+		// principals' credentials are under secret/data/streamkit/.
+		return nil, fmt.Errorf("%w %s: namespace %q: its Vault folder would be the principals' credentials'; choose another", errTeam, path, t.Namespace)
+	}
+	for name := range t.Data.Clusters {
+		// One variable per cluster: STREAMKIT_BROKERS_<NAME>.
+		if !clusterNamePattern.MatchString(name) {
+			return nil, fmt.Errorf("%w %s: data.clusters.%s: want lower-case letters, digits and dashes, starting with a letter", errTeam, path, name)
 		}
 	}
 	if err := t.dataPolicy().Check(); err != nil {
