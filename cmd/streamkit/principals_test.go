@@ -369,3 +369,24 @@ func TestValidateOfflineWithTLSClusters(t *testing.T) {
 		t.Fatalf("offline validate:\n%s", r)
 	}
 }
+
+// TestRoleApproval: a role principal that reads the namespace needs an
+// approval once a restricted topic is declared (TEAM002), offline.
+func TestRoleApproval(t *testing.T) {
+	root := t.TempDir()
+	team := strings.ReplaceAll(secureTeam, "NS", "pricing.")
+	writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), strings.ReplaceAll(secureManifests, "std.extVar('ns')", "'pricing.'"))
+	withRoles := strings.Replace(team, "services: ['publisher', 'analytics'],",
+		"services: ['publisher'], roles: { analytics: 'reader', deploy: 'deployer' },", 1)
+	writeFile(t, filepath.Join(root, "team.jsonnet"), withRoles)
+	r := streamkit(t, root, nil, "validate")
+	if r.code != exitFindings || !strings.Contains(r.stdout, "TEAM002") || !strings.Contains(r.stdout, "User:pricing.analytics (reader)") ||
+		strings.Contains(r.stdout, "pricing.deploy (deployer)") {
+		t.Fatalf("validate with a reader role and a restricted topic:\n%s", r)
+	}
+	approved := strings.Replace(withRoles, "roles: {", "approvals: { analytics: 'SEC-1234' }, roles: {", 1)
+	writeFile(t, filepath.Join(root, "team.jsonnet"), approved)
+	if r := streamkit(t, root, nil, "validate"); r.code != exitOK {
+		t.Fatalf("validate with the approval:\n%s", r)
+	}
+}

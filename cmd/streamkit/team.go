@@ -74,6 +74,10 @@ type team struct {
 	Roles map[string]string `json:"roles"`
 	// Quotas are client quotas of those principals, by short name.
 	Quotas map[string]teamQuota `json:"quotas"`
+	// Approvals name, by short name, the decision that allows a role
+	// principal that reads the namespace (owner, service, reader) to read
+	// its restricted topics, as a grant's approval does (TEAM002).
+	Approvals map[string]string `json:"approvals"`
 	// Data is the team's data policy: the classification levels of its
 	// topics, which are restricted, and the Kafka clusters it deploys to,
 	// with the levels each may hold (the DATA rules; see
@@ -206,6 +210,11 @@ func loadTeam(path, namespace string) (*team, error) {
 			return nil, fmt.Errorf("%w %s: roles.%s: role %q: want owner, deployer, service or reader", errTeam, path, name, role)
 		}
 	}
+	for name := range t.Approvals {
+		if _, ok := t.Roles[name]; !ok {
+			return nil, fmt.Errorf("%w %s: approvals.%s: not one of the roles' principals", errTeam, path, name)
+		}
+	}
 	for name, q := range t.Quotas {
 		if _, ok := t.Roles[name]; !ok {
 			return nil, fmt.Errorf("%w %s: quotas.%s: not one of the roles' principals", errTeam, path, name)
@@ -305,7 +314,7 @@ func (t *team) config() validate.Config {
 			MinTasks: p.Connectors.MinTasks, MaxTasks: p.Connectors.MaxTasks,
 			Data: t.dataPolicy(),
 		},
-		Custom: []validate.Rule{t.principalRule()},
+		Custom: []validate.Rule{t.principalRule(), t.roleApprovalRule()},
 	}
 	if len(p.Rules) > 0 {
 		cfg.Overrides = map[string]validate.Severity{}
@@ -373,6 +382,54 @@ Passes: sk.consumer('User:pricing.billing', ...)`,
 					Resource: "acl " + g.Principal, Key: "principal",
 				}
 				out = append(out, f)
+			}
+			return out
+		},
+	}
+}
+
+// RuleRoleApproval is a role principal that reads restricted data without
+// a named approval.
+const RuleRoleApproval = "TEAM002"
+
+// roleApprovalRule is DATA005 for the team file's roles: an owner, a
+// service or a reader reads every topic of the namespace, restricted ones
+// included, so it names its approval as a grant on them must.
+func (t *team) roleApprovalRule() validate.Rule {
+	return validate.Rule{
+		ID: RuleRoleApproval, Severity: validate.Error,
+		Summary: "a role that reads restricted data names its approval",
+		Doc: `The owner, service and reader roles read every topic of the namespace. With
+a restricted topic in the manifests, each such principal of the team
+file's roles names the decision that allows it, in approvals.
+
+Fails:  roles: {analytics: 'reader'} with a restricted topic
+Passes: the same plus approvals: {analytics: 'SEC-1234'}`,
+		Check: func(c *validate.Context) []validate.Finding {
+			var restricted []string
+			for _, s := range c.Manifest.Topics {
+				if c.Policy.Data.IsRestricted(s.Classification) {
+					restricted = append(restricted, s.Name)
+				}
+			}
+			if len(restricted) == 0 {
+				return nil
+			}
+			var out []validate.Finding
+			for _, name := range slices.Sorted(maps.Keys(t.Roles)) {
+				switch topics.TeamRole(t.Roles[name]) {
+				case topics.TeamOwner, topics.TeamService, topics.TeamReader:
+				default:
+					continue
+				}
+				if strings.TrimSpace(t.Approvals[name]) != "" {
+					continue
+				}
+				out = append(out, validate.Finding{
+					Message: fmt.Sprintf("role principal User:%s%s (%s) reads restricted %s without an approval: name it in the team file's approvals.%s",
+						t.Namespace, name, t.Roles[name], strings.Join(restricted, ", "), name),
+					Resource: "team roles." + name,
+				})
 			}
 			return out
 		},
