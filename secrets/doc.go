@@ -15,7 +15,10 @@
 // client-side config held in memory; Credentials turns a secret into SASL
 // mechanisms and registry basic auth that read the current value for each
 // new connection; Preflight checks in CI that every reference of a set of
-// connector configs exists and is readable.
+// connector configs exists and is readable; CertificateSource keeps a
+// client certificate from Vault's PKI engine current and hands each new
+// TLS connection the one of the moment. A TLS handshake refused on a
+// certificate is ErrCertificate, never ErrUnavailable.
 //
 // What it does not do: it does not write or rotate secrets in Vault, it
 // never logs a secret value, and it does not deliver secrets to Kafka

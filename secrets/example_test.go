@@ -1,9 +1,16 @@
 package secrets_test
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"log"
 	"log/slog"
 	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamkit/streamkit/secrets"
 )
@@ -37,4 +44,34 @@ func ExampleFindRefs() {
 	r := refs["database.password"][0]
 	fmt.Println(r.Path, r.Key)
 	// Output: secret/data/pricing/db password
+}
+
+// A Kafka client that presents a client certificate from Vault's PKI
+// engine, renewed before it expires, on every connection it opens.
+func ExampleNewCertificateSource() {
+	ctx := context.Background()
+	vault, err := secrets.New(ctx, secrets.WithEnvironment())
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := secrets.NewCertificateSource(ctx, vault,
+		secrets.CertificateRequest{Mount: "pki", Role: "kafka-client", CommonName: "pricing.publisher", TTL: time.Hour},
+		secrets.CertificateSourceOptions{})
+	if err != nil {
+		log.Fatal(err) // a *VaultError: the role refused the name, Vault unreachable, ...
+	}
+	go func() { _ = src.Run(ctx) }()
+	caPEM, err := os.ReadFile("/etc/streamkit/ca.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	cl, err := kgo.NewClient(kgo.SeedBrokers("kafka-1:9096"),
+		kgo.DialTLSConfig(src.TLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cl.Close()
+	fmt.Println(src.Current()) // the serial and validity, never the key
 }

@@ -17,12 +17,18 @@
 // reassignment) and refuses the rest with an explanation. Prune deletes only
 // inside the namespace, and a topic with recent writes or consumer groups
 // only with Force. Grants expand roles (producer, consumer, admin) into ACL
-// bindings that PlanACLs and ApplyACLs manage the same way. Housekeeping
+// bindings that PlanACLs and ApplyACLs manage the same way; a team's
+// roles (TeamRole: owner, deployer, service, reader) expand into ACLs
+// prefixed by its namespace, and SetSCRAM sets a principal's credential.
+// A Client from NewFromOptions fails a request with an *AuthError as soon
+// as a broker refuses its credentials or certificate. Housekeeping
 // reports idle topics, orphaned and dead groups, retention over policy and
 // storage cost, and acts only when asked; Lag reports consumer lag in
 // records and in time.
 //
 // What it does not do: it does not decrease partitions or replication (Kafka
-// cannot, or should not be made to, as code), and it does not manage broker
-// configs or quotas.
+// cannot, or should not be made to, as code), it does not manage broker
+// configs or quotas, and it cannot give a team the right to create ACLs or
+// credentials for its prefix only: Kafka ties both to ALTER on the whole
+// cluster, which stays with the platform's administrator.
 package topics
