@@ -590,9 +590,18 @@ func TestIntegrationClientEndpoints(t *testing.T) {
 	if err != nil || len(tasks) != 1 || tasks[0].Config["file"] != in {
 		t.Fatalf("tasks: %+v, %v", tasks, err)
 	}
-	ts, err := c.TaskStatus(ctx, name, 0)
-	if err != nil || ts.State != connect.StateRunning {
-		t.Fatalf("task status: %+v, %v", ts, err)
+	// Two workers share the group: a rebalance (another test's connector)
+	// leaves the task UNASSIGNED for a moment, so its status is polled.
+	var ts connect.TaskState
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		ts, err = c.TaskStatus(ctx, name, 0)
+		if err == nil && ts.State == connect.StateRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task status: %+v, %v", ts, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := c.RestartTask(ctx, name, 0); err != nil {
 		t.Fatal(err)
