@@ -106,6 +106,17 @@ func (b Binding) normalize() (Binding, error) {
 	return b, nil
 }
 
+// Covers reports whether one of the grant's topics covers topic: the same
+// name, or a prefix ending in "*" that topic starts with.
+func (g Grant) Covers(topic string) bool {
+	for _, t := range g.Topics {
+		if prefix, ok := strings.CutSuffix(t, "*"); (ok && strings.HasPrefix(topic, prefix)) || t == topic {
+			return true
+		}
+	}
+	return false
+}
+
 // Bindings expands the grant into ACL bindings.
 func (g Grant) Bindings() ([]Binding, error) {
 	host := g.Host

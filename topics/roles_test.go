@@ -60,3 +60,15 @@ func TestTeamRoleBindings(t *testing.T) {
 		t.Error("an empty namespace: no error")
 	}
 }
+
+func TestGrantCovers(t *testing.T) {
+	g := Grant{Topics: []string{"pricing.orders.v1", "pricing.cards.*"}}
+	for topic, want := range map[string]bool{
+		"pricing.orders.v1": true, "pricing.cards.v1": true, "pricing.cards.": true,
+		"pricing.orders.v2": false, "pricing.card": false, "billing.cards.v1": false,
+	} {
+		if got := g.Covers(topic); got != want {
+			t.Errorf("Covers(%q) = %t, want %t", topic, got, want)
+		}
+	}
+}

@@ -320,7 +320,7 @@ func checkRestrictedGrants(c *Context) []Finding {
 		}
 		var read []topics.Spec
 		for _, t := range restricted {
-			if slices.ContainsFunc(g.Topics, func(pattern string) bool { return covers(pattern, t.Name) }) {
+			if g.Covers(t.Name) {
 				read = append(read, t)
 			}
 		}
@@ -330,13 +330,4 @@ func checkRestrictedGrants(c *Context) []Finding {
 		}
 	}
 	return out
-}
-
-// covers reports whether a grant's topic (a name, or a prefix ending in
-// "*") covers topic.
-func covers(pattern, topic string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(topic, prefix)
-	}
-	return pattern == topic
 }

@@ -106,7 +106,7 @@ func route(data validate.DataPolicy, m validate.Manifest) (map[string]*routed, e
 	for _, g := range m.ACLs {
 		var clusters []string
 		for _, t := range m.Topics {
-			if slices.ContainsFunc(g.Topics, func(pattern string) bool { return coversTopic(pattern, t.Name) }) &&
+			if g.Covers(t.Name) &&
 				!slices.Contains(clusters, where[t.Name]) {
 				clusters = append(clusters, where[t.Name])
 			}
@@ -127,15 +127,6 @@ func route(data validate.DataPolicy, m validate.Manifest) (map[string]*routed, e
 		at(name).connectors = append(at(name).connectors, s)
 	}
 	return out, nil
-}
-
-// coversTopic reports whether a grant's topic (a name, or a prefix ending
-// in "*") covers topic.
-func coversTopic(pattern, topic string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(topic, prefix)
-	}
-	return pattern == topic
 }
 
 // counts is one kind's summary line.
