@@ -165,7 +165,12 @@ func (r *Registry) Register(ctx context.Context, subject string, s *Schema) (int
 
 func (r *Registry) register(ctx context.Context, subject string, s *Schema, obs Observer) (int, error) {
 	return r.idFor(ctx, "register", subject, s, obs, func() (sr.SubjectSchema, error) {
-		return r.cl.CreateSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro})
+		// One request. sr.Client.CreateSchema would also fetch every
+		// subject that uses the same schema, all at once: on a registry
+		// where hundreds of subjects share a schema that is hundreds of
+		// requests, enough to exhaust a proxy's connections.
+		id, err := r.cl.RegisterSchema(ctx, subject, sr.Schema{Schema: s.text, Type: sr.TypeAvro}, -1, -1)
+		return sr.SubjectSchema{Subject: subject, ID: id}, err
 	})
 }
 

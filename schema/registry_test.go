@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -100,5 +101,39 @@ func TestNewRegistryRefusesNothing(t *testing.T) {
 	}
 	if _, err := reg.Register(context.Background(), "env-value", mustParse(t, orderV1Schema)); err != nil {
 		t.Fatalf("register through the environment's URLs: %v", err)
+	}
+}
+
+// Registering asks the registry once, however many subjects already use
+// the same schema. (CI once failed here: franz-go's CreateSchema fetched
+// every subject using the schema at once, 300 on the platform's registry,
+// and the TLS proxy in front of it ran out of connections.)
+func TestRegisterIsOneRequest(t *testing.T) {
+	ctx := context.Background()
+	reg, _, ct := newFakeRegistry(t)
+	s := mustParse(t, orderV1Schema)
+	const shared = 300
+	var first int
+	for i := range shared {
+		id, err := reg.Register(ctx, fmt.Sprintf("shared-%d-value", i), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = id
+		} else if id != first {
+			t.Fatalf("subject %d: id %d, want the shared schema's %d", i, id, first)
+		}
+	}
+	before := ct.total.Load()
+	id, err := reg.Register(ctx, "one-more-value", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != first {
+		t.Fatalf("id %d, want %d", id, first)
+	}
+	if n := ct.total.Load() - before; n != 1 {
+		t.Fatalf("registering under one more subject took %d requests, want 1: %v", n, ct.paths)
 	}
 }
