@@ -42,6 +42,15 @@ const (
 	EnvConnectUser = "STREAMKIT_CONNECT_USER"
 	// EnvConnectPassword is that user's password.
 	EnvConnectPassword = "STREAMKIT_CONNECT_PASSWORD"
+	// EnvSchemaRegistryAuthzURL is the same registry's base URL behind a
+	// proxy that speaks TLS and authorizes by role: a client certificate of
+	// EnvTLSCAFile's authority whose subject is
+	// CN=<principal>,OU=<role>,O=<namespace>.
+	EnvSchemaRegistryAuthzURL = "STREAMKIT_SCHEMA_REGISTRY_AUTHZ_URL"
+	// EnvConnectAuthzURL is the REST URL of EnvConnectTLSURL's worker
+	// behind a proxy that authorizes by role, as
+	// EnvSchemaRegistryAuthzURL's does.
+	EnvConnectAuthzURL = "STREAMKIT_CONNECT_AUTHZ_URL"
 	// EnvSASLBrokers is a comma-separated list of Kafka bootstrap brokers
 	// whose listeners authenticate with SASL/SCRAM and authorize with ACLs.
 	EnvSASLBrokers = "STREAMKIT_SASL_BROKERS"

@@ -76,8 +76,9 @@ const (
 	// HTTPS is the registry, Kafka Connect and Vault on endpoints that
 	// speak TLS (certificates of KafkaTLS's authority) and ask for
 	// credentials: the registry and Connect HTTP basic authentication,
-	// Vault its token. Only scripts/platform has them; Require asks for
-	// them only when named.
+	// Vault its token; and the registry and Connect behind proxies that
+	// authorize by the role in a client certificate's subject. Only
+	// scripts/platform has them; Require asks for them only when named.
 	HTTPS
 	// SecureKafka is the secure cluster: a separate Kafka cluster for
 	// restricted data whose only client listeners are SASL_SSL and SSL
@@ -178,6 +179,12 @@ type Platform struct {
 	// ConnectPassword is ConnectUser's password. Platform's String,
 	// GoString and JSON encoding never show it.
 	ConnectPassword string
+	// SchemaRegistryAuthzURL and ConnectAuthzURL are the registry and
+	// ConnectTLSURL's worker behind a proxy that authorizes by role: a
+	// client certificate of TLSCAFile's authority (such as a Vault PKI
+	// mount of MountPKI) whose subject is CN=<principal>,OU=<role>,
+	// O=<namespace> may do what the role allows in the namespace.
+	SchemaRegistryAuthzURL, ConnectAuthzURL string
 	// VaultTLSAddr is VaultAddr's server on a listener that speaks TLS;
 	// VaultToken works there too.
 	VaultTLSAddr string
@@ -279,6 +286,8 @@ func fromLookup(getenv func(string) string) Platform {
 		ConnectTLSURL:          strings.TrimRight(strings.TrimSpace(getenv(EnvConnectTLSURL)), "/"),
 		ConnectUser:            strings.TrimSpace(getenv(EnvConnectUser)),
 		ConnectPassword:        strings.TrimSpace(getenv(EnvConnectPassword)),
+		SchemaRegistryAuthzURL: strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryAuthzURL)), "/"),
+		ConnectAuthzURL:        strings.TrimRight(strings.TrimSpace(getenv(EnvConnectAuthzURL)), "/"),
 		VaultTLSAddr:           strings.TrimRight(strings.TrimSpace(getenv(EnvVaultTLSAddr)), "/"),
 		SecureSASLSSLBrokers:   splitList(getenv(EnvSecureSASLSSLBrokers)),
 		SecureMTLSBrokers:      splitList(getenv(EnvSecureMTLSBrokers)),
@@ -362,6 +371,8 @@ func (p Platform) Missing(components ...Component) []string {
 				{p.ConnectTLSURL, EnvConnectTLSURL},
 				{p.ConnectUser, EnvConnectUser},
 				{p.ConnectPassword, EnvConnectPassword},
+				{p.SchemaRegistryAuthzURL, EnvSchemaRegistryAuthzURL},
+				{p.ConnectAuthzURL, EnvConnectAuthzURL},
 				{p.VaultTLSAddr, EnvVaultTLSAddr},
 				{p.TLSCAFile, EnvTLSCAFile},
 			} {
@@ -415,14 +426,15 @@ func (p Platform) connectURLs() []string {
 func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
 		" sasl_ssl_brokers=%s mtls_brokers=%s tls_ca=%s tls_cert=%s"+
-		" registry_tls=%s registry_user=%s registry_password=%s connect_tls=%s connect_user=%s connect_password=%s vault_tls=%s"+
+		" registry_tls=%s registry_user=%s registry_password=%s connect_tls=%s connect_user=%s connect_password=%s"+
+		" registry_authz=%s connect_authz=%s vault_tls=%s"+
 		" secure_sasl_ssl_brokers=%s secure_mtls_brokers=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
 		strings.Join(p.SASLSSLBrokers, ","), strings.Join(p.MTLSBrokers, ","), p.TLSCAFile, p.TLSCertFile,
 		p.SchemaRegistryTLSURL, p.SchemaRegistryUser, redact(p.SchemaRegistryPassword),
-		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.VaultTLSAddr,
+		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.SchemaRegistryAuthzURL, p.ConnectAuthzURL, p.VaultTLSAddr,
 		strings.Join(p.SecureSASLSSLBrokers, ","), strings.Join(p.SecureMTLSBrokers, ","),
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }

@@ -699,8 +699,10 @@ func (p *clients) deploy(ctx context.Context, t *team, o *options, stdout, stder
 	}
 	dp, err := p.plan(ctx, t, res.Manifest, o.prune)
 	if err != nil {
+		// A platform that refused to be read (an ACL, a certificate) is
+		// 1, as a refused apply is; one that could not be reached, 2.
 		out.err = err
-		return out.write(stdout, stderr, exitError)
+		return out.write(stdout, stderr, applyCode(err))
 	}
 	out.plan = dp
 	if pf := dp.findings(res.Locator, o.force); len(pf) > 0 {

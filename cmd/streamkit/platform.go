@@ -35,8 +35,9 @@ const (
 	// clusters the team file marks tls.
 	EnvTLSCAFile = "STREAMKIT_TLS_CA_FILE"
 	// EnvTLSCertFile and EnvTLSKeyFile are the client certificate (and
-	// key) Kafka connections present: the CLI's principal on SSL
-	// listeners.
+	// key) the CLI presents: its principal on Kafka's SSL listeners, and
+	// to https:// registry and Connect URLs that ask for one (the
+	// platform's authorizing proxies).
 	EnvTLSCertFile = "STREAMKIT_TLS_CERT_FILE"
 	EnvTLSKeyFile  = "STREAMKIT_TLS_KEY_FILE"
 	// The HTTP basic authentication of the registry and of Connect, sent
@@ -48,6 +49,11 @@ const (
 	// EnvVaultCACert is the PEM file of the authority of Vault's
 	// certificate, as Vault's own CLI reads it.
 	EnvVaultCACert = "VAULT_CACERT"
+	// EnvVaultPKIMount is the Vault PKI mount where principals apply
+	// gives each principal a role that issues its client certificates:
+	// CN=<principal>, OU=<role>, O=<namespace>, what the platform's
+	// authorizing proxies of the registry and Connect read.
+	EnvVaultPKIMount = "STREAMKIT_VAULT_PKI_MOUNT"
 )
 
 // clusterEnv returns the variable that holds a team cluster's brokers, or
@@ -77,6 +83,8 @@ type clients struct {
 	secrets *materialize.Materializer
 	// secretsMissing names what the environment lacks for secrets.
 	secretsMissing []string
+	// pkiMount is EnvVaultPKIMount's, without slashes around it.
+	pkiMount string
 }
 
 // cluster is the clients of one more Kafka cluster of the team, and of
@@ -122,12 +130,11 @@ func allHTTPS(urls []string) bool {
 }
 
 // tlsFromEnv is the TLS config of EnvTLSCAFile, with EnvTLSCertFile's
-// client certificate when it is set (for Kafka only); nil when the CA is
-// unset.
-func tlsFromEnv(env func(string) string, withCert bool) (*tls.Config, error) {
+// client certificate when it is set; nil when the CA is unset.
+func tlsFromEnv(env func(string) string) (*tls.Config, error) {
 	caFile := env(EnvTLSCAFile)
 	if caFile == "" {
-		if withCert && env(EnvTLSCertFile) != "" {
+		if env(EnvTLSCertFile) != "" {
 			return nil, fmt.Errorf("%s is set without %s", EnvTLSCertFile, EnvTLSCAFile)
 		}
 		return nil, nil
@@ -141,7 +148,7 @@ func tlsFromEnv(env func(string) string, withCert bool) (*tls.Config, error) {
 		return nil, fmt.Errorf("%s: %s holds no PEM certificate", EnvTLSCAFile, caFile)
 	}
 	cfg := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	if certFile := env(EnvTLSCertFile); withCert && certFile != "" {
+	if certFile := env(EnvTLSCertFile); certFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, env(EnvTLSKeyFile))
 		if err != nil {
 			return nil, fmt.Errorf("%s and %s: %w", EnvTLSCertFile, EnvTLSKeyFile, err)
@@ -159,19 +166,19 @@ func tlsFromEnv(env func(string) string, withCert bool) (*tls.Config, error) {
 // in: a Vault that cannot be reached stops every command before it
 // starts.
 func dial(ctx context.Context, env func(string) string, st *stats, data validate.DataPolicy) (*clients, error) {
-	p := &clients{}
+	p := &clients{pkiMount: strings.Trim(env(EnvVaultPKIMount), "/")}
 	var (
 		kafkaOpts   []kgo.Opt
 		connectOpts []connect.ClientOpt
 		srOpts      []sr.ClientOpt
 	)
-	kafkaTLS, err := tlsFromEnv(env, true)
+	kafkaTLS, err := tlsFromEnv(env)
 	if err != nil {
 		return nil, err
 	}
-	httpTLS, err := tlsFromEnv(env, false)
-	if err != nil {
-		return nil, err
+	var httpTLS *tls.Config
+	if kafkaTLS != nil {
+		httpTLS = kafkaTLS.Clone()
 	}
 	switch {
 	case st != nil:

@@ -34,14 +34,18 @@ func teamSecretsPath(namespace string) string { return strings.TrimRight(namespa
 func policyName(user string) string { return "streamkit-" + strings.ReplaceAll(user, ".", "-") }
 
 // rolePolicy is the Vault policy of a principal in role: every principal
-// reads its own credential; the team's secrets are the owner's to write,
+// reads its own credential, and with a PKI mount issues its own client
+// certificates (pkiRole); the team's secrets are the owner's to write,
 // and the deployer's (whose validate and apply deliver them to the
 // workers) and services' to read; a reader reads none of them.
-func rolePolicy(role topics.TeamRole, namespace, user string) string {
+func rolePolicy(role topics.TeamRole, namespace, user, pkiMount string) string {
 	team := principalsMount + "/data/" + teamSecretsPath(namespace) + "/*"
 	meta := principalsMount + "/metadata/" + teamSecretsPath(namespace) + "/*"
 	var b strings.Builder
 	fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", principalsMount+"/data/"+principalPath(user))
+	if pkiMount != "" {
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n}\n", pkiMount+"/issue/"+policyName(user))
+	}
 	switch role {
 	case topics.TeamOwner:
 		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"create\", \"read\", \"update\", \"delete\"]\n}\n", team)
@@ -53,6 +57,22 @@ func rolePolicy(role topics.TeamRole, namespace, user string) string {
 		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", team)
 	}
 	return b.String()
+}
+
+// pkiRole is the PKI role of a principal: certificates for its name only,
+// for client authentication, whose subject says its role and namespace
+// (CN=<user>, OU=<role>, O=<namespace>) as the platform's authorizing
+// proxies read it; an hour each by default, a day at most. Its name is
+// the principal's policy's.
+func pkiRole(role topics.TeamRole, namespace, user string) map[string]any {
+	return map[string]any{
+		"allowed_domains": user, "allow_bare_domains": true, "allow_subdomains": false,
+		"allow_glob_domains": false, "allow_any_name": false, "allow_localhost": false,
+		"allow_ip_sans": false, "enforce_hostnames": false,
+		"server_flag": false, "client_flag": true, "code_signing_flag": false, "email_protection_flag": false,
+		"ou": string(role), "organization": namespace,
+		"key_type": "ec", "key_bits": 256, "ttl": "1h", "max_ttl": "24h", "not_before_duration": "30s",
+	}
 }
 
 // newPassword is a password no person chooses or sees: 32 random bytes,
@@ -123,6 +143,7 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 		}
 		todo = []string{o.args[1]}
 	}
+	pkiMount := p.pkiMount
 	kv := p.vault.API().KVv2(principalsMount)
 	for _, name := range todo {
 		user := t.Namespace + name
@@ -177,7 +198,16 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 			}
 		}
 		policy := policyName(user)
-		if err := p.vault.API().Sys().PutPolicyWithContext(ctx, policy, rolePolicy(topics.TeamRole(t.Roles[name]), t.Namespace, user)); err != nil {
+		role := topics.TeamRole(t.Roles[name])
+		certs := ""
+		if pkiMount != "" {
+			if _, err := p.vault.API().Logical().WriteWithContext(ctx, pkiMount+"/roles/"+policy, pkiRole(role, t.Namespace, user)); err != nil {
+				fmt.Fprintf(stderr, "streamkit: principal %s: PKI role %s/roles/%s: %v\n", user, pkiMount, policy, err)
+				return exitError
+			}
+			certs = fmt.Sprintf("; client certificates from %s/issue/%s", pkiMount, policy)
+		}
+		if err := p.vault.API().Sys().PutPolicyWithContext(ctx, policy, rolePolicy(role, t.Namespace, user, pkiMount)); err != nil {
 			fmt.Fprintf(stderr, "streamkit: principal %s: Vault policy %s: %v\n", user, policy, err)
 			return exitError
 		}
@@ -188,8 +218,8 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 		case fresh:
 			what = fmt.Sprintf("created: password generated into Vault (version %d)", version)
 		}
-		fmt.Fprintf(stdout, "principal User:%s (%s): %s at %s/data/%s; SCRAM-SHA-512 on %s; Vault policy %s\n", user, t.Roles[name], what,
-			principalsMount, path, strings.Join(mapNames(names), ", "), policy)
+		fmt.Fprintf(stdout, "principal User:%s (%s): %s at %s/data/%s; SCRAM-SHA-512 on %s; Vault policy %s%s\n", user, t.Roles[name], what,
+			principalsMount, path, strings.Join(mapNames(names), ", "), policy, certs)
 	}
 	return exitOK
 }

@@ -46,7 +46,7 @@ const rolesTeam = `{
 func TestIntegrationPrincipals(t *testing.T) {
 	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaSASL, platformtest.Vault, platformtest.SchemaRegistry,
 		platformtest.Connect, platformtest.KafkaTLS, platformtest.SecureKafka, platformtest.HTTPS)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	ns := platformtest.UniqueName("it-roles") + "."
 	root := t.TempDir()
@@ -63,6 +63,14 @@ func TestIntegrationPrincipals(t *testing.T) {
 		EnvTLSCAFile + "=" + p.TLSCAFile, EnvTLSCertFile + "=" + p.TLSCertFile, EnvTLSKeyFile + "=" + p.TLSKeyFile,
 		EnvVaultAddr + "=" + p.VaultAddr, EnvVaultToken + "=" + p.VaultToken,
 	}
+	// The platform's PKI engine for principals' client certificates,
+	// signed by the platform's authority as its administrator mounts it.
+	rootVault, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(p.VaultToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkiMount := platformtest.MountPKI(t, ctx, p, rootVault, time.Hour)
+	env = append(env, EnvVaultPKIMount+"="+pkiMount)
 	users := []string{ns + "analytics", ns + "deploy", ns + "ops", ns + "publisher"}
 	const publisher = 3
 	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
@@ -186,7 +194,18 @@ func TestIntegrationPrincipals(t *testing.T) {
 		t.Fatalf("rotate of a principal the team does not have:\n%s", r)
 	}
 
-	vaultMatrix(t, ctx, p, ns, map[string]string{"reader": users[0], "deployer": users[1], "owner": users[2], "service": users[3]})
+	userOf := map[string]string{"reader": users[0], "deployer": users[1], "owner": users[2], "service": users[3]}
+	vaultMatrix(t, ctx, p, ns, userOf)
+	tried, allowed, refused, unexpected := proxyMatrix(t, ctx, p, ns, pkiMount, userOf)
+	if tried != 66 || allowed != 27 || refused != 39 || unexpected != 0 {
+		t.Errorf("registry and Connect matrix: %d tried, %d allowed, %d refused, %d unexpected; want 66, 27, 39, 0", tried, allowed, refused, unexpected)
+	}
+	owner, err := rootVault.IssueCertificate(ctx, secrets.CertificateRequest{Mount: pkiMount, Role: policyName(users[2]), CommonName: users[2], TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProxyPaths(t, ctx, p, owner.TLS)
+	deployerApply(t, ctx, p, root, ns, pkiMount, userOf)
 }
 
 // vaultMatrix is the Vault part of the denial matrix: each role's

@@ -141,6 +141,19 @@ var variables = []Variable{
 		Go:  []Const{gen("platformtest", "EnvConnectPassword")},
 	},
 	{
+		Name: "STREAMKIT_SCHEMA_REGISTRY_AUTHZ_URL", Script: "platform", Value: "$(authz_url \"$REGISTRY_AUTHZ_PORT\")/apis/ccompat/v7",
+		Doc: "is the same registry's base URL behind a proxy that speaks TLS and " +
+			"authorizes by role: a client certificate of STREAMKIT_TLS_CA_FILE's " +
+			"authority whose subject is CN=<principal>,OU=<role>,O=<namespace>.",
+		Go: []Const{gen("platformtest", "EnvSchemaRegistryAuthzURL")},
+	},
+	{
+		Name: "STREAMKIT_CONNECT_AUTHZ_URL", Script: "platform", Value: "$(authz_url \"$CONNECT_AUTHZ_PORT\")",
+		Doc: "is the REST URL of STREAMKIT_CONNECT_TLS_URL's worker behind a proxy " +
+			"that authorizes by role, as STREAMKIT_SCHEMA_REGISTRY_AUTHZ_URL's does.",
+		Go: []Const{gen("platformtest", "EnvConnectAuthzURL")},
+	},
+	{
 		Name: "STREAMKIT_SASL_BROKERS", Script: "platform", Value: "$(kafka_sasl_bootstrap)",
 		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
 			"authenticate with SASL/SCRAM and authorize with ACLs.",
@@ -281,11 +294,12 @@ var variables = []Variable{
 	{Name: "STREAMKIT_KAFKA_NODES", Doc: "is the number of Kafka nodes scripts/platform up starts (default 3)."},
 	{Name: "STREAMKIT_CONNECT_WORKERS", Doc: "is the number of Connect workers, in one group, scripts/platform up starts (default 2)."},
 	{Name: "STREAMKIT_KAFKA_PORT", Doc: "is the first Kafka node's client port (default 9092); node i's are 10*(i-1) above."},
-	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above."},
+	{Name: "STREAMKIT_CONNECT_PORT", Doc: "is the first Connect worker's REST port (default 8083); worker i's is 10*(i-1) above, the secure worker's 400 above and its authorizing proxy's 401."},
 	{Name: "STREAMKIT_BROKERS_SECURE", Doc: "is, for the CLI, the bootstrap brokers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_BROKERS_<NAME>."},
 	{Name: "STREAMKIT_CONNECT_URL_SECURE", Doc: "is, for the CLI, the Connect workers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_CONNECT_URL_<NAME>."},
+	{Name: "STREAMKIT_VAULT_PKI_MOUNT", Doc: "is, for the CLI, the Vault PKI mount where principals apply gives each principal a role that issues its client certificates (CN=<principal>,OU=<role>,O=<namespace>); unset, principals get none."},
 	{Name: "STREAMKIT_SECURE_KAFKA_PORT", Doc: "is the base port of the secure cluster's node (default 9392): its controller, SASL_SSL and SSL listeners are 1, 2 and 3 above."},
-	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above."},
+	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above, its authorizing proxy's 11."},
 	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200); its TLS listener's is 10 above."},
 	{Name: "STREAMKIT_VAULT_DEV_TOKEN", Doc: "is the Vault dev server's root token (default streamkit-dev-root)."},
 	{Name: "STREAMKIT_POSTGRES_DIR", Doc: "is the folder of the PostgreSQL cluster (default: under STREAMKIT_STATE, or /var/tmp for root)."},
