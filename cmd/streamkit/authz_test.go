@@ -126,15 +126,24 @@ func proxyMatrix(t *testing.T, ctx context.Context, p platformtest.Platform, ns,
 		{"connect: list connectors", []string{"owner", "deployer", "service", "reader"},
 			func(c clients) error { _, err := c.con.Names(ctx); return err }},
 		{"connect: validate a config", []string{"owner", "deployer", "service", "reader"},
-			func(c clients) error { _, err := c.con.Validate(ctx, "FileStreamSource", fileConfig(ns+"prices.v1")); return err }},
+			func(c clients) error {
+				_, err := c.con.Validate(ctx, "FileStreamSource", fileConfig(ns+"prices.v1"))
+				return err
+			}},
 		{"connect: create the team's connector", []string{"owner", "deployer"},
-			func(c clients) error { _, _, err := c.con.PutConfig(ctx, connector, fileConfig(ns+"prices.v1")); return err }},
+			func(c clients) error {
+				_, _, err := c.con.PutConfig(ctx, connector, fileConfig(ns+"prices.v1"))
+				return err
+			}},
 		{"connect: pause the team's connector", []string{"owner", "deployer"},
 			func(c clients) error { return c.con.Pause(ctx, connector) }},
 		{"connect: delete the team's connector", []string{"owner", "deployer"},
 			func(c clients) error { return c.con.Delete(ctx, connector) }},
 		{"connect: create another team's connector", nil,
-			func(c clients) error { _, _, err := c.con.PutConfig(ctx, other+"file-source", fileConfig(other+"prices.v1")); return err }},
+			func(c clients) error {
+				_, _, err := c.con.PutConfig(ctx, other+"file-source", fileConfig(other+"prices.v1"))
+				return err
+			}},
 	}
 	dial := func(who string, cert *tls.Certificate) clients {
 		t.Helper()
