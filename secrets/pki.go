@@ -150,6 +150,28 @@ func (c *Client) IssueCertificate(ctx context.Context, req CertificateRequest) (
 	return ic, nil
 }
 
+// RevokeCertificate revokes the certificate of serial (an
+// IssuedCertificate's SerialNumber) at the PKI engine mounted at mount:
+// Vault puts it on the mount's certificate revocation list, and a server
+// that checks the list refuses it from then on (the platform's
+// authorizing proxies do, once `scripts/platform crl` has read the list
+// again; Kafka's listeners check no list). Revoking one that is revoked
+// already succeeds. The token needs update on <mount>/revoke, which a
+// principal's policy does not give: revoking is the platform
+// administrator's. Errors are those of IssueCertificate; a serial the
+// mount never issued is a *VaultError with status 400.
+func (c *Client) RevokeCertificate(ctx context.Context, mount, serial string) error {
+	mount = strings.Trim(mount, "/")
+	if mount == "" || serial == "" {
+		return fmt.Errorf("revoke certificate: %w", errors.New("mount and serial number are required"))
+	}
+	path := mount + "/revoke"
+	if _, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"serial_number": serial}); err != nil {
+		return classify("revoke", path, err)
+	}
+	return nil
+}
+
 // parseIssued reads the PKI engine's answer to an issue request.
 func parseIssued(data map[string]any) (*IssuedCertificate, error) {
 	str := func(k string) string { s, _ := data[k].(string); return s }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,5 +240,30 @@ func TestCertificateSourceOutage(t *testing.T) {
 	}
 	if _, err := src.GetClientCertificate(nil); err != nil {
 		t.Errorf("after Vault came back: %v", err)
+	}
+}
+
+// RevokeCertificate sends Vault the serial number an issue gave; a serial
+// the mount never issued is its 400, and missing arguments are refused
+// before Vault is asked.
+func TestRevokeCertificate(t *testing.T) {
+	f, c := pkiClient(t, time.Hour)
+	ctx := context.Background()
+	ic, err := c.IssueCertificate(ctx, CertificateRequest{Mount: "pki", Role: "kafka-client", CommonName: "pricing-app"})
+	vaultfake.NoErr(t, err)
+	vaultfake.NoErr(t, c.RevokeCertificate(ctx, "/pki/", ic.SerialNumber))
+	var revoked []string
+	f.Set(func(f *vaultfake.Server) { revoked = slices.Clone(f.Revoked) })
+	if len(revoked) != 1 || revoked[0] != ic.SerialNumber {
+		t.Fatalf("Vault revoked %v, want [%s]", revoked, ic.SerialNumber)
+	}
+	var ve *VaultError
+	if err := c.RevokeCertificate(ctx, "pki", "00:ff"); !errors.As(err, &ve) || ve.StatusCode != 400 {
+		t.Errorf("a serial never issued: %v", err)
+	}
+	for _, args := range [][2]string{{"", ic.SerialNumber}, {"pki", ""}, {"/", "01"}} {
+		if err := c.RevokeCertificate(ctx, args[0], args[1]); err == nil {
+			t.Errorf("RevokeCertificate(%q, %q): no error", args[0], args[1])
+		}
 	}
 }

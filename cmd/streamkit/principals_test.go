@@ -117,6 +117,9 @@ func TestIntegrationPrincipals(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("principals apply:\n%s", r)
 	}
+	// The authorizing proxies check the new mount's revocation list from
+	// now on.
+	refreshCRLs(t)
 	vault := vaultKV(t, p)
 	password := func(user string) string {
 		t.Helper()
@@ -205,6 +208,7 @@ func TestIntegrationPrincipals(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkProxyPaths(t, ctx, p, owner.TLS)
+	revocation(t, ctx, p, rootVault, pkiMount, users[publisher])
 	deployerApply(t, ctx, p, root, ns, pkiMount, userOf)
 }
 

@@ -16,10 +16,11 @@ import (
 
 // pkiCA is the fake PKI engine's issuing authority.
 type pkiCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-	next int64
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	pem    string
+	next   int64
+	issued map[string]bool // serial numbers, colon-separated hex
 }
 
 func newPKICA() *pkiCA {
@@ -93,6 +94,10 @@ func (f *Server) issuePKI(w http.ResponseWriter, body map[string]any, maxTTL tim
 	for i := 0; i < len(serial); i += 2 {
 		parts = append(parts, serial[i:i+2])
 	}
+	if f.pki.issued == nil {
+		f.pki.issued = map[string]bool{}
+	}
+	f.pki.issued[strings.Join(parts, ":")] = true
 	writeJSON(w, 200, map[string]any{"data": map[string]any{
 		"certificate":      string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		"issuing_ca":       f.pki.pem,
@@ -102,4 +107,15 @@ func (f *Server) issuePKI(w http.ResponseWriter, body map[string]any, maxTTL tim
 		"serial_number":    strings.Join(parts, ":"),
 		"expiration":       tmpl.NotAfter.Unix(),
 	}})
+}
+
+// revokePKI answers pki/revoke; f.mu is held.
+func (f *Server) revokePKI(w http.ResponseWriter, body map[string]any) {
+	serial, _ := body["serial_number"].(string)
+	if f.pki == nil || !f.pki.issued[serial] {
+		writeErrors(w, 400, "certificate with serial "+serial+" not found")
+		return
+	}
+	f.Revoked = append(f.Revoked, serial)
+	writeJSON(w, 200, map[string]any{"data": map[string]any{"revocation_time": time.Now().Unix()}})
 }

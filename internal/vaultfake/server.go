@@ -123,8 +123,10 @@ type Server struct {
 	// PKIRoles are the roles of a PKI engine mounted at "pki", each with
 	// its max TTL: pki/issue/<role> issues a certificate of PKICA's, with
 	// the request's common_name and ttl (capped at the max), backdated
-	// 30s as Vault does.
+	// 30s as Vault does; pki/revoke records a serial_number it issued in
+	// Revoked (and answers 400 for one it did not).
 	PKIRoles map[string]time.Duration
+	Revoked  []string
 	pki      *pkiCA
 }
 
@@ -403,7 +405,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "auth/") && strings.HasSuffix(p, "/login"):
 		f.login(w, req)
 	case strings.HasPrefix(p, "secret/data/"), strings.HasPrefix(p, "secret/metadata/"),
-		strings.HasPrefix(p, "kv/"), p == "database/creds/app", strings.HasPrefix(p, "pki/issue/"):
+		strings.HasPrefix(p, "kv/"), p == "database/creds/app", strings.HasPrefix(p, "pki/issue/"), p == "pki/revoke":
 		if _, ok := f.tokens[req.Token]; !ok {
 			writeErrors(w, 403, "permission denied")
 			return
@@ -523,6 +525,8 @@ func (f *Server) read(w http.ResponseWriter, req Request) {
 			return
 		}
 		f.issuePKI(w, req.Body, maxTTL)
+	case p == "pki/revoke":
+		f.revokePKI(w, req.Body)
 	case p == "database/creds/app":
 		writeJSON(w, 200, map[string]any{
 			"lease_id": "database/creds/app/lease-1", "lease_duration": 3600, "renewable": true,

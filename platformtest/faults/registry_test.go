@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -188,17 +189,22 @@ func consume(ctx context.Context, c *schema.Consumer[Order], led *ledger, adm *k
 // is delivered once and in order, only the poison records are
 // dead-lettered or skipped, exactly as counted, and no commit passes a
 // record that was not handled. The restarted registry knows every ID
-// (it keeps its schemas in Kafka).
+// (it keeps its schemas in Kafka). The last case reads through the
+// registry's TLS proxy with basic authentication, as a consumer of a TLS
+// platform does: the proxy answers 502 while the registry is down, which
+// is an outage (ErrUnavailable) too, never a refusal or a dead letter.
 func TestFaultRegistryRestart(t *testing.T) {
-	p := requireFaults(t, platformtest.Kafka, platformtest.SchemaRegistry)
+	p := requireFaults(t, platformtest.Kafka, platformtest.SchemaRegistry, platformtest.KafkaTLS, platformtest.HTTPS)
 	policies := []struct {
 		name        string
 		policy      func(dlq string) schema.InvalidPolicy
 		poisonEvery int
+		viaTLSProxy bool
 	}{
-		{"dead-letter", schema.DeadLetter, 97},
-		{"skip", func(string) schema.InvalidPolicy { return schema.SkipInvalid() }, 89},
-		{"stop", func(string) schema.InvalidPolicy { return schema.StopOnInvalid() }, 0},
+		{"dead-letter", schema.DeadLetter, 97, false},
+		{"skip", func(string) schema.InvalidPolicy { return schema.SkipInvalid() }, 89, false},
+		{"stop", func(string) schema.InvalidPolicy { return schema.StopOnInvalid() }, 0, false},
+		{"dead-letter-tls-proxy", schema.DeadLetter, 97, true},
 	}
 	for _, pol := range policies {
 		t.Run(pol.name, func(t *testing.T) {
@@ -210,7 +216,16 @@ func TestFaultRegistryRestart(t *testing.T) {
 			w.write(ctx, 600, 0, 0, pol.poisonEvery)
 
 			// A cold registry client, as a consumer that starts now has.
-			reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryURL))
+			opts := []sr.ClientOpt{sr.URLs(p.SchemaRegistryURL)}
+			if pol.viaTLSProxy {
+				trust, err := p.TLSConfig()
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = []sr.ClientOpt{sr.URLs(p.SchemaRegistryTLSURL), sr.DialTLSConfig(trust),
+					sr.BasicAuth(p.SchemaRegistryUser, p.SchemaRegistryPassword)}
+			}
+			reg, err := schema.NewRegistryFromOptions(opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,8 +280,30 @@ func TestFaultRegistryRestart(t *testing.T) {
 			if st.Decoded != uint64(w.good) {
 				t.Fatalf("decoded %d, want every one of the %d valid records", st.Decoded, w.good)
 			}
+			if pol.viaTLSProxy {
+				// The outage as the proxy tells it: 502, an outage. (A
+				// registry that is starting may answer 404 for an ID it
+				// has: a hold too, not trusted as "no such ID".)
+				badGateway := 0
+				for _, h := range r.holds {
+					var re *schema.RegistryError
+					if errors.Is(h, schema.ErrUnavailable) && errors.As(h, &re) {
+						if re.StatusCode != http.StatusBadGateway {
+							t.Fatalf("an outage through the proxy with status %d: %v", re.StatusCode, h)
+						}
+						badGateway++
+					}
+					if errors.Is(h, schema.ErrRefused) {
+						t.Fatalf("a refusal while the registry was down: %v", h)
+					}
+				}
+				if badGateway == 0 {
+					t.Fatalf("no hold for the proxy's 502: %v", r.holds)
+				}
+				t.Logf("%d holds for the proxy's 502 Bad Gateway", badGateway)
+			}
 			switch pol.name {
-			case "dead-letter":
+			case "dead-letter", "dead-letter-tls-proxy":
 				if st.DeadLettered != uint64(w.nbad) || st.Skipped != 0 {
 					t.Fatalf("stats %+v, want exactly the %d poison records dead-lettered", st, w.nbad)
 				}

@@ -15,6 +15,10 @@
 //	                           CN=NAME: the principal Kafka's SSL listener
 //	                           maps it to
 //
+// With -crl FILE it writes only FILE: the revocation lists a TLS server
+// checks client certificates against, the authority's own and those of the
+// PKI mounts of the Vault at $VAULT_ADDR (see writeCRLs).
+//
 // It keeps what the folder already holds while the authority is valid for
 // 30 more days, so that a restarted platform keeps the certificates its
 // clients trust. Keys are written with mode 0600.
@@ -23,6 +27,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -48,10 +53,27 @@ func main() {
 	dir := flag.String("dir", "", "folder for the authority and the certificates (required)")
 	hosts := flag.String("hosts", "127.0.0.1,localhost", "comma-separated names and addresses of the server certificate")
 	clients := flag.String("clients", "", "comma-separated common names of client certificates")
+	crl := flag.String("crl", "", "write only this file: the authority's revocation list and those of the PKI mounts of the Vault at $VAULT_ADDR ($VAULT_TOKEN)")
 	flag.Parse()
 	if *dir == "" || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if *crl != "" {
+		addr, token := os.Getenv("VAULT_ADDR"), os.Getenv("VAULT_TOKEN")
+		if addr != "" && token == "" {
+			fmt.Fprintln(os.Stderr, "certs:", errNoVaultToken)
+			os.Exit(2)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		mounts, err := writeCRLs(ctx, *dir, *crl, addr, token, time.Now())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "certs: revocation lists:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("certs: %s: the authority's revocation list and %d of Vault's PKI mounts %v\n", *crl, len(mounts), mounts)
+		return
 	}
 	if err := run(*dir, split(*hosts), split(*clients), time.Now()); err != nil {
 		fmt.Fprintln(os.Stderr, "certs:", err)
