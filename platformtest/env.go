@@ -51,6 +51,10 @@ const (
 	// behind a proxy that authorizes by role, as
 	// EnvSchemaRegistryAuthzURL's does.
 	EnvConnectAuthzURL = "STREAMKIT_CONNECT_AUTHZ_URL"
+	// EnvConnectTLSSecretsDir is the folder of EnvConnectTLSURL's worker
+	// that its dir and file config providers may read, as
+	// EnvConnectSecretsDir is the standard workers'.
+	EnvConnectTLSSecretsDir = "STREAMKIT_CONNECT_TLS_SECRETS_DIR"
 	// EnvSASLBrokers is a comma-separated list of Kafka bootstrap brokers
 	// whose listeners authenticate with SASL/SCRAM and authorize with ACLs.
 	EnvSASLBrokers = "STREAMKIT_SASL_BROKERS"

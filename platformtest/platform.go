@@ -179,6 +179,9 @@ type Platform struct {
 	// ConnectPassword is ConnectUser's password. Platform's String,
 	// GoString and JSON encoding never show it.
 	ConnectPassword string
+	// ConnectTLSSecretsDir is ConnectTLSURL's worker's folder for its
+	// dir and file config providers.
+	ConnectTLSSecretsDir string
 	// SchemaRegistryAuthzURL and ConnectAuthzURL are the registry and
 	// ConnectTLSURL's worker behind a proxy that authorizes by role: a
 	// client certificate of TLSCAFile's authority (such as a Vault PKI
@@ -286,6 +289,7 @@ func fromLookup(getenv func(string) string) Platform {
 		ConnectTLSURL:          strings.TrimRight(strings.TrimSpace(getenv(EnvConnectTLSURL)), "/"),
 		ConnectUser:            strings.TrimSpace(getenv(EnvConnectUser)),
 		ConnectPassword:        strings.TrimSpace(getenv(EnvConnectPassword)),
+		ConnectTLSSecretsDir:   strings.TrimSpace(getenv(EnvConnectTLSSecretsDir)),
 		SchemaRegistryAuthzURL: strings.TrimRight(strings.TrimSpace(getenv(EnvSchemaRegistryAuthzURL)), "/"),
 		ConnectAuthzURL:        strings.TrimRight(strings.TrimSpace(getenv(EnvConnectAuthzURL)), "/"),
 		VaultTLSAddr:           strings.TrimRight(strings.TrimSpace(getenv(EnvVaultTLSAddr)), "/"),
@@ -371,6 +375,7 @@ func (p Platform) Missing(components ...Component) []string {
 				{p.ConnectTLSURL, EnvConnectTLSURL},
 				{p.ConnectUser, EnvConnectUser},
 				{p.ConnectPassword, EnvConnectPassword},
+				{p.ConnectTLSSecretsDir, EnvConnectTLSSecretsDir},
 				{p.SchemaRegistryAuthzURL, EnvSchemaRegistryAuthzURL},
 				{p.ConnectAuthzURL, EnvConnectAuthzURL},
 				{p.VaultTLSAddr, EnvVaultTLSAddr},
@@ -427,14 +432,14 @@ func (p Platform) String() string {
 	return fmt.Sprintf("brokers=%s registry=%s connect=%s vault=%s vault_token=%s sasl_brokers=%s kafka_admin_user=%s kafka_admin_password=%s"+
 		" sasl_ssl_brokers=%s mtls_brokers=%s tls_ca=%s tls_cert=%s"+
 		" registry_tls=%s registry_user=%s registry_password=%s connect_tls=%s connect_user=%s connect_password=%s"+
-		" registry_authz=%s connect_authz=%s vault_tls=%s"+
+		" connect_tls_secrets=%s registry_authz=%s connect_authz=%s vault_tls=%s"+
 		" secure_sasl_ssl_brokers=%s secure_mtls_brokers=%s"+
 		" postgres=%s postgres_user=%s postgres_password=%s postgres_db=%s",
 		strings.Join(p.Brokers, ","), p.SchemaRegistryURL, strings.Join(p.connectURLs(), ","), p.VaultAddr, redact(p.VaultToken),
 		strings.Join(p.SASLBrokers, ","), p.KafkaAdminUser, redact(p.KafkaAdminPassword),
 		strings.Join(p.SASLSSLBrokers, ","), strings.Join(p.MTLSBrokers, ","), p.TLSCAFile, p.TLSCertFile,
 		p.SchemaRegistryTLSURL, p.SchemaRegistryUser, redact(p.SchemaRegistryPassword),
-		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.SchemaRegistryAuthzURL, p.ConnectAuthzURL, p.VaultTLSAddr,
+		p.ConnectTLSURL, p.ConnectUser, redact(p.ConnectPassword), p.ConnectTLSSecretsDir, p.SchemaRegistryAuthzURL, p.ConnectAuthzURL, p.VaultTLSAddr,
 		strings.Join(p.SecureSASLSSLBrokers, ","), strings.Join(p.SecureMTLSBrokers, ","),
 		postgresAddr(p.PostgresHost, p.PostgresPort), p.PostgresUser, redact(p.PostgresPassword), p.PostgresDB)
 }

@@ -68,6 +68,23 @@ func (b Binding) String() string {
 	return fmt.Sprintf("%s %s %s on %s %s:%s from %s", b.Permission, b.Principal, b.Operation, b.Pattern, b.Resource, b.Name, b.Host)
 }
 
+// Covers reports whether b is a binding on topic: a TOPIC binding whose
+// name is topic or the wildcard "*" (LITERAL, the default), or a prefix
+// of topic (PREFIXED). Names are compared as Kafka does, resource and
+// pattern types in any case.
+func (b Binding) Covers(topic string) bool {
+	if !strings.EqualFold(b.Resource, "topic") {
+		return false
+	}
+	switch {
+	case b.Pattern == "" || strings.EqualFold(b.Pattern, "literal"):
+		return b.Name == topic || b.Name == "*"
+	case strings.EqualFold(b.Pattern, "prefixed"):
+		return strings.HasPrefix(topic, b.Name)
+	}
+	return false
+}
+
 // normalize returns b with Kafka's canonical upper-case names and
 // defaults, or an error naming what does not parse.
 func (b Binding) normalize() (Binding, error) {

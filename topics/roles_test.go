@@ -72,3 +72,23 @@ func TestGrantCovers(t *testing.T) {
 		}
 	}
 }
+
+func TestBindingCovers(t *testing.T) {
+	for _, tc := range []struct {
+		b     Binding
+		topic string
+		want  bool
+	}{
+		{Binding{Resource: "TOPIC", Name: "pricing.cards.v1"}, "pricing.cards.v1", true},
+		{Binding{Resource: "topic", Name: "pricing.cards.v1", Pattern: "literal"}, "pricing.cards.v2", false},
+		{Binding{Resource: "Topic", Name: "*"}, "pricing.cards.v1", true},
+		{Binding{Resource: "TOPIC", Name: "pricing.cards.", Pattern: "PREFIXED"}, "pricing.cards.v1", true},
+		{Binding{Resource: "TOPIC", Name: "pricing.cards.", Pattern: "prefixed"}, "pricing.orders.v1", false},
+		{Binding{Resource: "GROUP", Name: "pricing.cards.v1"}, "pricing.cards.v1", false},
+		{Binding{Resource: "TOPIC", Name: "pricing.", Pattern: "MATCH"}, "pricing.cards.v1", false},
+	} {
+		if got := tc.b.Covers(tc.topic); got != tc.want {
+			t.Errorf("%v.Covers(%q) = %t, want %t", tc.b, tc.topic, got, tc.want)
+		}
+	}
+}

@@ -46,8 +46,10 @@ of Kafka, or a source that brings it in, speaks TLS to the other end: an
 https:// URL, a JDBC PostgreSQL URL with sslmode=require, verify-ca or
 verify-full (a MySQL one with sslMode=REQUIRED, VERIFY_CA or
 VERIFY_IDENTITY, a SQL Server one with encrypt=true), Debezium's
-database.sslmode likewise. A FileStreamSink writes plain files and may
-not take restricted data.
+database.sslmode likewise, and a Kafka client's security.protocol (a
+mirror's source.cluster. and target.cluster. ones, set whenever it names
+that cluster's brokers, or a client override) SSL or SASL_SSL. A
+FileStreamSink writes plain files and may not take restricted data.
 
 Fails:  a JDBC sink of pricing.cards.v1 (restricted) to jdbc:postgresql://db/pricing
 Passes: the same to jdbc:postgresql://db/pricing?sslmode=verify-full`,
@@ -70,7 +72,9 @@ Passes: "connection.user": "${vault:secret/data/pricing/db:user}"`,
 			Summary: "a grant that reads restricted data names its approval",
 			Doc: `A consumer or admin grant on a restricted topic (by name, or by a prefix
 that covers one) says which decision allows it: approval: 'SEC-1234'.
-Producers are not readers and need none.
+Producers are not readers and need none. A raw binding that allows READ or
+ALL on a restricted topic has no place for an approval, and is refused:
+write it as a grant.
 
 Fails:  sk.consumer('User:pricing-analytics', ['pricing.cards.v1'], ['pricing-analytics'])
 Passes: the same + {approval: 'SEC-1234'}`,
@@ -182,6 +186,19 @@ func checkRestrictedConnector(c *Context, s connect.Spec) []Finding {
 			out = append(out, c.finding(kindConnector, s.Name, k, "%s moves restricted %s without TLS: %s", k, names(restricted), problem))
 		}
 	}
+	// A MirrorMaker connector's clients of a cluster it names by its
+	// brokers speak PLAINTEXT unless told otherwise.
+	if isMirror(class) {
+		for _, side := range []string{"source.cluster.", "target.cluster."} {
+			if _, named := s.Config[side+"bootstrap.servers"]; !named {
+				continue
+			}
+			if _, set := s.Config[side+"security.protocol"]; !set {
+				out = append(out, c.finding(kindConnector, s.Name, side+"bootstrap.servers",
+					"%sbootstrap.servers without %ssecurity.protocol moves restricted %s over PLAINTEXT: set SSL or SASL_SSL", side, side, names(restricted)))
+			}
+		}
+	}
 	return out
 }
 
@@ -203,6 +220,15 @@ func plainTextEndpoint(key, v string) string {
 	k := strings.ToLower(key)
 	if v == "" || strings.HasPrefix(v, "${") {
 		return ""
+	}
+	if k == "security.protocol" || strings.HasSuffix(k, ".security.protocol") {
+		// A Kafka client's: a mirror's source and target clusters, a
+		// connector's producer, consumer or admin override.
+		switch strings.ToUpper(v) {
+		case "SSL", "SASL_SSL":
+			return ""
+		}
+		return key + " " + v + ": want SSL or SASL_SSL"
 	}
 	if k == "database.sslmode" {
 		switch strings.ToLower(v) {
@@ -327,6 +353,21 @@ func checkRestrictedGrants(c *Context) []Finding {
 		if len(read) > 0 {
 			out = append(out, c.finding(kindACL, g.Principal, "topics", "%s may read restricted %s without an approval: name it (approval: 'SEC-1234')",
 				g.Principal, names(read)))
+		}
+	}
+	for _, b := range c.Manifest.Bindings {
+		if !strings.EqualFold(b.Permission, "allow") || !(strings.EqualFold(b.Operation, "read") || strings.EqualFold(b.Operation, "all")) {
+			continue
+		}
+		var read []topics.Spec
+		for _, t := range restricted {
+			if b.Covers(t.Name) {
+				read = append(read, t)
+			}
+		}
+		if len(read) > 0 {
+			out = append(out, c.finding(kindBinding, b.Principal, "name", "raw binding lets %s read restricted %s, with no place for an approval: write it as a grant (sk.consumer(..., approval='SEC-1234'))",
+				b.Principal, names(read)))
 		}
 	}
 	return out

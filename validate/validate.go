@@ -87,6 +87,20 @@ type Live struct {
 	// check the reference's text as the credential, and a LIVE000 finding
 	// says why; the others are validated as written.
 	Deliver func(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error)
+	// Clusters are the Connect workers of the team's other clusters
+	// (Policy.Data's), by name. A connector that DataPolicy's
+	// ConnectorCluster puts on one of them is checked by that cluster's
+	// workers, with that cluster's Deliver, so that a secret is never
+	// delivered to another cluster's workers; one on a cluster that is
+	// not here is not checked against a worker (plan and apply meet its
+	// own). Connect and Deliver are the default cluster's.
+	Clusters map[string]LiveConnect
+}
+
+// LiveConnect is the Connect workers of one cluster, for Live.Clusters.
+type LiveConnect struct {
+	Connect *connect.Client
+	Deliver func(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error)
 }
 
 // Validate evaluates the manifests, runs the rules on the desired state
@@ -131,8 +145,8 @@ func Validate(ctx context.Context, opts Options, cfg Config) (*Result, error) {
 func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 	var out []Finding
 	m := rc.Manifest
-	if live.Connect != nil {
-		out = append(out, connectChecks(ctx, rc, live.Connect, live.Deliver)...)
+	for _, g := range connectGroups(rc, live) {
+		out = append(out, connectChecks(ctx, rc, g.cc, g.deliver, g.idx)...)
 	}
 	if live.Registry != nil {
 		// One check per subject, several at a time, findings in order.
@@ -189,14 +203,58 @@ func liveChecks(ctx context.Context, rc *Context, live *Live) []Finding {
 // connectChecks checks every connector against the workers: its class
 // against the installed plugins, listed once for all connectors, then its
 // config, as deliver makes it, with the worker's validation.
-func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error)) []Finding {
+// connectGroup is the connectors (indices of the manifest's) that one
+// cluster's workers check.
+type connectGroup struct {
+	cc      *connect.Client
+	deliver func(context.Context, []connect.Spec) ([]connect.Spec, error)
+	idx     []int
+}
+
+// connectGroups sorts the manifest's connectors by the cluster whose
+// workers check them: the default cluster's first, then the others' by
+// name; a connector of a cluster without workers in live is left out.
+func connectGroups(rc *Context, live *Live) []connectGroup {
+	def := connectGroup{cc: live.Connect, deliver: live.Deliver}
+	others := map[string]*connectGroup{}
+	data := rc.Policy.Data
+	for i, c := range rc.Manifest.Connectors {
+		name := data.DefaultCluster
+		if len(data.Clusters) > 0 && len(live.Clusters) > 0 {
+			if n, err := data.ConnectorCluster(c, rc.Manifest); err == nil {
+				name = n
+			}
+		}
+		lc, ok := live.Clusters[name]
+		switch {
+		case name == data.DefaultCluster || len(live.Clusters) == 0:
+			def.idx = append(def.idx, i)
+		case ok && lc.Connect != nil:
+			if others[name] == nil {
+				others[name] = &connectGroup{cc: lc.Connect, deliver: lc.Deliver}
+			}
+			others[name].idx = append(others[name].idx, i)
+		}
+	}
+	var out []connectGroup
+	if def.cc != nil && len(def.idx) > 0 {
+		out = append(out, def)
+	}
+	for _, name := range slices.Sorted(maps.Keys(others)) {
+		out = append(out, *others[name])
+	}
+	return out
+}
+
+// connectChecks checks the connectors at idx with the workers of cc.
+func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error), idx []int) []Finding {
 	var out []Finding
-	sent, skipped, f := delivered(ctx, rc, deliver)
+	sent, skipped, f := delivered(ctx, rc, deliver, idx)
 	out = append(out, f...)
 	var plugins []connect.Plugin
 	listed := false
-	for _, c := range rc.Manifest.Connectors {
-		if c.Config["connector.class"] != "" {
+	for _, i := range idx {
+		if rc.Manifest.Connectors[i].Config["connector.class"] != "" {
 			// One listing for the whole manifest, and none without a
 			// connector to check.
 			ps, err := cc.Plugins(ctx, true)
@@ -219,7 +277,8 @@ func connectChecks(ctx context.Context, rc *Context, cc *connect.Client, deliver
 	each := make([][]Finding, len(rc.Manifest.Connectors))
 	var g errgroup.Group
 	g.SetLimit(liveConcurrency)
-	for i, c := range rc.Manifest.Connectors {
+	for _, i := range idx {
+		c := rc.Manifest.Connectors[i]
 		class := c.Config["connector.class"]
 		if class == "" || skipped[i] {
 			continue // CONN001 says so already, or Deliver failed for it
@@ -292,30 +351,38 @@ func validateConnector(ctx context.Context, rc *Context, cc *connect.Client, c c
 // written without deliver, else what deliver returns. When deliver fails,
 // skipped marks the connectors that hold a ${vault:...} reference, and
 // the finding says why.
-func delivered(ctx context.Context, rc *Context, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error)) (sent []connect.Spec, skipped map[int]bool, out []Finding) {
-	written := rc.Manifest.Connectors
+func delivered(ctx context.Context, rc *Context, deliver func(context.Context, []connect.Spec) ([]connect.Spec, error), idx []int) (sent map[int]connect.Spec, skipped map[int]bool, out []Finding) {
+	sent = map[int]connect.Spec{}
+	written := make([]connect.Spec, len(idx))
+	for j, i := range idx {
+		written[j] = rc.Manifest.Connectors[i]
+		sent[i] = written[j]
+	}
 	if deliver == nil || len(written) == 0 {
-		return written, nil, nil
+		return sent, nil, nil
 	}
 	got, err := deliver(ctx, slices.Clone(written))
 	if err == nil && len(got) != len(written) {
 		err = fmt.Errorf("delivered %d connectors of %d", len(got), len(written))
 	}
 	if err == nil {
-		return got, nil, nil
+		for j, i := range idx {
+			sent[i] = got[j]
+		}
+		return sent, nil, nil
 	}
 	skipped = map[int]bool{}
 	var names []string
-	for i, c := range written {
+	for j, c := range written {
 		if slices.ContainsFunc(slices.Collect(maps.Values(c.Config)), func(v string) bool { return strings.Contains(v, "${vault:") }) {
-			skipped[i] = true
+			skipped[idx[j]] = true
 			names = append(names, c.Name)
 		}
 	}
 	if len(names) == 0 {
-		return written, nil, nil
+		return sent, nil, nil
 	}
-	return written, skipped, []Finding{{Rule: RuleUnreachable, Severity: Warning,
+	return sent, skipped, []Finding{{Rule: RuleUnreachable, Severity: Warning,
 		Message: fmt.Sprintf("the worker did not validate %s: its secrets could not be delivered: %v", strings.Join(names, ", "), err)}}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/streamkit/streamkit/internal/vaultfake"
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
+	"github.com/streamkit/streamkit/topics"
 )
 
 // fakeWorker is an httptest Connect worker: it lists plugins (GET
@@ -470,4 +471,64 @@ func TestLiveDeliver(t *testing.T) {
 			t.Error("the connector without a reference was not validated")
 		}
 	})
+}
+
+// TestLiveClusters: each connector is checked by the workers of its own
+// cluster, with that cluster's Deliver; one of a cluster without workers
+// in Live is checked by none.
+func TestLiveClusters(t *testing.T) {
+	data := DataPolicy{
+		Levels: []string{"internal", "restricted"},
+		Clusters: map[string]ClusterPolicy{
+			"standard": {Levels: []string{"internal"}},
+			"secure":   {Levels: []string{"internal", "restricted"}, TLS: true},
+			"archive":  {Levels: []string{"internal"}},
+		},
+		DefaultCluster: "standard",
+	}
+	m := &Manifest{
+		Topics: []topics.Spec{
+			{Name: "pricing.prices.v1", Partitions: 1, ReplicationFactor: 1, Classification: "internal"},
+			{Name: "pricing.cards.v1", Partitions: 1, ReplicationFactor: 1, Classification: "restricted"},
+		},
+		Connectors: []connect.Spec{
+			{Name: "pricing-prices-sink", Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1", "topics": "pricing.prices.v1"}},
+			{Name: "pricing-cards-sink", Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1", "topics": "pricing.cards.v1"}},
+			{Name: "pricing-archive-sink", Cluster: "archive", Config: map[string]string{"connector.class": fileSinkClass, "tasks.max": "1", "topics": "pricing.prices.v1"}},
+		},
+	}
+	standard, secure := newFakeWorker(t, fileSinkClass), newFakeWorker(t, fileSinkClass)
+	delivered := map[string][]string{}
+	deliverTo := func(cluster string) func(context.Context, []connect.Spec) ([]connect.Spec, error) {
+		return func(_ context.Context, specs []connect.Spec) ([]connect.Spec, error) {
+			for _, s := range specs {
+				delivered[cluster] = append(delivered[cluster], s.Name)
+			}
+			return specs, nil
+		}
+	}
+	live := &Live{Connect: standard.client(t), Deliver: deliverTo("standard"),
+		Clusters: map[string]LiveConnect{"secure": {Connect: secure.client(t), Deliver: deliverTo("secure")}}}
+	if out := liveChecks(context.Background(), &Context{Manifest: m, Policy: Policy{Data: data}}, live); len(out) != 0 {
+		t.Fatalf("findings %+v", out)
+	}
+	for _, c := range []struct {
+		w          *fakeWorker
+		has, hasnt string
+	}{{standard, "pricing-prices-sink", "pricing-cards-sink"}, {secure, "pricing-cards-sink", "pricing-prices-sink"}} {
+		if _, ok := c.w.config(c.has); !ok {
+			t.Errorf("%s was not checked by its cluster's workers", c.has)
+		}
+		if _, ok := c.w.config(c.hasnt); ok {
+			t.Errorf("%s was checked by another cluster's workers", c.hasnt)
+		}
+	}
+	for _, w := range []*fakeWorker{standard, secure} {
+		if _, ok := w.config("pricing-archive-sink"); ok {
+			t.Error("a connector of a cluster without workers in Live was checked")
+		}
+	}
+	if !slices.Equal(delivered["standard"], []string{"pricing-prices-sink"}) || !slices.Equal(delivered["secure"], []string{"pricing-cards-sink"}) {
+		t.Errorf("delivered %v", delivered)
+	}
 }

@@ -143,7 +143,7 @@ func runAgent(ctx context.Context, ao agentOptions, env func(string) string, std
 	if len(missing) > 0 {
 		return fail(fmt.Errorf("agent needs %s: %w", strings.Join(missing, ", "), errMissing))
 	}
-	p, err := dial(ctx, env, nil, validate.DataPolicy{})
+	p, err := dial(ctx, env, nil, validate.DataPolicy{}, false)
 	if err != nil {
 		return fail(err)
 	}

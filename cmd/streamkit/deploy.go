@@ -118,7 +118,23 @@ func route(data validate.DataPolicy, m validate.Manifest) (map[string]*routed, e
 			at(name).grants = append(at(name).grants, g)
 		}
 	}
-	at(data.DefaultCluster).bindings = m.Bindings
+	// A raw binding on topics goes where they are, as a grant does; any
+	// other (groups, transactional IDs, the cluster) to the default
+	// cluster only.
+	for _, b := range m.Bindings {
+		var clusters []string
+		for _, t := range m.Topics {
+			if b.Covers(t.Name) && !slices.Contains(clusters, where[t.Name]) {
+				clusters = append(clusters, where[t.Name])
+			}
+		}
+		if len(clusters) == 0 {
+			clusters = []string{data.DefaultCluster}
+		}
+		for _, name := range clusters {
+			at(name).bindings = append(at(name).bindings, b)
+		}
+	}
 	for _, s := range m.Connectors {
 		name, err := data.ConnectorCluster(s, &m)
 		if err != nil {
@@ -309,7 +325,7 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 		return nil, fmt.Errorf("plan acls: %w", err)
 	}
 	if p.connect != nil {
-		specs, err := p.workerSpecs(home.connectors)
+		specs, err := p.workerSpecs("", home.connectors)
 		if err != nil {
 			return nil, fmt.Errorf("plan connectors: %w", err)
 		}
@@ -331,7 +347,7 @@ func (p *clients) plan(ctx context.Context, t *team, m validate.Manifest, prune 
 			return nil, fmt.Errorf("plan acls on %s: %w", name, err)
 		}
 		if c.connect != nil {
-			specs, err := p.workerSpecs(r.connectors)
+			specs, err := p.workerSpecs(name, r.connectors)
 			if err != nil {
 				return nil, fmt.Errorf("plan connectors on %s: %w", name, err)
 			}
@@ -460,13 +476,13 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 			return nil
 		}}
 	}
-	connectorStep := func(name string, cc *connect.Client, specs []connect.Spec, part *connect.Plan) step {
+	connectorStep := func(name, cluster string, cc *connect.Client, specs []connect.Spec, part *connect.Plan) step {
 		return step{name, part != nil && !part.Empty(), func() error {
 			// The files the placeholders name are in place before a
 			// worker reads them: validation wrote them, and this writes
 			// what Vault changed since.
 			if slices.ContainsFunc(part.Changes, func(c connect.Change) bool { return c.Action != connect.Delete }) {
-				if _, err := p.deliver(ctx, specs); err != nil {
+				if _, err := p.deliverTo(ctx, cluster, specs); err != nil {
 					return fmt.Errorf("deliver secrets: %w", err)
 				}
 			}
@@ -477,17 +493,17 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 	}
 	// Each step runs on every cluster, the default one first.
 	type where struct {
-		suffix string
-		tc     *topics.Client
-		cc     *connect.Client
-		w, d   *clusterPlan
+		cluster, suffix string
+		tc              *topics.Client
+		cc              *connect.Client
+		w, d            *clusterPlan
 	}
-	clusters := []where{{"", p.topics, p.connect,
+	clusters := []where{{"", "", p.topics, p.connect,
 		&clusterPlan{Topics: writes.Topics, ACLs: writes.ACLs, Connectors: writes.Connectors, connectors: dp.connectors},
 		&clusterPlan{Topics: deletes.Topics, ACLs: deletes.ACLs, Connectors: deletes.Connectors}}}
 	for i, cp := range dp.Clusters {
 		c := p.clusters[cp.Cluster]
-		clusters = append(clusters, where{" on " + cp.Cluster, c.topics, c.connect, writes.Clusters[i], deletes.Clusters[i]})
+		clusters = append(clusters, where{cp.Cluster, " on " + cp.Cluster, c.topics, c.connect, writes.Clusters[i], deletes.Clusters[i]})
 	}
 	var steps []step
 	for _, c := range clusters {
@@ -498,10 +514,10 @@ func (p *clients) apply(ctx context.Context, dp *deployPlan, force bool) (*appli
 		steps = append(steps, aclStep("acls"+c.suffix, c.tc, c.w.ACLs))
 	}
 	for _, c := range clusters {
-		steps = append(steps, connectorStep("connectors"+c.suffix, c.cc, c.w.connectors, c.w.Connectors))
+		steps = append(steps, connectorStep("connectors"+c.suffix, c.cluster, c.cc, c.w.connectors, c.w.Connectors))
 	}
 	for _, c := range clusters {
-		steps = append(steps, connectorStep("connector deletes"+c.suffix, c.cc, nil, c.d.Connectors))
+		steps = append(steps, connectorStep("connector deletes"+c.suffix, c.cluster, c.cc, nil, c.d.Connectors))
 	}
 	for _, c := range clusters {
 		steps = append(steps, aclStep("acl deletes"+c.suffix, c.tc, c.d.ACLs))
@@ -682,6 +698,20 @@ func (p *clients) deploy(ctx context.Context, t *team, o *options, stdout, stder
 	cfg := t.config()
 	if p.any() {
 		cfg.Live = &validate.Live{Connect: p.connect, Registry: p.registry, Vault: p.vault, Topics: p.topics, Deliver: p.deliver}
+		// Each cluster's workers check its connectors, with its own
+		// secrets folder.
+		for name, c := range p.clusters {
+			if c.connect == nil {
+				continue
+			}
+			if cfg.Live.Clusters == nil {
+				cfg.Live.Clusters = map[string]validate.LiveConnect{}
+			}
+			cfg.Live.Clusters[name] = validate.LiveConnect{Connect: c.connect,
+				Deliver: func(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error) {
+					return p.deliverTo(ctx, name, specs)
+				}}
+		}
 	}
 	res, err := validate.Validate(ctx, validate.Options{Dir: t.manifestsDir(), ExtVars: t.extVars()}, cfg)
 	if err != nil {

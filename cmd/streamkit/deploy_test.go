@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/streamkit/streamkit/schema"
 	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/topics"
+	"github.com/streamkit/streamkit/validate"
 )
 
 // A registry that goes away between plan and apply: apply stops at the
@@ -134,5 +136,48 @@ func TestRefusalsAreNotUnreachable(t *testing.T) {
 		if got := unreachable(tc.err); got != tc.want {
 			t.Errorf("unreachable(%v) = %t, want %t", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestRouteBindings: a raw binding on topics goes to the clusters of the
+// topics it covers, as a grant does; one on anything else, or on no
+// declared topic, to the default cluster.
+func TestRouteBindings(t *testing.T) {
+	data := validate.DataPolicy{
+		Levels: []string{"internal", "restricted"},
+		Clusters: map[string]validate.ClusterPolicy{
+			"standard": {Levels: []string{"internal"}},
+			"secure":   {Levels: []string{"internal", "restricted"}, TLS: true},
+		},
+		DefaultCluster: "standard",
+	}
+	m := validate.Manifest{
+		Topics: []topics.Spec{
+			{Name: "pricing.prices.v1", Partitions: 1, ReplicationFactor: 1, Classification: "internal"},
+			{Name: "pricing.cards.v1", Partitions: 1, ReplicationFactor: 1, Classification: "restricted"},
+		},
+		Bindings: []topics.Binding{
+			{Principal: "User:a", Resource: "topic", Name: "pricing.cards.v1", Operation: "read", Permission: "allow"},
+			{Principal: "User:b", Resource: "topic", Name: "pricing.", Pattern: "prefixed", Operation: "read", Permission: "allow"},
+			{Principal: "User:c", Resource: "group", Name: "pricing.", Pattern: "prefixed", Operation: "read", Permission: "allow"},
+			{Principal: "User:d", Resource: "topic", Name: "pricing.gone.v1", Operation: "read", Permission: "allow"},
+		},
+	}
+	routes, err := route(data, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	principals := func(cluster string) []string {
+		var out []string
+		for _, b := range routes[cluster].bindings {
+			out = append(out, b.Principal)
+		}
+		return out
+	}
+	if got := principals("secure"); !slices.Equal(got, []string{"User:a", "User:b"}) {
+		t.Errorf("secure: %v", got)
+	}
+	if got := principals("standard"); !slices.Equal(got, []string{"User:b", "User:c", "User:d"}) {
+		t.Errorf("standard: %v", got)
 	}
 }

@@ -243,7 +243,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		st = newStats(t.Namespace)
 		defer st.write(stderr)
 	}
-	p, err := dial(ctx, env, st, t.dataPolicy())
+	p, err := dial(ctx, env, st, t.dataPolicy(), t.TLS)
 	if err != nil {
 		fmt.Fprintln(stderr, "streamkit:", err)
 		return exitError

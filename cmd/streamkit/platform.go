@@ -92,6 +92,11 @@ type clients struct {
 type cluster struct {
 	topics  *topics.Client
 	connect *connect.Client
+	// secrets delivers ${vault:...} references to the secrets folder of
+	// this cluster's workers (STREAMKIT_CONNECT_SECRETS_DIR_<NAME>); nil
+	// without it, Vault or the workers, which secretsMissing names.
+	secrets        *materialize.Materializer
+	secretsMissing []string
 }
 
 func (p *clients) close() {
@@ -106,6 +111,11 @@ func (p *clients) close() {
 }
 
 func (p *clients) any() bool {
+	for _, c := range p.clusters {
+		if c.topics != nil || c.connect != nil {
+			return true
+		}
+	}
 	return p.topics != nil || p.connect != nil || p.registry != nil || p.vault != nil
 }
 
@@ -165,7 +175,7 @@ func tlsFromEnv(env func(string) string) (*tls.Config, error) {
 // is found by the first call that needs it), but the Vault client logs
 // in: a Vault that cannot be reached stops every command before it
 // starts.
-func dial(ctx context.Context, env func(string) string, st *stats, data validate.DataPolicy) (*clients, error) {
+func dial(ctx context.Context, env func(string) string, st *stats, data validate.DataPolicy, defaultTLS bool) (*clients, error) {
 	p := &clients{pkiMount: strings.Trim(env(EnvVaultPKIMount), "/")}
 	var (
 		kafkaOpts   []kgo.Opt
@@ -192,8 +202,20 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 	if user := env(EnvRegistryUser); user != "" && allHTTPS(splitList(env(EnvSchemaRegistryURL))) {
 		srOpts = append(srOpts, sr.BasicAuth(user, env(EnvRegistryPassword)))
 	}
+	// clusterTLS: the team file marks the cluster tls, or marks its one
+	// cluster (a team without data clusters) tls.
+	clusterTLS := func(name string) bool {
+		if len(data.Clusters) == 0 {
+			return defaultTLS
+		}
+		return data.Clusters[name].TLS
+	}
 	// A TLS-only cluster whose brokers are named needs the CA; one that is
 	// not named is not dialled (offline validate needs none).
+	if len(data.Clusters) == 0 && defaultTLS && env(EnvBrokers) != "" && kafkaTLS == nil {
+		return nil, fmt.Errorf("the team file's cluster is TLS-only: set %s (and %s and %s for a client certificate)",
+			EnvTLSCAFile, EnvTLSCertFile, EnvTLSKeyFile)
+	}
 	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
 		named := env(clusterEnv(EnvBrokers, name, name == data.DefaultCluster)) != ""
 		if data.Clusters[name].TLS && named && kafkaTLS == nil {
@@ -209,7 +231,7 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 			return nil, nil
 		}
 		opts := append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kafkaOpts...)
-		if data.Clusters[cluster].TLS {
+		if clusterTLS(cluster) {
 			opts = append(opts, kgo.DialTLSConfig(kafkaTLS.Clone()))
 		}
 		return topics.NewFromOptions(opts)
@@ -231,6 +253,7 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 		p.close()
 		return nil, fmt.Errorf("connect client: %w", err)
 	}
+	secretsDirs := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(data.Clusters)) {
 		if name == data.DefaultCluster {
 			continue
@@ -248,6 +271,7 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 			p.close()
 			return nil, fmt.Errorf("connect client of cluster %s: %w", name, err)
 		}
+		secretsDirs[name] = clusterEnv(EnvSecretsDir, name, false)
 	}
 	if urls := splitList(env(EnvSchemaRegistryURL)); len(urls) > 0 {
 		reg, err := schema.NewRegistryFromOptions(append([]sr.ClientOpt{sr.URLs(urls...)}, srOpts...)...)
@@ -272,25 +296,50 @@ func dial(ctx context.Context, env func(string) string, st *stats, data validate
 		}
 		p.vault = vc
 	}
-	dir := env(EnvSecretsDir)
-	if dir == "" {
-		p.secretsMissing = append(p.secretsMissing, EnvSecretsDir)
-	}
-	if p.vault == nil {
-		p.secretsMissing = append(p.secretsMissing, EnvVaultAddr)
-	}
-	if p.connect == nil {
-		p.secretsMissing = append(p.secretsMissing, EnvConnectURL)
-	}
-	if len(p.secretsMissing) == 0 {
-		m, err := materialize.New(p.vault, p.connect, dir)
-		if err != nil {
-			p.close()
-			return nil, fmt.Errorf("%s: %w", EnvSecretsDir, err)
+	// Each cluster's workers read the secrets of its connectors from a
+	// folder of their own.
+	materializer := func(dirEnv, connectEnv string, cc *connect.Client) (*materialize.Materializer, []string, error) {
+		var missing []string
+		dir := env(dirEnv)
+		if dir == "" {
+			missing = append(missing, dirEnv)
 		}
-		p.secrets = m
+		if p.vault == nil {
+			missing = append(missing, EnvVaultAddr)
+		}
+		if cc == nil {
+			missing = append(missing, connectEnv)
+		}
+		if len(missing) > 0 {
+			return nil, missing, nil
+		}
+		m, err := materialize.New(p.vault, cc, dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", dirEnv, err)
+		}
+		return m, nil, nil
+	}
+	if p.secrets, p.secretsMissing, err = materializer(EnvSecretsDir, EnvConnectURL, p.connect); err != nil {
+		p.close()
+		return nil, err
+	}
+	for name, dirEnv := range secretsDirs {
+		c := p.clusters[name]
+		if c.secrets, c.secretsMissing, err = materializer(dirEnv, clusterEnv(EnvConnectURL, name, false), c.connect); err != nil {
+			p.close()
+			return nil, err
+		}
 	}
 	return p, nil
+}
+
+// secretsOf returns the materializer of the cluster's workers, and what
+// the environment lacks for one: the default cluster's for "".
+func (p *clients) secretsOf(cluster string) (*materialize.Materializer, []string) {
+	if c := p.clusters[cluster]; cluster != "" && c != nil {
+		return c.secrets, c.secretsMissing
+	}
+	return p.secrets, p.secretsMissing
 }
 
 // hasVaultRefs reports whether any connector holds a ${vault:...}
@@ -306,28 +355,36 @@ func hasVaultRefs(specs []connect.Spec) bool {
 	return false
 }
 
-// workerSpecs returns the connectors as the workers get them: each
-// ${vault:...} reference replaced by the ${dir:...} placeholder of the
-// file the materializer writes. It writes nothing.
-func (p *clients) workerSpecs(specs []connect.Spec) ([]connect.Spec, error) {
+// workerSpecs returns the connectors of cluster ("" for the default
+// one) as its workers get them: each ${vault:...} reference replaced by
+// the ${dir:...} placeholder of the file the cluster's materializer
+// writes. It writes nothing.
+func (p *clients) workerSpecs(cluster string, specs []connect.Spec) ([]connect.Spec, error) {
 	if !hasVaultRefs(specs) {
 		return specs, nil
 	}
-	if p.secrets == nil {
-		return nil, fmt.Errorf("connectors with ${vault:...} references need %s: %w", strings.Join(p.secretsMissing, ", "), errMissing)
+	m, missing := p.secretsOf(cluster)
+	if m == nil {
+		return nil, fmt.Errorf("connectors with ${vault:...} references need %s: %w", strings.Join(missing, ", "), errMissing)
 	}
-	return p.secrets.TranslateSpecs(specs)
+	return m.TranslateSpecs(specs)
 }
 
-// deliver writes the secrets the connectors reference to the workers'
-// secrets folder, from Vault, and returns the connectors as the workers
-// get them. A file already right is not written again.
+// deliver writes the secrets the default cluster's connectors reference
+// to its workers' secrets folder, from Vault, and returns the connectors
+// as the workers get them. A file already right is not written again.
 func (p *clients) deliver(ctx context.Context, specs []connect.Spec) ([]connect.Spec, error) {
-	out, err := p.workerSpecs(specs)
-	if err != nil || p.secrets == nil || !hasVaultRefs(specs) {
+	return p.deliverTo(ctx, "", specs)
+}
+
+// deliverTo is deliver for the workers of cluster.
+func (p *clients) deliverTo(ctx context.Context, cluster string, specs []connect.Spec) ([]connect.Spec, error) {
+	out, err := p.workerSpecs(cluster, specs)
+	m, _ := p.secretsOf(cluster)
+	if err != nil || m == nil || !hasVaultRefs(specs) {
 		return out, err
 	}
-	if _, err := p.secrets.Sync(ctx, specs); err != nil {
+	if _, err := m.Sync(ctx, specs); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamkit/streamkit/connect"
 	"github.com/streamkit/streamkit/platformtest"
 )
 
@@ -178,4 +181,186 @@ func TestIntegrationSecureRouting(t *testing.T) {
 		t.Error("the refused apply created the restricted topic on the standard cluster")
 	}
 	writeFile(t, manifests, secureManifests)
+}
+
+// oneClusterTLSTeam is a team without data clusters whose one cluster
+// speaks TLS only.
+const oneClusterTLSTeam = `{ namespace: 'NS', manifests: 'manifests', tls: true }`
+
+// TestOneClusterTLSMistakes: tls: true beside data clusters is refused,
+// and so are the cluster's brokers without the CA; offline validate needs
+// neither.
+func TestOneClusterTLSMistakes(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), `{ topics: [] }`)
+	writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(oneClusterTLSTeam, "NS", "pricing."))
+	if r := streamkit(t, root, nil, "validate"); r.code != exitOK {
+		t.Fatalf("offline validate:\n%s", r)
+	}
+	if r := streamkit(t, root, []string{EnvBrokers + "=127.0.0.1:1"}, "plan"); r.code != exitError || !strings.Contains(r.stderr, EnvTLSCAFile) {
+		t.Fatalf("plan without the CA:\n%s", r)
+	}
+	both := strings.Replace(strings.ReplaceAll(secureTeam, "NS", "pricing."), "manifests: 'manifests',", "manifests: 'manifests', tls: true,", 1)
+	writeFile(t, filepath.Join(root, "team.jsonnet"), both)
+	if r := streamkit(t, root, nil, "validate"); r.code != exitError || !strings.Contains(r.stderr, "data.clusters.<name>.tls") {
+		t.Fatalf("tls: true beside data clusters:\n%s", r)
+	}
+}
+
+// TestIntegrationOneClusterTLS: a team with one cluster that speaks TLS
+// only applies to its mTLS listeners, with the CLI's client certificate as
+// its principal.
+func TestIntegrationOneClusterTLS(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.KafkaTLS, platformtest.SchemaRegistry, platformtest.Connect)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := platformtest.UniqueName("it-onetls") + "."
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(oneClusterTLSTeam, "NS", ns))
+	manifests := filepath.Join(root, "manifests", "main.jsonnet")
+	writeFile(t, manifests, `local sk = import 'streamkit.libsonnet';
+{ topics: [sk.topic(std.extVar('ns') + 'prices.v1', partitions=2, replication=1)] }
+`)
+	env := []string{
+		EnvBrokers + "=" + strings.Join(p.MTLSBrokers, ","),
+		EnvTLSCAFile + "=" + p.TLSCAFile, EnvTLSCertFile + "=" + p.TLSCertFile, EnvTLSKeyFile + "=" + p.TLSKeyFile,
+		// A prune needs every kind of the team's resources.
+		EnvSchemaRegistryURL + "=" + p.SchemaRegistryURL, EnvConnectURL + "=" + strings.Join(p.ConnectURLs, ","),
+	}
+	if r := streamkit(t, root, env, "apply"); r.code != exitOK {
+		t.Fatalf("apply:\n%s", r)
+	}
+	t.Cleanup(func() {
+		writeFile(t, manifests, "{}")
+		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
+			t.Errorf("cleanup apply -prune:\n%s", r)
+		}
+	})
+	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	td, err := kadm.NewClient(admin).ListTopics(ctx, ns+"prices.v1")
+	if err != nil || !td.Has(ns+"prices.v1") {
+		t.Fatalf("the topic after apply over mTLS: %v %v", err, td.Names())
+	}
+}
+
+// TestIntegrationSecureSecrets: a connector of the secure cluster whose
+// config holds a ${vault:...} reference gets it through the secure
+// worker's own secrets folder (STREAMKIT_CONNECT_SECRETS_DIR_SECURE), not
+// the standard workers': the CLI asks for that folder, writes the secret
+// there from Vault, gives the worker a ${dir:...} placeholder, and the
+// connector reads the file the secret names into the restricted topic.
+func TestIntegrationSecureSecrets(t *testing.T) {
+	p := platformtest.Require(t, platformtest.Kafka, platformtest.Vault, platformtest.Connect, platformtest.SchemaRegistry,
+		platformtest.KafkaTLS, platformtest.SecureKafka, platformtest.HTTPS)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := platformtest.UniqueName("it-secsec") + "."
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "team.jsonnet"), strings.ReplaceAll(secureTeam, "NS", ns))
+	// The secret is the path of the file the source reads.
+	input := filepath.Join(t.TempDir(), "cards.txt")
+	writeFile(t, input, "card-1\ncard-2\ncard-3\n")
+	kv := vaultKV(t, p)
+	secretPath := teamSecretsPath(ns) + "/cards-file"
+	if _, err := kv.Put(ctx, secretPath, map[string]any{"file": input}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kv.DeleteMetadata(context.Background(), secretPath) })
+	manifests := filepath.Join(root, "manifests", "main.jsonnet")
+	writeFile(t, manifests, `local sk = import 'streamkit.libsonnet';
+local ns = std.extVar('ns');
+{
+  topics: [sk.topic(ns + 'cards.v1', partitions=1, replication=1, classification='restricted')],
+  connectors: [
+    sk.fileSource(ns + 'cards-in', '${vault:secret/data/' + std.rstripChars(ns, '.') + '/cards-file:file}', ns + 'cards.v1')
+    + { cluster: 'secure' },
+  ],
+}
+`)
+	env := []string{
+		EnvBrokers + "=" + strings.Join(p.MTLSBrokers, ","),
+		clusterEnv(EnvBrokers, "secure", false) + "=" + strings.Join(p.SecureMTLSBrokers, ","),
+		EnvTLSCAFile + "=" + p.TLSCAFile, EnvTLSCertFile + "=" + p.TLSCertFile, EnvTLSKeyFile + "=" + p.TLSKeyFile,
+		clusterEnv(EnvConnectURL, "secure", false) + "=" + p.ConnectTLSURL,
+		EnvConnectUser + "=" + p.ConnectUser, EnvConnectPassword + "=" + p.ConnectPassword,
+		EnvVaultAddr + "=" + p.VaultAddr, EnvVaultToken + "=" + p.VaultToken,
+		// The standard workers' folder is set, and must not be used.
+		EnvSecretsDir + "=" + p.ConnectSecretsDir,
+		// A prune needs every kind of the team's resources.
+		EnvSchemaRegistryURL + "=" + p.SchemaRegistryURL, EnvConnectURL + "=" + strings.Join(p.ConnectURLs, ","),
+	}
+	secureDir := clusterEnv(EnvSecretsDir, "secure", false)
+	if r := streamkit(t, root, env, "apply"); r.code != exitError || !strings.Contains(r.stderr+r.stdout, secureDir) {
+		t.Fatalf("apply without the secure workers' secrets folder:\n%s", r)
+	}
+	env = append(env, secureDir+"="+p.ConnectTLSSecretsDir)
+	if r := streamkit(t, root, env, "apply"); r.code != exitOK {
+		t.Fatalf("apply:\n%s", r)
+	}
+	t.Cleanup(func() {
+		writeFile(t, manifests, "{}")
+		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
+			t.Errorf("cleanup apply -prune:\n%s", r)
+		}
+	})
+
+	trust, err := p.ClientTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := connect.New(connect.WithURLs(p.ConnectTLSURL), connect.WithTLSConfig(trust.Clone()), connect.WithBasicAuth(p.ConnectUser, p.ConnectPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := cc.Config(ctx, ns+"cards-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cfg["file"], "${dir:"+p.ConnectTLSSecretsDir) {
+		t.Fatalf("the secure worker's config has file=%q, want a placeholder in its own folder", cfg["file"])
+	}
+	// The secret sits in the secure workers' folder only.
+	holds := func(dir string) bool {
+		found := false
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, rerr := os.ReadFile(path); rerr == nil && strings.Contains(string(b), input) {
+					found = true
+				}
+			}
+			return nil
+		})
+		return found
+	}
+	if !holds(p.ConnectTLSSecretsDir) || holds(p.ConnectSecretsDir) {
+		t.Fatalf("the secret: in the secure folder %v, in the standard one %v", holds(p.ConnectTLSSecretsDir), holds(p.ConnectSecretsDir))
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.SecureMTLSBrokers...), kgo.DialTLSConfig(trust.Clone()),
+		kgo.ConsumeTopics(ns+"cards.v1"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var got []string
+	for len(got) < 3 && ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		fetches.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	if len(got) != 3 || !strings.Contains(got[0], "card-1") || !strings.Contains(got[2], "card-3") {
+		t.Fatalf("the restricted topic holds %q, want the file's three lines", got)
+	}
+
+	// status and restart find the connector on the secure cluster's
+	// workers.
+	if r := streamkit(t, root, env, "status"); r.code != exitOK || !strings.Contains(r.stdout, ns+"cards-in  RUNNING") ||
+		!strings.Contains(r.stdout, "(cluster secure)") {
+		t.Fatalf("status:\n%s", r)
+	}
+	if r := streamkit(t, root, env, "restart", ns+"cards-in"); r.code != exitOK || !strings.Contains(r.stdout, "restarted "+ns+"cards-in: RUNNING") {
+		t.Fatalf("restart on the secure cluster:\n%s", r)
+	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +25,10 @@ const (
 )
 
 type connectorStatus struct {
-	Name     string       `json:"name"`
+	Name string `json:"name"`
+	// Cluster is the team file's cluster whose workers run it; empty for
+	// the default one.
+	Cluster  string       `json:"cluster,omitempty"`
 	State    string       `json:"state"`
 	WorkerID string       `json:"worker_id"`
 	Trace    string       `json:"trace,omitempty"`
@@ -38,7 +43,10 @@ type taskStatus struct {
 }
 
 type groupStatus struct {
-	Group      string  `json:"group"`
+	Group string `json:"group"`
+	// Cluster is the team file's cluster of the group; empty for the
+	// default one.
+	Cluster    string  `json:"cluster,omitempty"`
 	State      string  `json:"state"`
 	Members    int     `json:"members"`
 	Lag        int64   `json:"lag"`
@@ -55,46 +63,79 @@ type statusReport struct {
 	Groups     []groupStatus     `json:"groups"`
 }
 
+// statusTarget is one cluster of the team: its name (empty for the
+// default one) and its clients, either of which may be nil.
+type statusTarget struct {
+	cluster string
+	cc      *connect.Client
+	tc      *topics.Client
+}
+
+// targets are the team's clusters that the environment names, the
+// default one first.
+func (p *clients) targets() []statusTarget {
+	out := []statusTarget{{"", p.connect, p.topics}}
+	for _, name := range slices.Sorted(maps.Keys(p.clusters)) {
+		c := p.clusters[name]
+		out = append(out, statusTarget{name, c.connect, c.topics})
+	}
+	return out
+}
+
 // status shows the team's connectors and tasks, with the trace of each
 // failed one, and the team's consumer groups with their lag in records
-// and seconds and its status. It exits 1 when a connector or task is
-// FAILED or a group is STALL, STOP or REWIND.
+// and seconds and its status, on every cluster of the team the
+// environment names. It exits 1 when a connector or task is FAILED or a
+// group is STALL, STOP or REWIND.
 func (p *clients) status(ctx context.Context, t *team, o *options, stdout, stderr io.Writer) int {
-	if p.connect == nil && p.topics == nil {
+	if !slices.ContainsFunc(p.targets(), func(c statusTarget) bool { return c.cc != nil || c.tc != nil }) {
 		fmt.Fprintf(stderr, "streamkit: status needs %s or %s: %v\n", EnvConnectURL, EnvBrokers, errMissing)
 		return exitError
 	}
 	rep := statusReport{Namespace: t.Namespace, Connectors: []connectorStatus{}, Groups: []groupStatus{}}
 	bad := false
-	if p.connect != nil {
-		all, err := p.connect.List(ctx)
-		if err != nil {
-			fmt.Fprintln(stderr, "streamkit: status: connectors:", err)
-			return exitError
+	for _, c := range p.targets() {
+		on := ""
+		if c.cluster != "" {
+			on = " on " + c.cluster
 		}
-		for name, c := range all {
-			if !strings.HasPrefix(name, t.Namespace) {
-				continue
+		if c.cc != nil {
+			all, err := c.cc.List(ctx)
+			if err != nil {
+				fmt.Fprintf(stderr, "streamkit: status: connectors%s: %v\n", on, err)
+				return exitError
 			}
-			bad = bad || c.Status.Failed()
-			rep.Connectors = append(rep.Connectors, toStatus(name, c.Status))
+			for name, cs := range all {
+				if !strings.HasPrefix(name, t.Namespace) {
+					continue
+				}
+				bad = bad || cs.Status.Failed()
+				st := toStatus(name, cs.Status)
+				st.Cluster = c.cluster
+				rep.Connectors = append(rep.Connectors, st)
+			}
 		}
-		slices.SortFunc(rep.Connectors, func(a, b connectorStatus) int { return strings.Compare(a.Name, b.Name) })
+		if c.tc != nil {
+			groups, err := namespaceGroups(ctx, c.tc, t.Namespace)
+			if err != nil {
+				fmt.Fprintf(stderr, "streamkit: status: groups%s: %v\n", on, err)
+				return exitError
+			}
+			gs, err := lagStatus(ctx, c.tc, groups)
+			if err != nil {
+				fmt.Fprintf(stderr, "streamkit: status: lag%s: %v\n", on, err)
+				return exitError
+			}
+			for _, g := range gs {
+				g.Cluster = c.cluster
+				bad = bad || g.Status == "STALL" || g.Status == "STOP" || g.Status == "REWIND"
+				rep.Groups = append(rep.Groups, g)
+			}
+		}
 	}
-	if p.topics != nil {
-		groups, err := p.groups(ctx, t.Namespace)
-		if err != nil {
-			fmt.Fprintln(stderr, "streamkit: status: groups:", err)
-			return exitError
-		}
-		if rep.Groups, err = p.lagStatus(ctx, groups); err != nil {
-			fmt.Fprintln(stderr, "streamkit: status: lag:", err)
-			return exitError
-		}
-		for _, g := range rep.Groups {
-			bad = bad || g.Status == "STALL" || g.Status == "STOP" || g.Status == "REWIND"
-		}
-	}
+	slices.SortStableFunc(rep.Connectors, func(a, b connectorStatus) int {
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Name, b.Name))
+	})
 	if o.format == "json" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -111,9 +152,9 @@ func (p *clients) status(ctx context.Context, t *team, o *options, stdout, stder
 	return exitOK
 }
 
-// groups lists the consumer groups of the namespace.
-func (p *clients) groups(ctx context.Context, namespace string) ([]string, error) {
-	listed, err := p.topics.Admin().ListGroups(ctx)
+// namespaceGroups lists the consumer groups of the namespace.
+func namespaceGroups(ctx context.Context, tc *topics.Client, namespace string) ([]string, error) {
+	listed, err := tc.Admin().ListGroups(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +169,7 @@ func (p *clients) groups(ctx context.Context, namespace string) ([]string, error
 }
 
 // lagStatus samples the groups' lag lagSamples times and evaluates it.
-func (p *clients) lagStatus(ctx context.Context, groups []string) ([]groupStatus, error) {
+func lagStatus(ctx context.Context, tc *topics.Client, groups []string) ([]groupStatus, error) {
 	if len(groups) == 0 {
 		return []groupStatus{}, nil
 	}
@@ -143,7 +184,7 @@ func (p *clients) lagStatus(ctx context.Context, groups []string) ([]groupStatus
 			case <-time.After(lagInterval):
 			}
 		}
-		r, err := p.topics.Lag(ctx, groups...)
+		r, err := tc.Lag(ctx, groups...)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +221,7 @@ func snapshot(r topics.LagReport) platform.Snapshot {
 func writeStatus(w io.Writer, rep statusReport, github bool) {
 	fmt.Fprintf(w, "connectors of %q: %d\n", rep.Namespace, len(rep.Connectors))
 	for _, c := range rep.Connectors {
-		fmt.Fprintf(w, "  %s  %s  %s\n", c.Name, c.State, c.WorkerID)
+		fmt.Fprintf(w, "  %s  %s  %s%s\n", c.Name, c.State, c.WorkerID, onCluster(c.Cluster))
 		writeTrace(w, "    ", c.Trace)
 		if github && c.State == connect.StateFailed {
 			fmt.Fprintf(w, "::error title=connector %s::FAILED: %s\n", c.Name, firstLine(c.Trace))
@@ -195,7 +236,7 @@ func writeStatus(w io.Writer, rep statusReport, github bool) {
 	}
 	fmt.Fprintf(w, "consumer groups of %q: %d\n", rep.Namespace, len(rep.Groups))
 	for _, g := range rep.Groups {
-		fmt.Fprintf(w, "  %s  %s  %d members  lag %d records, %.1f s  %s\n", g.Group, g.State, g.Members, g.Lag, g.LagSeconds, g.Status)
+		fmt.Fprintf(w, "  %s  %s  %d members  lag %d records, %.1f s  %s%s\n", g.Group, g.State, g.Members, g.Lag, g.LagSeconds, g.Status, onCluster(g.Cluster))
 		if g.Error != "" {
 			fmt.Fprintf(w, "    error: %s\n", g.Error)
 		}
@@ -235,11 +276,24 @@ func (p *clients) restart(ctx context.Context, t *team, name string, o *options,
 		fmt.Fprintf(stderr, "streamkit: restart: connector %q is outside the namespace %q: %v\n", name, t.Namespace, connect.ErrOutsideNamespace)
 		return exitError
 	}
-	if p.connect == nil {
+	// The connector is on the workers of one of the team's clusters: the
+	// first that knows it.
+	var cc *connect.Client
+	var err error
+	for _, c := range p.targets() {
+		if c.cc == nil {
+			continue
+		}
+		if _, err = c.cc.Restart(ctx, name, connect.RestartOptions{IncludeTasks: true, OnlyFailed: true}); !errors.Is(err, connect.ErrNotFound) {
+			cc = c.cc
+			break
+		}
+	}
+	switch {
+	case cc == nil && err == nil:
 		fmt.Fprintf(stderr, "streamkit: restart needs %s: %v\n", EnvConnectURL, errMissing)
 		return exitError
-	}
-	if _, err := p.connect.Restart(ctx, name, connect.RestartOptions{IncludeTasks: true, OnlyFailed: true}); err != nil {
+	case err != nil:
 		fmt.Fprintln(stderr, "streamkit: restart:", err)
 		if errors.Is(err, connect.ErrNotFound) {
 			return exitFindings
@@ -251,7 +305,7 @@ func (p *clients) restart(ctx context.Context, t *team, name string, o *options,
 	var st connect.Status
 	for {
 		var err error
-		st, err = p.connect.Status(wctx, name)
+		st, err = cc.Status(wctx, name)
 		if err == nil && running(st) {
 			break
 		}
@@ -288,4 +342,12 @@ func toStatus(name string, st connect.Status) connectorStatus {
 		cs.Tasks = append(cs.Tasks, taskStatus{ID: t.ID, State: t.State, WorkerID: t.WorkerID, Trace: t.Trace})
 	}
 	return cs
+}
+
+// onCluster names a cluster other than the default one in a status line.
+func onCluster(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "  (cluster " + name + ")"
 }

@@ -32,6 +32,7 @@ const DefaultTeamFile = "team.jsonnet"
 //	  manifests: 'manifests',
 //	  services: ['publisher', 'billing'],
 //	  ext_vars: { data_dir: '/var/tmp/pricing' },
+//	  // tls: true,  // without data clusters: the one cluster speaks TLS
 //	  data: {
 //	    levels: ['public', 'internal', 'confidential', 'restricted'],
 //	    clusters: { standard: { levels: ['public', 'internal', 'confidential'] },
@@ -78,6 +79,11 @@ type team struct {
 	// principal that reads the namespace (owner, service, reader) to read
 	// its restricted topics, as a grant's approval does (TEAM002).
 	Approvals map[string]string `json:"approvals"`
+	// TLS says that the Kafka listeners of the team's one cluster speak
+	// TLS: the CLI dials them with STREAMKIT_TLS_CA_FILE and its client
+	// certificate. A team file with data clusters says it per cluster
+	// (data.clusters.<name>.tls) instead.
+	TLS bool `json:"tls"`
 	// Data is the team's data policy: the classification levels of its
 	// topics, which are restricted, and the Kafka clusters it deploys to,
 	// with the levels each may hold (the DATA rules; see
@@ -227,6 +233,9 @@ func loadTeam(path, namespace string) (*team, error) {
 		// The owner's Vault policy covers secret/data/<team>/*, and the
 		// principals' credentials are under secret/data/streamkit/.
 		return nil, fmt.Errorf("%w %s: namespace %q: its Vault folder would be the principals' credentials'; choose another", errTeam, path, t.Namespace)
+	}
+	if t.TLS && len(t.Data.Clusters) > 0 {
+		return nil, fmt.Errorf("%w %s: tls: the team file has data clusters; mark each that speaks TLS with data.clusters.<name>.tls", errTeam, path)
 	}
 	for name := range t.Data.Clusters {
 		// One variable per cluster: STREAMKIT_BROKERS_<NAME>.

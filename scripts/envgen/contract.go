@@ -154,6 +154,13 @@ var variables = []Variable{
 		Go: []Const{gen("platformtest", "EnvConnectAuthzURL")},
 	},
 	{
+		Name: "STREAMKIT_CONNECT_TLS_SECRETS_DIR", Script: "platform", Value: "$TLS_SECRETS_DIR",
+		Doc: "is the folder of STREAMKIT_CONNECT_TLS_URL's worker that its dir and " +
+			"file config providers may read, as STREAMKIT_CONNECT_SECRETS_DIR is the " +
+			"standard workers'.",
+		Go: []Const{gen("platformtest", "EnvConnectTLSSecretsDir")},
+	},
+	{
 		Name: "STREAMKIT_SASL_BROKERS", Script: "platform", Value: "$(kafka_sasl_bootstrap)",
 		Doc: "is a comma-separated list of Kafka bootstrap brokers whose listeners " +
 			"authenticate with SASL/SCRAM and authorize with ACLs.",
@@ -298,6 +305,7 @@ var variables = []Variable{
 	{Name: "STREAMKIT_BROKERS_SECURE", Doc: "is, for the CLI, the bootstrap brokers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_BROKERS_<NAME>."},
 	{Name: "STREAMKIT_CONNECT_URL_SECURE", Doc: "is, for the CLI, the Connect workers of the team file's cluster named secure; any cluster but the default one has its STREAMKIT_CONNECT_URL_<NAME>."},
 	{Name: "STREAMKIT_VAULT_PKI_MOUNT", Doc: "is, for the CLI, the Vault PKI mount where principals apply gives each principal a role that issues its client certificates (CN=<principal>,OU=<role>,O=<namespace>); unset, principals get none."},
+	{Name: "STREAMKIT_CONNECT_SECRETS_DIR_SECURE", Doc: "is, for the CLI, the secrets folder of the Connect workers of the team file's cluster named secure, where its connectors' ${vault:...} references are delivered; any cluster but the default one has its STREAMKIT_CONNECT_SECRETS_DIR_<NAME>."},
 	{Name: "STREAMKIT_SECURE_KAFKA_PORT", Doc: "is the base port of the secure cluster's node (default 9392): its controller, SASL_SSL and SSL listeners are 1, 2 and 3 above."},
 	{Name: "STREAMKIT_REGISTRY_PORT", Doc: "is the schema registry's port (default 8081); its TLS proxy's is 10 above, its authorizing proxy's 11."},
 	{Name: "STREAMKIT_VAULT_PORT", Doc: "is the Vault server's port (default 8200); its TLS listener's is 10 above."},

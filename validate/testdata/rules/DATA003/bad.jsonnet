@@ -1,5 +1,6 @@
 // DATA003: restricted data to a database without TLS, to plain files,
-// copied to the standard cluster, and a sink running there.
+// copied to the standard cluster, and a sink running there; a mirror
+// between secure clusters in plain text.
 local sk = import 'streamkit.libsonnet';
 
 {
@@ -22,5 +23,7 @@ local sk = import 'streamkit.libsonnet';
       'source.cluster.alias': 'secure',
       'target.cluster.alias': 'standard',
     }) + { cluster: 'standard' },
+    sk.mirrorSource('pricing-cards-dr', 'secure-dc1', ['kafka-dc1:9094'], ['kafka-dc2:9094'], ['pricing.cards.v1'])
+    + { cluster: 'secure', config+: { 'source.cluster.security.protocol': 'PLAINTEXT' } },
   ],
 }

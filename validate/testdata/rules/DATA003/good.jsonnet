@@ -1,4 +1,6 @@
-// DATA003 fixed: the sink speaks TLS and runs on the secure cluster; no file sink, no mirror.
+// DATA003 fixed: the sink speaks TLS and runs on the secure cluster; no file
+// sink, no mirror to the standard cluster; the mirror between secure
+// clusters speaks TLS to both.
 local sk = import 'streamkit.libsonnet';
 
 {
@@ -12,5 +14,10 @@ local sk = import 'streamkit.libsonnet';
       'connection.username': '${vault:secret/data/pricing/cards-db:user}',
       'connection.password': '${vault:secret/data/pricing/cards-db:password}',
     }),
+    sk.mirrorSource('pricing-cards-dr', 'secure-dc1', ['kafka-dc1:9094'], ['kafka-dc2:9094'], ['pricing.cards.v1'])
+    + { cluster: 'secure', config+: {
+      'source.cluster.security.protocol': 'SSL',
+      'target.cluster.security.protocol': 'SASL_SSL',
+    } },
   ],
 }

@@ -1,4 +1,5 @@
-// DATA005: a consumer of restricted data, by name and by prefix, without an approval.
+// DATA005: a consumer of restricted data, by name and by prefix, without an
+// approval; a raw binding that reads it.
 local sk = import 'streamkit.libsonnet';
 
 {
@@ -10,5 +11,9 @@ local sk = import 'streamkit.libsonnet';
     sk.consumer('User:pricing-analytics', ['pricing.cards.v1'], ['pricing-analytics']),
     sk.consumer('User:pricing-audit', ['pricing.*'], ['pricing-audit']),
     sk.producer('User:pricing-publisher', ['pricing.cards.v1']),
+  ],
+  bindings: [
+    { principal: 'User:pricing-raw', resource: 'topic', name: 'pricing.cards.v1', operation: 'read', permission: 'allow' },
+    { principal: 'User:pricing-raw', resource: 'topic', name: 'pricing.cards.v1', operation: 'write', permission: 'allow' },
   ],
 }

@@ -11,4 +11,7 @@ local sk = import 'streamkit.libsonnet';
     sk.consumer('User:pricing-audit', ['pricing.*'], ['pricing-audit']) + { approval: 'SEC-1240' },
     sk.producer('User:pricing-publisher', ['pricing.cards.v1']),
   ],
+  bindings: [
+    { principal: 'User:pricing-raw', resource: 'topic', name: 'pricing.cards.v1', operation: 'write', permission: 'allow' },
+  ],
 }
