@@ -987,7 +987,8 @@ func (f *fixtures) validate() {
 	}
 	vopts := validate.Options{Dir: repo, ExtVars: map[string]string{"env": "prod", "team": "pricing"}, MaxStack: 100}
 	policy := validate.Policy{Namespace: "pricing", MinTasks: 1, MaxTasks: 4, ExistingTopics: map[string]bool{"pricing.orders.v1": true}}
-	live := &validate.Live{Connect: cc, Registry: reg, Vault: vc, Topics: f.tc}
+	secure := validate.LiveConnect{Connect: cc, Deliver: func(_ context.Context, specs []connect.Spec) ([]connect.Spec, error) { return specs, nil }}
+	live := &validate.Live{Connect: cc, Registry: reg, Vault: vc, Topics: f.tc, Clusters: map[string]validate.LiveConnect{"secure": secure}}
 	res := must[*validate.Result](t)(validate.Validate(ctx, vopts, validate.Config{Policy: policy}))
 	if len(res.Manifest.Connectors) != 1 || len(res.Findings) == 0 {
 		t.Fatalf("validate found %d connectors and %d findings, want 1 and some", len(res.Manifest.Connectors), len(res.Findings))
@@ -1003,6 +1004,7 @@ func (f *fixtures) validate() {
 	add("validate.Rule", "BuiltinRules", validate.BuiltinRules()[0])
 	add("validate.Context", "with the evaluated manifest", &validate.Context{Manifest: &res.Manifest, Locator: res.Locator, Policy: policy})
 	add("validate.Live", "literal with clients", live)
+	add("validate.LiveConnect", "literal with a client", secure)
 	add("validate.Config", "literal with Live", validate.Config{Policy: policy, Live: live, Overrides: map[string]validate.Severity{"CONN004": validate.Warning}})
 }
 

@@ -73,17 +73,25 @@ func (b Binding) String() string {
 // of topic (PREFIXED). Names are compared as Kafka does, resource and
 // pattern types in any case.
 func (b Binding) Covers(topic string) bool {
-	if !strings.EqualFold(b.Resource, "topic") {
+	n, err := b.Normalize()
+	if err != nil || n.Resource != "TOPIC" {
 		return false
 	}
-	switch {
-	case b.Pattern == "" || strings.EqualFold(b.Pattern, "literal"):
-		return b.Name == topic || b.Name == "*"
-	case strings.EqualFold(b.Pattern, "prefixed"):
-		return strings.HasPrefix(topic, b.Name)
+	switch n.Pattern {
+	case "LITERAL":
+		return n.Name == topic || n.Name == "*"
+	case "PREFIXED":
+		return strings.HasPrefix(topic, n.Name)
 	}
 	return false
 }
+
+// Normalize returns b as Kafka reads it: resource, pattern, operation and
+// permission in Kafka's canonical upper-case names (whatever spelling
+// Kafka accepts: "topic", "Topic", "transactional_id"), a LITERAL
+// pattern, a "*" host and an ALLOW permission where b leaves them out.
+// A binding that does not parse is an error that says which part.
+func (b Binding) Normalize() (Binding, error) { return b.normalize() }
 
 // normalize returns b with Kafka's canonical upper-case names and
 // defaults, or an error naming what does not parse.

@@ -79,13 +79,16 @@ func TestBindingCovers(t *testing.T) {
 		topic string
 		want  bool
 	}{
-		{Binding{Resource: "TOPIC", Name: "pricing.cards.v1"}, "pricing.cards.v1", true},
-		{Binding{Resource: "topic", Name: "pricing.cards.v1", Pattern: "literal"}, "pricing.cards.v2", false},
-		{Binding{Resource: "Topic", Name: "*"}, "pricing.cards.v1", true},
-		{Binding{Resource: "TOPIC", Name: "pricing.cards.", Pattern: "PREFIXED"}, "pricing.cards.v1", true},
-		{Binding{Resource: "TOPIC", Name: "pricing.cards.", Pattern: "prefixed"}, "pricing.orders.v1", false},
-		{Binding{Resource: "GROUP", Name: "pricing.cards.v1"}, "pricing.cards.v1", false},
-		{Binding{Resource: "TOPIC", Name: "pricing.", Pattern: "MATCH"}, "pricing.cards.v1", false},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "TOPIC", Name: "pricing.cards.v1"}, "pricing.cards.v1", true},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "topic", Name: "pricing.cards.v1", Pattern: "literal"}, "pricing.cards.v2", false},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "Topic", Name: "*"}, "pricing.cards.v1", true},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "TOPIC", Name: "pricing.cards.", Pattern: "PREFIXED"}, "pricing.cards.v1", true},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "TOPIC", Name: "pricing.cards.", Pattern: "prefixed"}, "pricing.orders.v1", false},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "GROUP", Name: "pricing.cards.v1"}, "pricing.cards.v1", false},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "TOPIC", Name: "pricing.", Pattern: "MATCH"}, "pricing.cards.v1", false},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "to-pic", Name: "pricing.cards.v1"}, "pricing.cards.v1", true},
+		{Binding{Principal: "User:a", Operation: "read", Resource: "TOPIC", Name: "pricing.", Pattern: "pre-fixed"}, "pricing.cards.v1", true},
+		{Binding{Operation: "read", Resource: "TOPIC", Name: "pricing.cards.v1"}, "pricing.cards.v1", false},
 	} {
 		if got := tc.b.Covers(tc.topic); got != tc.want {
 			t.Errorf("%v.Covers(%q) = %t, want %t", tc.b, tc.topic, got, tc.want)

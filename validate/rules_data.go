@@ -193,7 +193,7 @@ func checkRestrictedConnector(c *Context, s connect.Spec) []Finding {
 			if _, named := s.Config[side+"bootstrap.servers"]; !named {
 				continue
 			}
-			if _, set := s.Config[side+"security.protocol"]; !set {
+			if strings.TrimSpace(s.Config[side+"security.protocol"]) == "" {
 				out = append(out, c.finding(kindConnector, s.Name, side+"bootstrap.servers",
 					"%sbootstrap.servers without %ssecurity.protocol moves restricted %s over PLAINTEXT: set SSL or SASL_SSL", side, side, names(restricted)))
 			}
@@ -356,8 +356,10 @@ func checkRestrictedGrants(c *Context) []Finding {
 		}
 	}
 	for _, b := range c.Manifest.Bindings {
-		if !strings.EqualFold(b.Permission, "allow") || !(strings.EqualFold(b.Operation, "read") || strings.EqualFold(b.Operation, "all")) {
-			continue
+		// As Kafka reads it: no permission is ALLOW.
+		n, err := b.Normalize()
+		if err != nil || n.Permission != "ALLOW" || (n.Operation != "READ" && n.Operation != "ALL") {
+			continue // ACL rules refuse a binding that does not parse
 		}
 		var read []topics.Spec
 		for _, t := range restricted {

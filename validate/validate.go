@@ -213,21 +213,26 @@ type connectGroup struct {
 
 // connectGroups sorts the manifest's connectors by the cluster whose
 // workers check them: the default cluster's first, then the others' by
-// name; a connector of a cluster without workers in live is left out.
+// name. A connector of a cluster without workers in live, or whose
+// cluster is not known, is left out: its secrets are delivered to no
+// other cluster's workers.
 func connectGroups(rc *Context, live *Live) []connectGroup {
 	def := connectGroup{cc: live.Connect, deliver: live.Deliver}
 	others := map[string]*connectGroup{}
 	data := rc.Policy.Data
 	for i, c := range rc.Manifest.Connectors {
-		name := data.DefaultCluster
-		if len(data.Clusters) > 0 && len(live.Clusters) > 0 {
-			if n, err := data.ConnectorCluster(c, rc.Manifest); err == nil {
-				name = n
-			}
+		if len(data.Clusters) == 0 {
+			// One cluster: the default workers check everything.
+			def.idx = append(def.idx, i)
+			continue
+		}
+		name, err := data.ConnectorCluster(c, rc.Manifest)
+		if err != nil {
+			continue // DATA003 says so; no worker may see its secrets
 		}
 		lc, ok := live.Clusters[name]
 		switch {
-		case name == data.DefaultCluster || len(live.Clusters) == 0:
+		case name == data.DefaultCluster:
 			def.idx = append(def.idx, i)
 		case ok && lc.Connect != nil:
 			if others[name] == nil {

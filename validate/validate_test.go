@@ -475,7 +475,7 @@ func TestLiveDeliver(t *testing.T) {
 
 // TestLiveClusters: each connector is checked by the workers of its own
 // cluster, with that cluster's Deliver; one of a cluster without workers
-// in Live is checked by none.
+// in Live is checked by none, and delivered to none.
 func TestLiveClusters(t *testing.T) {
 	data := DataPolicy{
 		Levels: []string{"internal", "restricted"},
@@ -530,5 +530,18 @@ func TestLiveClusters(t *testing.T) {
 	}
 	if !slices.Equal(delivered["standard"], []string{"pricing-prices-sink"}) || !slices.Equal(delivered["secure"], []string{"pricing-cards-sink"}) {
 		t.Errorf("delivered %v", delivered)
+	}
+
+	// Without the secure cluster's workers, its connector goes to no
+	// worker at all: not to the standard ones, whose folder would get its
+	// secrets.
+	clear(delivered)
+	standard = newFakeWorker(t, fileSinkClass)
+	live = &Live{Connect: standard.client(t), Deliver: deliverTo("standard")}
+	if out := liveChecks(context.Background(), &Context{Manifest: m, Policy: Policy{Data: data}}, live); len(out) != 0 {
+		t.Fatalf("findings %+v", out)
+	}
+	if _, ok := standard.config("pricing-cards-sink"); ok || !slices.Equal(delivered["standard"], []string{"pricing-prices-sink"}) {
+		t.Errorf("without the secure workers: delivered %v", delivered)
 	}
 }

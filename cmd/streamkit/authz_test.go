@@ -126,7 +126,7 @@ func proxyMatrix(t *testing.T, ctx context.Context, p platformtest.Platform, ns,
 			func(c clients) error { _, err := c.reg.Register(ctx, other+"prices.v1-value", v1); return err }},
 		{"connect: list connectors", []string{"owner", "deployer", "service", "reader"},
 			func(c clients) error { _, err := c.con.Names(ctx); return err }},
-		{"connect: validate a config", []string{"owner", "deployer", "service", "reader"},
+		{"connect: validate a config", []string{"owner", "deployer"},
 			func(c clients) error {
 				_, err := c.con.Validate(ctx, "FileStreamSource", fileConfig(ns+"prices.v1"))
 				return err
@@ -258,6 +258,8 @@ func checkProxyPaths(t *testing.T, ctx context.Context, p platformtest.Platform,
 		p.SchemaRegistryAuthzURL + "/subjects/x%2F..%2F..%2Fconfig",
 		p.SchemaRegistryAuthzURL + "/subjects/x/%2e%2e/%2e%2e/config",
 		p.ConnectAuthzURL + "/connectors/x%2Fy",
+		p.ConnectAuthzURL + "/connectors/x/..;/y",
+		p.SchemaRegistryAuthzURL + "/subjects/x%5c..%5cconfig",
 	} {
 		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
 		if err != nil {

@@ -729,10 +729,15 @@ func (p *clients) deploy(ctx context.Context, t *team, o *options, stdout, stder
 	}
 	dp, err := p.plan(ctx, t, res.Manifest, o.prune)
 	if err != nil {
-		// A platform that refused to be read (an ACL, a certificate) is
-		// 1, as a refused apply is; one that could not be reached, 2.
+		// A platform that refused to be read (an ACL, a certificate, a
+		// credential) is 1, as a refused apply is; anything else that
+		// stops a plan (the platform out of reach among others), 2.
 		out.err = err
-		return out.write(stdout, stderr, applyCode(err))
+		code := exitError
+		if refused(err) {
+			code = exitFindings
+		}
+		return out.write(stdout, stderr, code)
 	}
 	out.plan = dp
 	if pf := dp.findings(res.Locator, o.force); len(pf) > 0 {
@@ -760,6 +765,15 @@ func validationCode(res *validate.Result) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// refused reports whether err is the platform refusing the CLI's
+// principal: an authorization error of Kafka, a refused credential or
+// certificate, a 401 or 403 of Connect, the registry or Vault.
+func refused(err error) bool {
+	return topics.IsAuthorizationError(err) || errors.Is(err, topics.ErrAuthentication) ||
+		errors.Is(err, connect.ErrUnauthorized) || errors.Is(err, connect.ErrCertificate) ||
+		errors.Is(err, schema.ErrRefused) || errors.Is(err, secrets.ErrPermissionDenied) || errors.Is(err, secrets.ErrCertificate)
 }
 
 // applyCode is 0 for a finished apply, 2 when the platform could not be

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/topics"
@@ -62,17 +63,39 @@ func rolePolicy(role topics.TeamRole, namespace, user, pkiMount string) string {
 // pkiRole is the PKI role of a principal: certificates for its name only,
 // for client authentication, whose subject says its role and namespace
 // (CN=<user>, OU=<role>, O=<namespace>) as the platform's authorizing
-// proxies read it; an hour each by default, a day at most. Its name is
-// the principal's policy's.
+// proxies read it; an hour each at most, which is how long a revoked one
+// still works where no revocation list is checked (Kafka's listeners).
+// Its name is the principal's policy's.
 func pkiRole(role topics.TeamRole, namespace, user string) map[string]any {
 	return map[string]any{
-		"allowed_domains": user, "allow_bare_domains": true, "allow_subdomains": false,
+		// A list: Vault splits a string at commas.
+		"allowed_domains": []string{user}, "allow_bare_domains": true, "allow_subdomains": false,
 		"allow_glob_domains": false, "allow_any_name": false, "allow_localhost": false,
 		"allow_ip_sans": false, "enforce_hostnames": false,
 		"server_flag": false, "client_flag": true, "code_signing_flag": false, "email_protection_flag": false,
 		"ou": string(role), "organization": namespace,
-		"key_type": "ec", "key_bits": 256, "ttl": "1h", "max_ttl": "24h", "not_before_duration": "30s",
+		"key_type": "ec", "key_bits": 256, "ttl": "1h", "max_ttl": "1h", "not_before_duration": "30s",
 	}
+}
+
+// platformPrincipalPrefix starts the names of the platform's own
+// principals (streamkit-admin, streamkit-node): no team's may.
+const platformPrincipalPrefix = "streamkit-"
+
+// hasSCRAM reports whether user has a SCRAM credential on the cluster.
+func hasSCRAM(ctx context.Context, tc *topics.Client, user string) (bool, error) {
+	res, err := tc.Admin().DescribeUserSCRAMs(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	r, ok := res[user]
+	switch {
+	case !ok, errors.Is(r.Err, kerr.ResourceNotFound):
+		return false, nil
+	case r.Err != nil:
+		return false, r.Err
+	}
+	return len(r.CredInfos) > 0, nil
 }
 
 // newPassword is a password no person chooses or sees: 32 random bytes,
@@ -142,6 +165,33 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 			return exitError
 		}
 		todo = []string{o.args[1]}
+	}
+	// principals never takes over a credential it did not make: one that
+	// a cluster has and Vault does not is someone else's (a super user's,
+	// the platform's own). The team file refuses the platform's names.
+	for _, name := range todo {
+		user := t.Namespace + name
+		_, err := p.vault.ReadKV2(ctx, principalsMount, principalPath(user), 0)
+		switch {
+		case err == nil:
+			continue // made here before
+		case !errors.Is(err, secrets.ErrNotFound):
+			fmt.Fprintf(stderr, "streamkit: principal %s: read its credential: %v\n", user, err)
+			return applyCode(err)
+		}
+		for _, cluster := range names {
+			has, err := hasSCRAM(ctx, byName[cluster], user)
+			if err != nil {
+				fmt.Fprintf(stderr, "streamkit: principal %s on %s: %v\n", user, clusterName(cluster), err)
+				return applyCode(err)
+			}
+			if has {
+				fmt.Fprintf(stderr, "streamkit: principals: User:%s already has a SCRAM credential on %s that Vault does not hold: "+
+					"principals does not take over a credential it did not make (a super user's, or one whose Vault copy is lost: delete it on the cluster first)\n",
+					user, clusterName(cluster))
+				return exitError
+			}
+		}
 	}
 	pkiMount := p.pkiMount
 	kv := p.vault.API().KVv2(principalsMount)

@@ -166,6 +166,14 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 // its own STREAMKIT_BROKERS_<NAME>.
 var clusterNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
+// roleNamePattern is a role principal's short name; principalPattern the
+// whole principal, as the authorizing proxies and Kafka's principal
+// mapping accept it in a certificate's subject.
+var (
+	roleNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	principalPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+)
+
 // errTeam is a team file that cannot be used; the CLI exits 2.
 var errTeam = errors.New("team file")
 
@@ -209,8 +217,14 @@ func loadTeam(path, namespace string) (*team, error) {
 		}
 	}
 	for name, role := range t.Roles {
-		if name == "" || strings.ContainsAny(name, ": ") {
-			return nil, fmt.Errorf("%w %s: roles: %q: want a short name such as \"publisher\"", errTeam, path, name)
+		// The principal <namespace><name> is a certificate's common name
+		// and what the authorizing proxies and Kafka's principal mapping
+		// read from it: lower case, no separator of a subject or a list.
+		if !roleNamePattern.MatchString(name) || !principalPattern.MatchString(t.Namespace+name) {
+			return nil, fmt.Errorf("%w %s: roles: %q: want a short name such as \"publisher\" (lower-case letters, digits, '-' and '_'), and a namespace of lower-case letters, digits, '.', '-' and '_'", errTeam, path, name)
+		}
+		if strings.HasPrefix(t.Namespace+name, platformPrincipalPrefix) {
+			return nil, fmt.Errorf("%w %s: roles: %q: User:%s%s starts with %q, as the platform's own principals do", errTeam, path, name, t.Namespace, name, platformPrincipalPrefix)
 		}
 		if !slices.Contains(topics.TeamRoles, topics.TeamRole(role)) {
 			return nil, fmt.Errorf("%w %s: roles.%s: role %q: want owner, deployer, service or reader", errTeam, path, name, role)

@@ -126,8 +126,7 @@ func vaultCRLs(ctx context.Context, addr, token string, ca *x509.Certificate) ([
 		}
 	}
 	sort.Strings(names)
-	var out []byte
-	for _, name := range names {
+	read := func(name string) (*pem.Block, *x509.RevocationList, error) {
 		list, err := get(name+"/crl/pem", false)
 		if err != nil {
 			return nil, nil, err
@@ -136,8 +135,32 @@ func vaultCRLs(ctx context.Context, addr, token string, ca *x509.Certificate) ([
 		if block == nil || block.Type != "X509 CRL" {
 			return nil, nil, fmt.Errorf("vault: %s/crl/pem is no PEM revocation list", name)
 		}
-		if _, err := x509.ParseRevocationList(block.Bytes); err != nil {
+		l, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
 			return nil, nil, fmt.Errorf("vault: %s/crl/pem: %w", name, err)
+		}
+		return block, l, nil
+	}
+	var out []byte
+	for _, name := range names {
+		block, l, err := read(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		// A list that ends within the hour is made again first: a server
+		// refuses every certificate of an authority whose list has
+		// expired, and Vault does not rebuild one by itself unless told
+		// to (auto_rebuild).
+		if l.NextUpdate.Before(time.Now().Add(time.Hour)) {
+			if _, err := get(name+"/crl/rotate", true); err != nil {
+				return nil, nil, fmt.Errorf("renew the revocation list of %s: %w", name, err)
+			}
+			if block, l, err = read(name); err != nil {
+				return nil, nil, err
+			}
+			if !l.NextUpdate.After(time.Now()) {
+				return nil, nil, fmt.Errorf("vault: %s's revocation list ended at %s, and rotating it did not renew it", name, l.NextUpdate)
+			}
 		}
 		out = append(out, pem.EncodeToMemory(block)...)
 	}

@@ -18,8 +18,9 @@ import (
 
 // TestWriteCRLs: the file holds the authority's revocation list, signed
 // by it, then each PKI mount's of Vault in the order of their names; kv
-// mounts are not asked; sys/mounts gets the token. A mount whose list
-// cannot be read fails the run and leaves the last file as it was.
+// mounts are not asked; sys/mounts gets the token; a list that has ended
+// is rotated and read again. A mount whose list cannot be read fails the
+// run and leaves the last file as it was.
 func TestWriteCRLs(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
@@ -42,12 +43,19 @@ func TestWriteCRLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer, _ := x509.ParseCertificate(der)
-	listDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(time.Hour),
+	listDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(72 * time.Hour),
 		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: big.NewInt(42), RevocationTime: now}}}, issuer, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	list := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: listDER})
+	// pki-b's list has ended; rotating it gives a current one.
+	endedDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now.Add(-2 * time.Hour), NextUpdate: now.Add(-time.Hour)}, issuer, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: endedDER})
+	rotated := false
 	broken := false
 	asked := map[string]int{}
 	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,9 +67,20 @@ func TestWriteCRLs(t *testing.T) {
 				return
 			}
 			w.Write([]byte(`{"data":{"pki-b/":{"type":"pki"},"secret/":{"type":"kv"},"pki-a/":{"type":"pki"}}}`))
+		case "/v1/pki-b/crl/rotate":
+			if r.Header.Get("X-Vault-Token") != "root" {
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			rotated = true
+			w.Write([]byte(`{"data":{"success":true}}`))
 		case "/v1/pki-a/crl/pem", "/v1/pki-b/crl/pem":
 			if broken && r.URL.Path == "/v1/pki-b/crl/pem" {
 				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			if r.URL.Path == "/v1/pki-b/crl/pem" && !rotated {
+				w.Write(ended)
 				return
 			}
 			w.Write(list)
@@ -75,6 +94,9 @@ func TestWriteCRLs(t *testing.T) {
 	mounts, err := writeCRLs(context.Background(), dir, file, vault.URL, "root", now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !rotated {
+		t.Error("pki-b's ended list was not rotated")
 	}
 	if len(mounts) != 2 || mounts[0] != "pki-a" || mounts[1] != "pki-b" || asked["/v1/secret/crl/pem"] != 0 {
 		t.Fatalf("mounts %v, asked %v", mounts, asked)

@@ -15,5 +15,6 @@ local sk = import 'streamkit.libsonnet';
   bindings: [
     { principal: 'User:pricing-raw', resource: 'topic', name: 'pricing.cards.v1', operation: 'read', permission: 'allow' },
     { principal: 'User:pricing-raw', resource: 'topic', name: 'pricing.cards.v1', operation: 'write', permission: 'allow' },
+    { principal: 'User:pricing-raw2', resource: 'To-pic', name: 'pricing.cards.', pattern: 'prefixed', operation: 'all' },
   ],
 }
