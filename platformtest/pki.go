@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +69,12 @@ func mountPKI(ctx context.Context, p Platform, v *secrets.Client, maxTTL time.Du
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: csr.Subject,
 		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true}
+	// Where the authority's revocation list is, as on the platform's own
+	// certificates (scripts/certs): a server that checks revocation checks
+	// the intermediate too.
+	if crl := filepath.Join(filepath.Dir(p.TLSCAFile), "ca.crl"); fileExists(crl) {
+		tmpl.CRLDistributionPoints = []string{(&url.URL{Scheme: "file", Path: filepath.ToSlash(crl)}).String()}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, csr.PublicKey, caKey)
 	if err != nil {
 		return mount, err
@@ -73,6 +82,13 @@ func mountPKI(ctx context.Context, p Platform, v *secrets.Client, maxTTL time.Du
 	bundle := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) +
 		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caCert.Raw}))
 	if _, err := logical.WriteWithContext(ctx, mount+"/intermediate/set-signed", map[string]any{"certificate": bundle}); err != nil {
+		return mount, err
+	}
+	// The mount's certificates name its revocation list, which Vault
+	// serves without a token.
+	if _, err := logical.WriteWithContext(ctx, mount+"/config/urls", map[string]any{
+		"crl_distribution_points": []string{strings.TrimRight(p.VaultAddr, "/") + "/v1/" + mount + "/crl"},
+	}); err != nil {
 		return mount, err
 	}
 	_, err = logical.WriteWithContext(ctx, mount+"/roles/"+PKIRole, map[string]any{
@@ -109,4 +125,9 @@ func platformCA(p Platform) (*x509.Certificate, any, error) {
 		return nil, nil, fmt.Errorf("the platform's CA key: %w", err)
 	}
 	return cert, key, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

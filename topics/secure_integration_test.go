@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/streamkit/streamkit/platformtest"
+	"github.com/streamkit/streamkit/secrets"
 	"github.com/streamkit/streamkit/topics"
 )
 
@@ -91,4 +92,70 @@ func TestIntegrationSecureCluster(t *testing.T) {
 		t.Fatalf("Apply as a principal without ACLs: %v", err)
 	}
 	t.Logf("refused: %v", err)
+}
+
+// TestIntegrationSecureRevocation: the secure cluster checks revocation.
+// A client certificate from Vault's PKI engine connects to its SSL
+// listener; once revoked, a new connection with it is refused with
+// ErrCertificateRefused (the node reads the mount's list again within
+// 30 s), and a new certificate of the same name connects.
+func TestIntegrationSecureRevocation(t *testing.T) {
+	p := platformtest.Require(t, platformtest.SecureKafka, platformtest.Vault)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	v, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(p.VaultToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount := platformtest.MountPKI(t, ctx, p, v, time.Hour)
+	trust, err := p.TLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := platformtest.UniqueName("it-revoked")
+	issue := func() *secrets.IssuedCertificate {
+		t.Helper()
+		ic, err := v.IssueCertificate(ctx, secrets.CertificateRequest{Mount: mount, Role: platformtest.PKIRole, CommonName: name, TTL: 10 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ic
+	}
+	// connect asks the node for the topics on a new connection with ic.
+	connect := func(ic *secrets.IssuedCertificate) error {
+		cfg := trust.Clone()
+		cfg.Certificates = []tls.Certificate{ic.TLS}
+		c, err := topics.NewFromOptions([]kgo.Opt{kgo.SeedBrokers(p.SecureMTLSBrokers...), kgo.DialTLSConfig(cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = c.Plan(ctx, nil, topics.PlanOptions{Namespace: name + "."})
+		return err
+	}
+	revoked := issue()
+	if err := connect(revoked); err != nil && !topics.IsAuthorizationError(err) {
+		t.Fatalf("before revocation: %v", err)
+	}
+	if err := v.RevokeCertificate(ctx, mount, revoked.SerialNumber); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var refusal error
+	for refusal == nil && ctx.Err() == nil {
+		if err := connect(revoked); errors.Is(err, topics.ErrCertificateRefused) {
+			refusal = err
+		} else if err != nil && !topics.IsAuthorizationError(err) {
+			t.Fatalf("after revocation: %v, want ErrCertificateRefused", err)
+		} else {
+			time.Sleep(2 * time.Second)
+		}
+	}
+	if refusal == nil {
+		t.Fatal("the revoked certificate was never refused")
+	}
+	t.Logf("revoked certificate refused %s after the revocation: %v", time.Since(start).Round(100*time.Millisecond), refusal)
+	if err := connect(issue()); err != nil && !topics.IsAuthorizationError(err) {
+		t.Fatalf("a new certificate: %v", err)
+	}
 }

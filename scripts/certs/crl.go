@@ -14,8 +14,10 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -68,15 +70,75 @@ func writeCRLs(ctx context.Context, dir, file, vaultAddr, vaultToken string, now
 }
 
 func rootCRL(ca *x509.Certificate, key *ecdsa.PrivateKey, now time.Time) ([]byte, error) {
+	der, err := rootCRLDER(ca, key, now)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), nil
+}
+
+func rootCRLDER(ca *x509.Certificate, key *ecdsa.PrivateKey, now time.Time) ([]byte, error) {
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number:     big.NewInt(now.Unix()),
+		Number:     big.NewInt(now.UnixNano()),
 		ThisUpdate: now.Add(-time.Hour),
 		NextUpdate: now.AddDate(1, 0, 0),
 	}, ca, key)
 	if err != nil {
 		return nil, fmt.Errorf("the authority's revocation list: %w", err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), nil
+	return der, nil
+}
+
+// writeRootCRL writes dir/ca.crl, the authority's revocation list in DER
+// (it revokes nothing), at once, and returns its file: URL.
+func writeRootCRL(dir string, ca *x509.Certificate, key *ecdsa.PrivateKey, now time.Time) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dir, "ca.crl"))
+	if err != nil {
+		return "", err
+	}
+	der, err := rootCRLDER(ca, key, now)
+	if err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".ca-crl-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(der); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), abs); err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
+}
+
+// hasDistributionPoint reports whether the first certificate of the PEM
+// file names dp as a CRL distribution point.
+func hasDistributionPoint(file, dp string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	for rest := b; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return false
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		return err == nil && slices.Contains(c.CRLDistributionPoints, dp)
+	}
 }
 
 // vaultCRLs reads the revocation list of every PKI mount of the Vault at

@@ -3,6 +3,9 @@
 // folder:
 //
 //	ca.pem, ca-key.pem         the authority (ECDSA P-256), valid 10 years
+//	ca.crl                     its revocation list (DER), which the
+//	                           certificates below name as their CRL
+//	                           distribution point (a file: URL)
 //	server.pem                 the key, then the certificate, of every TLS
 //	                           listener: the hosts given with -hosts as
 //	                           names and addresses; Kafka reads it as a PEM
@@ -105,9 +108,23 @@ func run(dir string, hosts, clients []string, now time.Time) error {
 			return err
 		}
 	}
+	// The authority's revocation list, where the certificates below say
+	// it is (a file: URL, which the JVM reads as it reads an http: one),
+	// made again at each run. A server that checks revocation (the
+	// secure cluster's nodes) refuses a certificate of a chain whose list
+	// it cannot read.
+	crlDP, err := writeRootCRL(dir, ca, caKey, now)
+	if err != nil {
+		return err
+	}
+	// stale: a certificate to make (again): none yet, a new authority, or
+	// one from before its distribution point.
+	stale := func(file string) bool {
+		return fresh || !hasDistributionPoint(file, crlDP)
+	}
 	server := filepath.Join(dir, "server.pem")
-	if _, err := os.Stat(server); fresh || errors.Is(err, os.ErrNotExist) {
-		key, der, err := issue(ca, caKey, pkix.Name{CommonName: "streamkit-platform"}, hosts, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now, now.AddDate(2, 0, 0))
+	if stale(server) {
+		key, der, err := issue(ca, caKey, pkix.Name{CommonName: "streamkit-platform"}, hosts, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now, now.AddDate(2, 0, 0), crlDP)
 		if err != nil {
 			return err
 		}
@@ -122,9 +139,9 @@ func run(dir string, hosts, clients []string, now time.Time) error {
 	// certificates required): server and client authentication, and the
 	// hosts' names. Its common name is the nodes' principal.
 	node := filepath.Join(dir, "node.pem")
-	if _, err := os.Stat(node); fresh || errors.Is(err, os.ErrNotExist) {
+	if stale(node) {
 		key, der, err := issue(ca, caKey, pkix.Name{CommonName: NodePrincipal}, hosts,
-			[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0))
+			[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0), crlDP)
 		if err != nil {
 			return err
 		}
@@ -134,10 +151,10 @@ func run(dir string, hosts, clients []string, now time.Time) error {
 	}
 	for _, name := range clients {
 		certFile, keyFile := filepath.Join(dir, "client-"+name+".pem"), filepath.Join(dir, "client-"+name+"-key.pem")
-		if _, err := os.Stat(certFile); !fresh && err == nil {
+		if !stale(certFile) {
 			continue
 		}
-		key, der, err := issue(ca, caKey, pkix.Name{CommonName: name}, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0))
+		key, der, err := issue(ca, caKey, pkix.Name{CommonName: name}, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, now, now.AddDate(2, 0, 0), crlDP)
 		if err != nil {
 			return err
 		}
@@ -223,7 +240,7 @@ func newCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, err
 // authority, valid from notBefore to notAfter, with hosts as its names
 // and addresses.
 func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, subject pkix.Name, hosts []string, usage []x509.ExtKeyUsage,
-	notBefore, notAfter time.Time) (*ecdsa.PrivateKey, []byte, error) {
+	notBefore, notAfter time.Time, crlDP string) (*ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -235,6 +252,8 @@ func issue(ca *x509.Certificate, caKey *ecdsa.PrivateKey, subject pkix.Name, hos
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  usage,
+		// Where the authority's revocation list is.
+		CRLDistributionPoints: []string{crlDP},
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -74,6 +77,23 @@ func TestRun(t *testing.T) {
 		}
 	}
 
+	// Every certificate names the authority's revocation list, a file the
+	// run wrote, signed by the authority.
+	caCert, _, err := loadCA(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := x509.ParseRevocationList(read("ca.crl"))
+	if err != nil || list.CheckSignatureFrom(caCert) != nil {
+		t.Fatalf("ca.crl: %v", err)
+	}
+	abs, _ := filepath.Abs(filepath.Join(dir, "ca.crl"))
+	for name, c := range map[string]*x509.Certificate{"server": leaf, "node": nodeLeaf, "client": cl} {
+		if len(c.CRLDistributionPoints) != 1 || c.CRLDistributionPoints[0] != "file://"+abs {
+			t.Errorf("%s certificate's CRL distribution points: %v, want file://%s", name, c.CRLDistributionPoints, abs)
+		}
+	}
+
 	ca, srv, app := read("ca.pem"), read("server.pem"), read("client-app.pem")
 	if err := run(dir, []string{"127.0.0.1"}, []string{"app"}, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -81,10 +101,37 @@ func TestRun(t *testing.T) {
 	if !bytes.Equal(read("ca.pem"), ca) || !bytes.Equal(read("server.pem"), srv) || !bytes.Equal(read("client-app.pem"), app) {
 		t.Error("a second run replaced what the folder held")
 	}
+	// A certificate from before the distribution point is made again.
+	_, der, err := issue(caCert, mustKey(t, read("ca-key.pem")), pkix.Name{CommonName: "app"}, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, now, now.AddDate(1, 0, 0), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "client-app.pem"), certPEM(der), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(dir, []string{"127.0.0.1"}, []string{"app"}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !hasDistributionPoint(filepath.Join(dir, "client-app.pem"), "file://"+abs) || !bytes.Equal(read("server.pem"), srv) {
+		t.Error("a certificate without the distribution point was kept, or one with it replaced")
+	}
 	if err := run(dir, []string{"127.0.0.1"}, []string{"app"}, now.AddDate(10, 0, -10)); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Equal(read("ca.pem"), ca) {
 		t.Error("an authority 10 days from its end was kept")
 	}
+}
+
+func mustKey(t *testing.T, keyPEMBytes []byte) *ecdsa.PrivateKey {
+	t.Helper()
+	b, _ := pem.Decode(keyPEMBytes)
+	if b == nil {
+		t.Fatal("no PEM key")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.(*ecdsa.PrivateKey)
 }
