@@ -205,18 +205,7 @@ func proxyMatrix(t *testing.T, ctx context.Context, p platformtest.Platform, ns,
 
 	for _, role := range []string{"owner", "deployer", "service", "reader"} {
 		user := userOf[role]
-		tok, err := rootVault.Auth().Token().CreateWithContext(ctx, &vault.TokenCreateRequest{Policies: []string{policyName(user)}, TTL: "10m"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(tok.Auth.ClientToken)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, err := v.IssueCertificate(ctx, secrets.CertificateRequest{Mount: pkiMount, Role: policyName(user), CommonName: user, TTL: 10 * time.Minute})
-		if err != nil {
-			t.Fatalf("%s issues its certificate: %v", role, err)
-		}
+		v, cert := principalCertificate(t, ctx, p, rootVault, pkiMount, user)
 		if got, want := cert.TLS.Leaf.Subject.String(), fmt.Sprintf("CN=%s,OU=%s,O=%s", user, role, ns); got != want {
 			t.Fatalf("%s's certificate: subject %s, want %s", role, got, want)
 		}
@@ -310,19 +299,7 @@ local ns = std.extVar('ns');
 	writeFile(t, filepath.Join(root, "manifests", "main.jsonnet"), strings.ReplaceAll(manifests, "EXTRA", "[]"))
 	certFiles := func(role string) []string {
 		t.Helper()
-		user := userOf[role]
-		tok, err := rootVault.Auth().Token().CreateWithContext(ctx, &vault.TokenCreateRequest{Policies: []string{policyName(user)}, TTL: "10m"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(tok.Auth.ClientToken)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ic, err := v.IssueCertificate(ctx, secrets.CertificateRequest{Mount: pkiMount, Role: policyName(user), CommonName: user, TTL: 10 * time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ic := principalCertificate(t, ctx, p, rootVault, pkiMount, userOf[role])
 		var chain []byte
 		for _, der := range ic.TLS.Certificate {
 			chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
@@ -466,4 +443,24 @@ func revocation(t *testing.T, ctx context.Context, p platformtest.Platform, admi
 		t.Fatalf("a new certificate after the revocation: registry %v, Connect %v", regErr, conErr)
 	}
 	t.Logf("a revoked certificate: registry %v; Connect %v", regErr, conErr)
+}
+
+// principalCertificate logs in to Vault as user, with a token of the
+// policy principals apply wrote (as an auth method would give it), and
+// issues the user's client certificate from its PKI role.
+func principalCertificate(t *testing.T, ctx context.Context, p platformtest.Platform, root *vault.Client, pkiMount, user string) (*secrets.Client, *secrets.IssuedCertificate) {
+	t.Helper()
+	tok, err := root.Auth().Token().CreateWithContext(ctx, &vault.TokenCreateRequest{Policies: []string{policyName(user)}, TTL: "10m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := secrets.New(ctx, secrets.WithAddress(p.VaultAddr), secrets.WithToken(secrets.NewValue(tok.Auth.ClientToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, err := v.IssueCertificate(ctx, secrets.CertificateRequest{Mount: pkiMount, Role: policyName(user), CommonName: user, TTL: 10 * time.Minute})
+	if err != nil {
+		t.Fatalf("%s issues its certificate: %v", user, err)
+	}
+	return v, ic
 }
