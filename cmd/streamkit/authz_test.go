@@ -158,18 +158,7 @@ func proxyMatrix(t *testing.T, ctx context.Context, p platformtest.Platform, ns,
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := trust.Clone()
-		if cert != nil {
-			cfg.Certificates = []tls.Certificate{*cert}
-		}
-		reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryAuthzURL), sr.DialTLSConfig(cfg.Clone()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		con, err := connect.New(connect.WithURLs(p.ConnectAuthzURL), connect.WithTLSConfig(cfg.Clone()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, con := authzClients(t, p, trust, cert)
 		return clients{reg, con, mine}
 	}
 	// refusedWith reports whether err is the typed refusal of status.
@@ -406,16 +395,7 @@ func revocation(t *testing.T, ctx context.Context, p platformtest.Platform, admi
 	// connections, as the certificate's holder.
 	try := func(ic *secrets.IssuedCertificate) (regErr, conErr error) {
 		t.Helper()
-		cfg := trust.Clone()
-		cfg.Certificates = []tls.Certificate{ic.TLS}
-		reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryAuthzURL), sr.DialTLSConfig(cfg.Clone()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		con, err := connect.New(connect.WithURLs(p.ConnectAuthzURL), connect.WithTLSConfig(cfg.Clone()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, con := authzClients(t, p, trust, &ic.TLS)
 		_, regErr = reg.SchemaByID(ctx, 1)
 		if errors.Is(regErr, schema.ErrUnknownSchemaID) || errors.Is(regErr, schema.ErrSchemaNotFound) {
 			regErr = nil // the proxy let it through
@@ -463,4 +443,24 @@ func principalCertificate(t *testing.T, ctx context.Context, p platformtest.Plat
 		t.Fatalf("%s issues its certificate: %v", user, err)
 	}
 	return v, ic
+}
+
+// authzClients are a registry and a Connect client through the platform's
+// authorizing proxies, trusting trust's authority and showing cert (none
+// when nil), each on connections of its own.
+func authzClients(t *testing.T, p platformtest.Platform, trust *tls.Config, cert *tls.Certificate) (*schema.Registry, *connect.Client) {
+	t.Helper()
+	cfg := trust.Clone()
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	reg, err := schema.NewRegistryFromOptions(sr.URLs(p.SchemaRegistryAuthzURL), sr.DialTLSConfig(cfg.Clone()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	con, err := connect.New(connect.WithURLs(p.ConnectAuthzURL), connect.WithTLSConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, con
 }

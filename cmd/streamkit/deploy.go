@@ -794,9 +794,7 @@ func unreachable(err error) bool {
 	// A certificate or a credential refused is the platform's answer, not
 	// its absence: *url.Error and *net.OpError, which carry them, are
 	// net.Errors too.
-	if errors.Is(err, connect.ErrCertificate) || errors.Is(err, connect.ErrUnauthorized) ||
-		errors.Is(err, secrets.ErrCertificate) || errors.Is(err, secrets.ErrPermissionDenied) ||
-		errors.Is(err, topics.ErrAuthentication) || errors.Is(err, schema.ErrRefused) {
+	if refused(err) {
 		return false
 	}
 	var ne net.Error

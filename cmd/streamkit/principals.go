@@ -166,15 +166,25 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 		}
 		todo = []string{o.args[1]}
 	}
+	// The passwords Vault holds, read once before anything is written.
 	// principals never takes over a credential it did not make: one that
 	// a cluster has and Vault does not is someone else's (a super user's,
 	// the platform's own). The team file refuses the platform's names.
+	held := map[string]secrets.Value{}
 	for _, name := range todo {
 		user := t.Namespace + name
-		_, err := p.vault.ReadKV2(ctx, principalsMount, principalPath(user), 0)
+		s, err := p.vault.ReadKV2(ctx, principalsMount, principalPath(user), 0)
 		switch {
 		case err == nil:
-			continue // made here before
+			// Made here before. One without a password is apply's
+			// error, and what rotate mends.
+			if err := s.Require("password"); err == nil {
+				held[name] = s.Data["password"]
+			} else if o.args[0] == "apply" {
+				fmt.Fprintf(stderr, "streamkit: principal %s: %v\n", user, err)
+				return exitError
+			}
+			continue
 		case !errors.Is(err, secrets.ErrNotFound):
 			fmt.Fprintf(stderr, "streamkit: principal %s: read its credential: %v\n", user, err)
 			return applyCode(err)
@@ -198,24 +208,8 @@ func (p *clients) principals(ctx context.Context, t *team, o *options, stdout, s
 	for _, name := range todo {
 		user := t.Namespace + name
 		path := principalPath(user)
-		var pass secrets.Value
-		fresh := o.args[0] == "rotate"
-		if !fresh {
-			s, err := p.vault.ReadKV2(ctx, principalsMount, path, 0)
-			switch {
-			case errors.Is(err, secrets.ErrNotFound):
-				fresh = true
-			case err != nil:
-				fmt.Fprintf(stderr, "streamkit: principal %s: read its credential: %v\n", user, err)
-				return applyCode(err)
-			default:
-				if err := s.Require("password"); err != nil {
-					fmt.Fprintf(stderr, "streamkit: principal %s: %v\n", user, err)
-					return exitError
-				}
-				pass = s.Data["password"]
-			}
-		}
+		pass, kept := held[name]
+		fresh := o.args[0] == "rotate" || !kept
 		version := 0
 		if fresh {
 			var err error

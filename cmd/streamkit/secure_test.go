@@ -88,16 +88,7 @@ func TestIntegrationSecureRouting(t *testing.T) {
 		t.Fatalf("plan without the secure cluster's brokers:\n%s", r)
 	}
 
-	r := streamkit(t, root, env, "apply")
-	if r.code != exitOK {
-		t.Fatalf("apply:\n%s", r)
-	}
-	t.Cleanup(func() {
-		writeFile(t, manifests, "{}")
-		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
-			t.Errorf("cleanup apply -prune:\n%s", r)
-		}
-	})
+	r := applyThenPrune(t, root, manifests, env)
 	if !strings.Contains(r.stdout, "on cluster secure") && !strings.Contains(r.stdout, "on secure") {
 		t.Errorf("apply's report does not name the secure cluster:\n%s", r.stdout)
 	}
@@ -227,15 +218,7 @@ func TestIntegrationOneClusterTLS(t *testing.T) {
 		// A prune needs every kind of the team's resources.
 		EnvSchemaRegistryURL + "=" + p.SchemaRegistryURL, EnvConnectURL + "=" + strings.Join(p.ConnectURLs, ","),
 	}
-	if r := streamkit(t, root, env, "apply"); r.code != exitOK {
-		t.Fatalf("apply:\n%s", r)
-	}
-	t.Cleanup(func() {
-		writeFile(t, manifests, "{}")
-		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
-			t.Errorf("cleanup apply -prune:\n%s", r)
-		}
-	})
+	applyThenPrune(t, root, manifests, env)
 	admin, err := kgo.NewClient(kgo.SeedBrokers(p.Brokers...))
 	if err != nil {
 		t.Fatal(err)
@@ -298,15 +281,7 @@ local ns = std.extVar('ns');
 		t.Fatalf("apply without the secure workers' secrets folder:\n%s", r)
 	}
 	env = append(env, secureDir+"="+p.ConnectTLSSecretsDir)
-	if r := streamkit(t, root, env, "apply"); r.code != exitOK {
-		t.Fatalf("apply:\n%s", r)
-	}
-	t.Cleanup(func() {
-		writeFile(t, manifests, "{}")
-		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
-			t.Errorf("cleanup apply -prune:\n%s", r)
-		}
-	})
+	applyThenPrune(t, root, manifests, env)
 
 	trust, err := p.ClientTLSConfig()
 	if err != nil {
@@ -363,4 +338,22 @@ local ns = std.extVar('ns');
 	if r := streamkit(t, root, env, "restart", ns+"cards-in"); r.code != exitOK || !strings.Contains(r.stdout, "restarted "+ns+"cards-in: RUNNING") {
 		t.Fatalf("restart on the secure cluster:\n%s", r)
 	}
+}
+
+// applyThenPrune runs `streamkit apply` in root with env, which must
+// succeed, and when the test ends empties the manifests and applies them
+// with -prune -force, which removes what the test made.
+func applyThenPrune(t *testing.T, root, manifests string, env []string) result {
+	t.Helper()
+	r := streamkit(t, root, env, "apply")
+	if r.code != exitOK {
+		t.Fatalf("apply:\n%s", r)
+	}
+	t.Cleanup(func() {
+		writeFile(t, manifests, "{}")
+		if r := streamkit(t, root, env, "apply", "-prune", "-force"); r.code != exitOK {
+			t.Errorf("cleanup apply -prune:\n%s", r)
+		}
+	})
+	return r
 }
